@@ -1,0 +1,291 @@
+package blobstore
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Alias is what an alias names, resolved: its manifest and, for a
+// multi-platform alias (manifest list or OCI index), the child manifest of
+// each platform.
+type Alias struct {
+	// Manifest is the manifest the alias names, as stored.
+	Manifest *Manifest
+	// Platforms maps "os/architecture[/variant]" to that platform's manifest
+	// when Manifest is a list; with a platform selected it holds only that
+	// one. It is nil for a single-platform alias.
+	Platforms map[string]*Manifest
+	// Platform is the platform selected, if any.
+	Platform string
+}
+
+// Image returns the single image manifest the alias stands for: the manifest
+// itself, or the selected platform's. It is nil for a list resolved without a
+// platform.
+func (a *Alias) Image() *Manifest {
+	if !a.Manifest.IsList() {
+		return a.Manifest
+	}
+	if a.Platform == "" {
+		return nil
+	}
+	return a.Platforms[a.Platform]
+}
+
+// PlatformNames returns the keys of Platforms, sorted.
+func (a *Alias) PlatformNames() []string {
+	names := make([]string, 0, len(a.Platforms))
+	for p := range a.Platforms {
+		names = append(names, p)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ValidateAlias checks that alias is a valid tag (or digest) to name a manifest by.
+func ValidateAlias(alias string) error {
+	if _, err := ParseDigest(alias); err == nil {
+		return nil
+	}
+	if _, err := name.NewTag("example.com/r:"+alias, name.StrictValidation); err != nil || strings.ContainsAny(alias, ":/@") {
+		return fmt.Errorf("%w: alias %q: must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'", ErrInvalidName, alias)
+	}
+	return nil
+}
+
+// GetManifest fetches the manifest alias names (a tag, or a digest), exactly
+// as stored. When the registry sends Docker-Content-Digest, or alias is a
+// digest, the bytes are verified against it ([*DigestMismatchError]).
+func (r *Repository) GetManifest(ctx context.Context, alias string) (*Manifest, error) {
+	op := fmt.Sprintf("get alias %s", alias)
+	if err := ValidateAlias(alias); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	c, err := r.pullClient(ctx)
+	if err != nil {
+		return nil, wrapErr(op, subjectManifest, err)
+	}
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodGet, url: r.url("/manifests/%s", alias),
+		header: http.Header{"Accept": {acceptManifests}}})
+	if err != nil {
+		return nil, wrapErr(op, subjectManifest, err)
+	}
+	defer resp.Body.Close()
+	if err := checkResponse(op, subjectManifest, resp, http.StatusOK); err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxManifestSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	m, err := ParseManifest(raw, resp.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	want := resp.Header.Get("Docker-Content-Digest")
+	if d, err := ParseDigest(alias); err == nil {
+		want = d.String()
+	}
+	if want != "" {
+		d, err := ParseDigest(want)
+		if err != nil {
+			return nil, fmt.Errorf("%s: Docker-Content-Digest: %w", op, err)
+		}
+		if d != m.Digest {
+			return nil, fmt.Errorf("%s: %w", op, &DigestMismatchError{Expected: d, Got: m.Digest})
+		}
+	}
+	return m, nil
+}
+
+// GetAlias fetches and resolves alias. For a multi-platform alias, each
+// platform's manifest is fetched too (only platform's, if not empty; a
+// platform the list lacks gives [*PlatformNotFoundError]).
+func (r *Repository) GetAlias(ctx context.Context, alias, platform string) (*Alias, error) {
+	m, err := r.GetManifest(ctx, alias)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolve(ctx, m, platform)
+}
+
+// Resolve resolves a manifest already in hand (for instance read from
+// standard input) as [Repository.GetAlias] does.
+func (r *Repository) Resolve(ctx context.Context, m *Manifest, platform string) (*Alias, error) {
+	a := &Alias{Manifest: m, Platform: platform}
+	if !m.IsList() {
+		a.Platform = ""
+		return a, nil
+	}
+	entries := map[string]PlatformManifest{}
+	for _, e := range m.Manifests {
+		// Later entries win, as in the Python tool.
+		entries[e.Platform] = e
+	}
+	if platform != "" {
+		e, ok := entries[platform]
+		if !ok {
+			return nil, &PlatformNotFoundError{Platform: platform}
+		}
+		entries = map[string]PlatformManifest{platform: e}
+	}
+	a.Platforms = make(map[string]*Manifest, len(entries))
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, r.reg.o.jobs)
+	)
+	for p, e := range entries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			child, err := r.GetManifest(ctx, e.Digest.String())
+			if err == nil && child.IsList() {
+				err = fmt.Errorf("%w: platform %s is itself a list (%s)", ErrUnsupportedManifest, p, child.MediaType)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
+			}
+			a.Platforms[p] = child
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return a, nil
+}
+
+// SetManifest stores raw under alias, with the Content-Type its mediaType
+// field names (so lists and OCI manifests can be re-tagged too). It returns
+// the manifest's digest.
+func (r *Repository) SetManifest(ctx context.Context, alias string, raw []byte) (v1.Hash, error) {
+	op := "set alias " + alias
+	if err := ValidateAlias(alias); err != nil {
+		return v1.Hash{}, fmt.Errorf("%s: %w", op, err)
+	}
+	m, err := ParseManifest(raw, "")
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("%s: %w", op, err)
+	}
+	c, err := r.pushClient(ctx)
+	if err != nil {
+		return v1.Hash{}, wrapErr(op, subjectRepo, err)
+	}
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodPut, url: r.url("/manifests/%s", alias), body: raw,
+		header: http.Header{"Content-Type": {m.MediaType}}})
+	if err != nil {
+		return v1.Hash{}, wrapErr(op, subjectManifest, err)
+	}
+	defer resp.Body.Close()
+	if err := checkResponse(op, subjectBlob, resp, http.StatusCreated, http.StatusOK); err != nil {
+		return v1.Hash{}, err
+	}
+	return m.Digest, nil
+}
+
+// SetAlias points alias at the blobs with the given digests, in order, and
+// returns the manifest it stored (see [MakeManifest]). Each blob's size is
+// asked of the registry, so each must already be there ([ErrBlobNotFound]).
+func (r *Repository) SetAlias(ctx context.Context, alias string, digests ...v1.Hash) ([]byte, error) {
+	if len(digests) == 0 {
+		return nil, fmt.Errorf("set alias %s: %w", alias, ErrNoBlobs)
+	}
+	blobs, err := r.blobSizes(ctx, digests)
+	if err != nil {
+		return nil, err
+	}
+	return r.SetAliasBlobs(ctx, alias, blobs...)
+}
+
+// SetAliasBlobs is [Repository.SetAlias] for blobs whose sizes are known
+// (e.g. just pushed): no request is made but the manifest PUT.
+func (r *Repository) SetAliasBlobs(ctx context.Context, alias string, blobs ...Blob) ([]byte, error) {
+	raw, err := MakeManifest(blobs...)
+	if err != nil {
+		return nil, fmt.Errorf("set alias %s: %w", alias, err)
+	}
+	if _, err := r.SetManifest(ctx, alias, raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// blobSizes HEADs the blobs concurrently (bounded by WithJobs).
+func (r *Repository) blobSizes(ctx context.Context, digests []v1.Hash) ([]Blob, error) {
+	blobs := make([]Blob, len(digests))
+	errs := make([]error, len(digests))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, r.reg.o.jobs)
+	for i, d := range digests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			size, err := r.BlobSize(ctx, d)
+			blobs[i], errs[i] = Blob{Digest: d, Size: size}, err
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return blobs, nil
+}
+
+// AliasSize returns the total size of the blobs of an image manifest: the
+// sum of its layer sizes, asking the registry for sizes the manifest does not
+// record (schema 1).
+func (r *Repository) AliasSize(ctx context.Context, m *Manifest) (int64, error) {
+	var unknown []v1.Hash
+	var total int64
+	for _, l := range m.Layers {
+		if l.Size < 0 {
+			unknown = append(unknown, l.Digest)
+			continue
+		}
+		total += l.Size
+	}
+	if len(unknown) > 0 {
+		blobs, err := r.blobSizes(ctx, unknown)
+		if err != nil {
+			return 0, err
+		}
+		for _, b := range blobs {
+			total += b.Size
+		}
+	}
+	return total, nil
+}
+
+// DeleteAlias deletes the manifest alias names (which removes every alias
+// naming the same manifest) and returns what it was. The blobs stay.
+func (r *Repository) DeleteAlias(ctx context.Context, alias string) (*Manifest, error) {
+	m, err := r.GetManifest(ctx, alias)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.DeleteManifest(ctx, m.Digest); err != nil {
+		return nil, err
+	}
+	return m, nil
+}

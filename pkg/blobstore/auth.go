@@ -1,0 +1,73 @@
+package blobstore
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// Ping checks that the registry speaks the v2 API (GET /v2/), authenticating
+// if it asks.
+func (r *Registry) Ping(ctx context.Context) error {
+	op := "ping " + r.Host()
+	c, err := r.client(ctx, r.reg)
+	if err != nil {
+		return wrapErr(op, subjectOther, err)
+	}
+	resp, err := r.do(ctx, c, request{method: http.MethodGet, url: r.url("/v2/")})
+	if err != nil {
+		return wrapErr(op, subjectOther, err)
+	}
+	defer resp.Body.Close()
+	return checkResponse(op, subjectOther, resp, http.StatusOK)
+}
+
+// Authenticate logs in for the given actions on repo ("pull", "push", "*"…;
+// with no repo, the catalog) and returns the bearer token the registry's
+// token server issued. A registry that needs no token (no auth, or Basic
+// auth) gives "".
+func (r *Registry) Authenticate(ctx context.Context, repo string, actions ...string) (string, error) {
+	op := "authenticate with " + r.Host()
+	pr, err := transport.Ping(ctx, r.reg, r.base)
+	if err != nil {
+		return "", wrapErr(op, subjectOther, err)
+	}
+	if !strings.EqualFold(pr.Scheme, "bearer") {
+		return "", nil
+	}
+	if r.o.insecure || pr.Insecure {
+		return "", wrapErr(op, subjectOther, ErrAuthInsecure)
+	}
+	var scopes []string
+	var res authn.Resource = r.reg
+	switch {
+	case repo != "":
+		rp, err := r.Repository(repo)
+		if err != nil {
+			return "", err
+		}
+		res = rp.repo
+		if len(actions) > 0 {
+			scopes = []string{rp.repo.Scope(strings.Join(actions, ","))}
+		} else if s := pr.Parameters["scope"]; s != "" {
+			scopes = strings.Fields(s)
+		}
+	default:
+		scopes = []string{"registry:catalog:*"}
+	}
+	auth, err := r.authenticator(ctx, res)
+	if err != nil {
+		return "", err
+	}
+	tok, err := transport.Exchange(ctx, r.reg, auth, r.base, scopes, pr)
+	if err != nil {
+		return "", wrapErr(op, subjectOther, err)
+	}
+	if tok.AccessToken != "" {
+		return tok.AccessToken, nil
+	}
+	return tok.Token, nil
+}

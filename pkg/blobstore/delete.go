@@ -1,0 +1,33 @@
+package blobstore
+
+import (
+	"context"
+	"net/http"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// DeleteBlob deletes the blob with digest d from the repository. The
+// registry must allow deletes; a missing blob gives [ErrBlobNotFound].
+func (r *Repository) DeleteBlob(ctx context.Context, d v1.Hash) error {
+	return r.delete(ctx, "delete blob "+d.String(), subjectBlob, r.blobURL(d))
+}
+
+// DeleteManifest deletes the manifest with digest d, and with it every alias
+// that names it.
+func (r *Repository) DeleteManifest(ctx context.Context, d v1.Hash) error {
+	return r.delete(ctx, "delete manifest "+d.String(), subjectManifest, r.url("/manifests/%s", d))
+}
+
+func (r *Repository) delete(ctx context.Context, op string, s subject, u string) error {
+	c, err := r.pushClient(ctx)
+	if err != nil {
+		return wrapErr(op, s, err)
+	}
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodDelete, url: u})
+	if err != nil {
+		return wrapErr(op, s, err)
+	}
+	defer resp.Body.Close()
+	return checkResponse(op, s, resp, http.StatusAccepted, http.StatusOK, http.StatusNoContent)
+}

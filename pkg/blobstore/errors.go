@@ -1,0 +1,228 @@
+package blobstore
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// Sentinel errors. Every error the package returns for these conditions
+// satisfies errors.Is with the matching sentinel; the specific not-found
+// sentinels also match [ErrNotFound].
+var (
+	// ErrNotFound: the registry answered 404 (unknown blob, alias or repository).
+	ErrNotFound = errors.New("not found")
+	// ErrBlobNotFound: the registry does not have the blob.
+	ErrBlobNotFound = fmt.Errorf("blob %w", ErrNotFound)
+	// ErrAliasNotFound: the repository has no such alias (tag or manifest).
+	ErrAliasNotFound = fmt.Errorf("alias %w", ErrNotFound)
+	// ErrRepositoryNotFound: the registry does not know the repository.
+	ErrRepositoryNotFound = fmt.Errorf("repository %w", ErrNotFound)
+	// ErrUnauthorized: the registry still answered 401 after authenticating
+	// (bad, missing or expired credentials).
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrDenied: the registry answered 403.
+	ErrDenied = errors.New("denied")
+	// ErrUnsupported: the registry does not support the operation (405, UNSUPPORTED).
+	ErrUnsupported = errors.New("unsupported by the registry")
+	// ErrDigestMismatch: data did not hash to the digest it was fetched by.
+	// The error is a [*DigestMismatchError].
+	ErrDigestMismatch = errors.New("digest mismatch")
+	// ErrUnexpectedDigestMethod: a digest uses an algorithm other than sha256.
+	ErrUnexpectedDigestMethod = errors.New("unexpected digest method")
+	// ErrInvalidDigest: a string is not a valid sha256 digest.
+	ErrInvalidDigest = errors.New("invalid digest")
+	// ErrInvalidName: a repository or alias name is not valid.
+	ErrInvalidName = errors.New("invalid name")
+	// ErrUnsupportedManifest: a manifest of a media type we cannot read.
+	ErrUnsupportedManifest = errors.New("unsupported manifest type")
+	// ErrInvalidManifest: a manifest that is not valid JSON of a known shape,
+	// or larger than [MaxManifestSize].
+	ErrInvalidManifest = errors.New("invalid manifest")
+	// ErrPlatformNotFound: a multi-platform alias has no such platform. The
+	// error is a [*PlatformNotFoundError].
+	ErrPlatformNotFound = errors.New("platform not found")
+	// ErrMountFailed: the registry did not mount the blob (it answered
+	// anything but 201 Created).
+	ErrMountFailed = errors.New("cross repository blob mount failed")
+	// ErrAuthInsecure: the registry asked for credentials over plain HTTP.
+	ErrAuthInsecure = errors.New("auth requires HTTPS")
+	// ErrSizeMismatch: a blob's body was longer or shorter than announced.
+	ErrSizeMismatch = errors.New("size mismatch")
+	// ErrNoBlobs: an alias needs at least one blob.
+	ErrNoBlobs = errors.New("an alias needs at least one blob")
+)
+
+// Error is an error answer from the registry: the operation that failed, the
+// HTTP status and the registry's error codes. It unwraps to the matching
+// sentinel (for example [ErrBlobNotFound]) and to the underlying
+// [*transport.Error].
+type Error struct {
+	// Op says what was being done, e.g. "pull blob sha256:…".
+	Op string
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// Codes are the registry's error codes (BLOB_UNKNOWN, DENIED, …), if any.
+	Codes []string
+	// Message is the registry's first error message, if any.
+	Message string
+
+	kind error
+	err  error
+}
+
+// Error implements error. It never contains credentials.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Op)
+	b.WriteString(": ")
+	if e.kind != nil {
+		b.WriteString(e.kind.Error())
+		b.WriteString(" (")
+	}
+	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if len(e.Codes) > 0 {
+		b.WriteString(": ")
+		b.WriteString(strings.Join(e.Codes, ", "))
+		if e.Message != "" {
+			b.WriteString(": ")
+			b.WriteString(e.Message)
+		}
+	}
+	if e.kind != nil {
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Unwrap gives the sentinel matching the answer and the transport error.
+func (e *Error) Unwrap() []error {
+	var errs []error
+	if e.kind != nil {
+		errs = append(errs, e.kind)
+	}
+	if e.err != nil {
+		errs = append(errs, e.err)
+	}
+	return errs
+}
+
+// DigestMismatchError reports data whose digest is not the one expected.
+type DigestMismatchError struct {
+	// Expected is the digest the data was fetched by or announced with.
+	Expected v1.Hash
+	// Got is the digest of the data actually received.
+	Got v1.Hash
+}
+
+// Error implements error, in the words of the Python tool.
+func (e *DigestMismatchError) Error() string {
+	return fmt.Sprintf("digest mismatch: expected digest %s, got %s", e.Expected, e.Got)
+}
+
+// Is makes errors.Is(err, ErrDigestMismatch) true.
+func (e *DigestMismatchError) Is(target error) bool { return target == ErrDigestMismatch }
+
+// PlatformNotFoundError reports a platform missing from a multi-platform alias.
+type PlatformNotFoundError struct {
+	// Platform is the platform asked for, os/architecture[/variant].
+	Platform string
+}
+
+// Error implements error.
+func (e *PlatformNotFoundError) Error() string {
+	return "data not found for platform: " + e.Platform
+}
+
+// Is makes errors.Is(err, ErrPlatformNotFound) true.
+func (e *PlatformNotFoundError) Is(target error) bool { return target == ErrPlatformNotFound }
+
+// what a 404 means for the operation at hand.
+type subject int
+
+const (
+	subjectOther subject = iota
+	subjectBlob
+	subjectManifest
+	subjectRepo
+)
+
+// wrapErr turns err (from a transport or CheckError) into an *Error when it
+// carries an HTTP status, and otherwise prefixes it with op.
+func wrapErr(op string, s subject, err error) error {
+	if err == nil {
+		return nil
+	}
+	var already *Error
+	if errors.As(err, &already) {
+		return err
+	}
+	var terr *transport.Error
+	if !errors.As(err, &terr) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	e := &Error{Op: op, StatusCode: terr.StatusCode, err: terr}
+	for _, d := range terr.Errors {
+		e.Codes = append(e.Codes, string(d.Code))
+		if e.Message == "" {
+			e.Message = d.Message
+		}
+	}
+	e.kind = classify(terr.StatusCode, e.Codes, s)
+	return e
+}
+
+func classify(status int, codes []string, s subject) error {
+	for _, c := range codes {
+		switch transport.ErrorCode(c) {
+		case transport.BlobUnknownErrorCode:
+			return ErrBlobNotFound
+		case transport.ManifestUnknownErrorCode:
+			return ErrAliasNotFound
+		case transport.NameUnknownErrorCode:
+			return ErrRepositoryNotFound
+		case transport.UnauthorizedErrorCode:
+			return ErrUnauthorized
+		case transport.DeniedErrorCode:
+			if status == http.StatusUnauthorized {
+				return ErrUnauthorized
+			}
+			return ErrDenied
+		case transport.UnsupportedErrorCode:
+			return ErrUnsupported
+		case transport.NameInvalidErrorCode, transport.TagInvalidErrorCode:
+			return ErrInvalidName
+		case transport.DigestInvalidErrorCode:
+			return ErrInvalidDigest
+		}
+	}
+	switch status {
+	case http.StatusNotFound:
+		switch s {
+		case subjectBlob:
+			return ErrBlobNotFound
+		case subjectManifest:
+			return ErrAliasNotFound
+		case subjectRepo:
+			return ErrRepositoryNotFound
+		}
+		return ErrNotFound
+	case http.StatusUnauthorized:
+		return ErrUnauthorized
+	case http.StatusForbidden:
+		return ErrDenied
+	case http.StatusMethodNotAllowed:
+		return ErrUnsupported
+	}
+	return nil
+}
+
+// checkResponse returns nil if resp has one of the wanted statuses, and
+// otherwise an *Error (closing nothing: the caller closes the body).
+func checkResponse(op string, s subject, resp *http.Response, want ...int) error {
+	return wrapErr(op, s, transport.CheckError(resp, want...))
+}

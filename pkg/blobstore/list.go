@@ -1,0 +1,190 @@
+package blobstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// maxPageSize bounds one page of a listing read from the registry.
+const maxPageSize = 64 << 20
+
+// Aliases iterates over the repository's aliases (tags), following the
+// registry's pagination. Iteration stops at the first error, which is yielded.
+func (r *Repository) Aliases(ctx context.Context) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		c, err := r.pullClient(ctx)
+		if err != nil {
+			yield("", wrapErr("list aliases", subjectRepo, err))
+			return
+		}
+		first := r.url("/tags/list?n=%d", r.reg.o.pageSize)
+		r.reg.paginate(ctx, c, "list aliases of "+r.Name(), subjectRepo, first, "tags", yield)
+	}
+}
+
+// ListAliases returns all the repository's aliases.
+func (r *Repository) ListAliases(ctx context.Context) ([]string, error) {
+	return collect(r.Aliases(ctx))
+}
+
+// Repositories iterates over the registry's repositories (the catalog),
+// following pagination. Iteration stops at the first error, which is yielded.
+func (r *Registry) Repositories(ctx context.Context) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		c, err := r.client(ctx, r.reg, "registry:catalog:*")
+		if err != nil {
+			yield("", wrapErr("list repositories", subjectOther, err))
+			return
+		}
+		first := r.url("/v2/_catalog?n=" + strconv.Itoa(r.o.pageSize))
+		r.paginate(ctx, c, "list repositories", subjectOther, first, "repositories", yield)
+	}
+}
+
+// ListRepositories returns all the registry's repositories.
+func (r *Registry) ListRepositories(ctx context.Context) ([]string, error) {
+	return collect(r.Repositories(ctx))
+}
+
+func collect(seq iter.Seq2[string, error]) ([]string, error) {
+	var out []string
+	for s, err := range seq {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// paginate GETs u and the pages its Link headers lead to, yielding the
+// strings in the JSON array field of each page.
+func (r *Registry) paginate(ctx context.Context, c *http.Client, op string, s subject, u, field string, yield func(string, error) bool) {
+	seen := map[string]bool{}
+	for u != "" {
+		if seen[u] {
+			yield("", fmt.Errorf("%s: pagination loops back to %s", op, u))
+			return
+		}
+		seen[u] = true
+		items, next, err := r.page(ctx, c, op, s, u, field)
+		if err != nil {
+			yield("", err)
+			return
+		}
+		for _, it := range items {
+			if !yield(it, nil) {
+				return
+			}
+		}
+		u = next
+	}
+}
+
+func (r *Registry) page(ctx context.Context, c *http.Client, op string, s subject, u, field string) ([]string, string, error) {
+	resp, err := r.do(ctx, c, request{method: http.MethodGet, url: u})
+	if err != nil {
+		return nil, "", wrapErr(op, s, err)
+	}
+	defer resp.Body.Close()
+	if err := checkResponse(op, s, resp, http.StatusOK); err != nil {
+		return nil, "", err
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxPageSize))
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", op, err)
+	}
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return nil, "", fmt.Errorf("%s: the registry's answer is not JSON: %w", op, err)
+	}
+	var items []string
+	if v, ok := body[field]; ok {
+		// "tags": null means none.
+		if err := json.Unmarshal(v, &items); err != nil {
+			return nil, "", fmt.Errorf("%s: %q is not a list of strings: %w", op, field, err)
+		}
+	}
+	next, err := NextLink(u, resp.Header.Values("Link"))
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", op, err)
+	}
+	return items, next, nil
+}
+
+// NextLink returns the absolute URL of the rel="next" link among Link header
+// values, resolved against the URL of the page they came with, or "" if there
+// is none. Like the Python tool (for ACR), a next link that repeats the /v2/
+// prefix of an absolute path is tolerated.
+func NextLink(page string, links []string) (string, error) {
+	for _, v := range links {
+		for _, link := range splitLinks(v) {
+			target, params, ok := strings.Cut(link, ";")
+			target = strings.TrimSpace(target)
+			if !ok || !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
+				continue
+			}
+			if !hasRelNext(params) {
+				continue
+			}
+			base, err := url.Parse(page)
+			if err != nil {
+				return "", err
+			}
+			ref, err := url.Parse(target[1 : len(target)-1])
+			if err != nil {
+				return "", fmt.Errorf("bad Link header %q: %w", v, err)
+			}
+			next := base.ResolveReference(ref)
+			next.Path = strings.Replace(next.Path, "/v2/v2/", "/v2/", 1)
+			if next.Scheme != base.Scheme || next.Host != base.Host {
+				return "", fmt.Errorf("the next page link %q leaves %s", next.Redacted(), base.Host)
+			}
+			return next.String(), nil
+		}
+	}
+	return "", nil
+}
+
+// splitLinks splits a Link header value into links at commas outside <…>
+// and quoted strings.
+func splitLinks(v string) []string {
+	var out []string
+	depth, quoted, start := 0, false, 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '"' && depth == 0:
+			quoted = !quoted
+		case c == '<' && !quoted:
+			depth++
+		case c == '>' && !quoted && depth > 0:
+			depth--
+		case c == ',' && depth == 0 && !quoted:
+			out = append(out, v[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, v[start:])
+}
+
+func hasRelNext(params string) bool {
+	for _, p := range strings.Split(params, ";") {
+		k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(k), "rel") {
+			continue
+		}
+		for _, rel := range strings.Fields(strings.Trim(strings.TrimSpace(val), `"`)) {
+			if strings.EqualFold(rel, "next") {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,205 @@
+package blobstore
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+)
+
+// DefaultPageSize is the number of tags or repositories asked for per page
+// when listing, unless [WithPageSize] says otherwise.
+const DefaultPageSize = 1000
+
+// DefaultUserAgent is sent on token requests; some registries key behaviour
+// on it, and the Python dxf tool sends exactly this value.
+const DefaultUserAgent = "Docker-Client/19.03.2 (linux)"
+
+// Option configures a [Registry] (and the repositories made from it).
+type Option func(*options) error
+
+type options struct {
+	auth        authn.Authenticator
+	keychain    authn.Keychain
+	insecure    bool
+	authHost    string
+	tlsConfig   *tls.Config
+	transport   http.RoundTripper
+	pageSize    int
+	timeout     time.Duration
+	userAgent   string
+	digestCache string
+	retries     int
+	jobs        int
+}
+
+func makeOptions(opts []Option) (*options, error) {
+	o := &options{
+		keychain:  authn.DefaultKeychain,
+		pageSize:  DefaultPageSize,
+		userAgent: "dxf-go",
+		retries:   DefaultRetries,
+		jobs:      DefaultJobs,
+	}
+	for _, opt := range opts {
+		if err := opt(o); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// WithAuth authenticates with auth (for instance [authn.FromConfig] with a
+// username and password, or a registry token). It takes precedence over any
+// keychain.
+func WithAuth(auth authn.Authenticator) Option {
+	return func(o *options) error {
+		o.auth = auth
+		return nil
+	}
+}
+
+// WithKeychain resolves credentials for the registry from kc. The default is
+// [authn.DefaultKeychain] (the Docker config file and credential helpers).
+// Pass nil to use anonymous access when no [WithAuth] is given.
+func WithKeychain(kc authn.Keychain) Option {
+	return func(o *options) error {
+		o.keychain = kc
+		return nil
+	}
+}
+
+// WithInsecure talks plain HTTP to the registry. Credentials are never sent
+// over plain HTTP: a registry that asks for them fails with [ErrAuthInsecure].
+func WithInsecure(insecure bool) Option {
+	return func(o *options) error {
+		o.insecure = insecure
+		return nil
+	}
+}
+
+// WithAuthHost sends token requests to host (host[:port]) instead of the
+// host named by the registry's bearer realm.
+func WithAuthHost(host string) Option {
+	return func(o *options) error {
+		o.authHost = host
+		return nil
+	}
+}
+
+// WithTLSConfig sets the TLS configuration used to reach the registry and
+// its token server. It is cloned, not retained.
+func WithTLSConfig(c *tls.Config) Option {
+	return func(o *options) error {
+		o.tlsConfig = c.Clone()
+		return nil
+	}
+}
+
+// WithCABundle verifies the registry's certificate against the PEM
+// certificates in file (instead of the system roots).
+func WithCABundle(file string) Option {
+	return func(o *options) error {
+		pem, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("reading CA bundle: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("CA bundle %s: no PEM certificates found", file)
+		}
+		if o.tlsConfig == nil {
+			o.tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		o.tlsConfig.RootCAs = pool
+		return nil
+	}
+}
+
+// WithSkipTLSVerify disables verification of the registry's certificate.
+func WithSkipTLSVerify(skip bool) Option {
+	return func(o *options) error {
+		if o.tlsConfig == nil {
+			o.tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		o.tlsConfig.InsecureSkipVerify = skip //nolint:gosec // explicitly requested by the user
+		return nil
+	}
+}
+
+// WithTransport replaces the base HTTP transport (below authentication).
+// It is mostly useful in tests; TLS options do not apply to it.
+func WithTransport(t http.RoundTripper) Option {
+	return func(o *options) error {
+		o.transport = t
+		return nil
+	}
+}
+
+// WithPageSize sets how many tags or repositories to ask for per page.
+func WithPageSize(n int) Option {
+	return func(o *options) error {
+		if n <= 0 {
+			return fmt.Errorf("page size must be positive, got %d", n)
+		}
+		o.pageSize = n
+		return nil
+	}
+}
+
+// WithTimeout bounds how long connecting and waiting for response headers
+// may take. Transfers themselves are not bounded: use a context for that.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		o.timeout = d
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent sent to the registry. Token requests
+// always carry [DefaultUserAgent].
+func WithUserAgent(ua string) Option {
+	return func(o *options) error {
+		o.userAgent = ua
+		return nil
+	}
+}
+
+// WithDigestCache remembers the digest of each pushed file in dir, keyed by
+// path, size, modification time and inode, so pushing an unchanged file again
+// needs no read of it: a HEAD request tells whether the registry has it.
+// An empty dir disables the cache (the default).
+func WithDigestCache(dir string) Option {
+	return func(o *options) error {
+		o.digestCache = dir
+		return nil
+	}
+}
+
+// WithRetries sets how many times an idempotent request is retried after a
+// connection error, 408, 429 or 5xx answer (0 disables retries).
+func WithRetries(n int) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return fmt.Errorf("retries must not be negative, got %d", n)
+		}
+		o.retries = n
+		return nil
+	}
+}
+
+// WithJobs bounds how many blobs are transferred or inspected at once by the
+// calls that handle several (for example [Repository.SetAlias]).
+func WithJobs(n int) Option {
+	return func(o *options) error {
+		if n <= 0 {
+			return fmt.Errorf("jobs must be positive, got %d", n)
+		}
+		o.jobs = n
+		return nil
+	}
+}

@@ -1,0 +1,226 @@
+package blobstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"strconv"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// BlobReader streams one blob from the registry and verifies it: when the
+// last byte has been read, Read returns a [*DigestMismatchError] instead of
+// io.EOF if the data does not hash to the digest, and an error wrapping
+// [ErrSizeMismatch] if its length differs from the announced size. Callers
+// must Close it.
+type BlobReader struct {
+	// Digest is the digest the blob was asked for by.
+	Digest v1.Hash
+	// Size is the blob's size as announced by the registry (Content-Length),
+	// or -1 if it did not say.
+	Size int64
+
+	ctx  context.Context
+	repo *Repository
+	body io.ReadCloser
+	h    hash.Hash
+	n    int64
+	err  error
+	// resumes counts reconnections after a broken body.
+	resumes int
+}
+
+// PullBlob opens the blob with digest d for reading. The registry's answer
+// must be 200; a missing blob gives an error matching [ErrBlobNotFound].
+func (r *Repository) PullBlob(ctx context.Context, d v1.Hash) (*BlobReader, error) {
+	if d.Algorithm != "sha256" {
+		return nil, fmt.Errorf("%w: expected digest method sha256, got %q", ErrUnexpectedDigestMethod, d.Algorithm)
+	}
+	br := &BlobReader{Digest: d, Size: -1, ctx: ctx, repo: r, h: sha256.New()}
+	resp, err := r.getBlob(ctx, d, 0)
+	if err != nil {
+		return nil, err
+	}
+	br.body = resp.Body
+	br.Size = resp.ContentLength
+	return br, nil
+}
+
+// getBlob GETs the blob, from offset on if offset > 0 (then the answer must
+// be 206 Partial Content for that offset).
+func (r *Repository) getBlob(ctx context.Context, d v1.Hash, offset int64) (*http.Response, error) {
+	op := "pull blob " + d.String()
+	c, err := r.pullClient(ctx)
+	if err != nil {
+		return nil, wrapErr(op, subjectBlob, err)
+	}
+	req := request{method: http.MethodGet, url: r.blobURL(d)}
+	want := http.StatusOK
+	if offset > 0 {
+		req.header = http.Header{"Range": {"bytes=" + strconv.FormatInt(offset, 10) + "-"}}
+		want = http.StatusPartialContent
+	}
+	resp, err := r.reg.do(ctx, c, req)
+	if err != nil {
+		return nil, wrapErr(op, subjectBlob, err)
+	}
+	if err := checkResponse(op, subjectBlob, resp, want); err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	return resp, nil
+}
+
+// Read implements io.Reader, verifying the digest at the end.
+func (b *BlobReader) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	n, err := b.body.Read(p)
+	if n > 0 {
+		b.h.Write(p[:n])
+		b.n += int64(n)
+	}
+	if err == nil {
+		if b.Size >= 0 && b.n > b.Size {
+			b.err = fmt.Errorf("pull blob %s: %w: got more than the announced %d bytes", b.Digest, ErrSizeMismatch, b.Size)
+			return n, b.err
+		}
+		return n, nil
+	}
+	if errors.Is(err, io.EOF) {
+		b.err = b.verify()
+		return n, b.err
+	}
+	// A broken body: try to carry on from where it broke.
+	if rerr := b.resume(err); rerr != nil {
+		b.err = rerr
+		return n, b.err
+	}
+	return n, nil
+}
+
+// maxResumes bounds reconnections for one blob.
+const maxResumes = 5
+
+// resume reopens the blob at the current offset with a Range request after
+// the body failed with cause. The hash carries on, so the whole blob is still
+// verified.
+func (b *BlobReader) resume(cause error) error {
+	if b.resumes >= maxResumes || b.ctx.Err() != nil || !transient(cause) {
+		return fmt.Errorf("pull blob %s: after %d bytes: %w", b.Digest, b.n, cause)
+	}
+	b.resumes++
+	_ = b.body.Close()
+	resp, err := b.repo.getBlob(b.ctx, b.Digest, b.n)
+	if err != nil {
+		return fmt.Errorf("pull blob %s: resuming after %d bytes (%v): %w", b.Digest, b.n, cause, err)
+	}
+	if !rangeStartsAt(resp.Header.Get("Content-Range"), b.n) {
+		resp.Body.Close()
+		return fmt.Errorf("pull blob %s: resuming after %d bytes (%v): registry answered Content-Range %q", b.Digest, b.n, cause, resp.Header.Get("Content-Range"))
+	}
+	b.body = resp.Body
+	return nil
+}
+
+func rangeStartsAt(cr string, off int64) bool {
+	var start, end int64
+	var total string
+	if _, err := fmt.Sscanf(cr, "bytes %d-%d/%s", &start, &end, &total); err != nil {
+		return false
+	}
+	return start == off
+}
+
+func (b *BlobReader) verify() error {
+	got := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(b.h.Sum(nil))}
+	if b.Size >= 0 && b.n != b.Size {
+		return fmt.Errorf("pull blob %s: %w: got %d bytes, announced %d", b.Digest, ErrSizeMismatch, b.n, b.Size)
+	}
+	if got != b.Digest {
+		return &DigestMismatchError{Expected: b.Digest, Got: got}
+	}
+	return io.EOF
+}
+
+// WriteTo copies the whole blob to w, verifying it; it returns nil only if
+// the blob was complete and matched its digest. It implements io.WriterTo,
+// so io.Copy uses it.
+func (b *BlobReader) WriteTo(w io.Writer) (int64, error) {
+	buf := make([]byte, copyBufferSize)
+	var total int64
+	for {
+		n, err := b.Read(buf)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// Close releases the connection.
+func (b *BlobReader) Close() error {
+	if b.body == nil {
+		return nil
+	}
+	return b.body.Close()
+}
+
+// BlobSize returns the size of the blob with digest d (a HEAD request).
+func (r *Repository) BlobSize(ctx context.Context, d v1.Hash) (int64, error) {
+	op := "blob size " + d.String()
+	ok, size, err := r.headBlob(ctx, d)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, &Error{Op: op, StatusCode: http.StatusNotFound, kind: ErrBlobNotFound}
+	}
+	return size, nil
+}
+
+// HasBlob reports whether the registry has the blob with digest d.
+func (r *Repository) HasBlob(ctx context.Context, d v1.Hash) (bool, error) {
+	ok, _, err := r.headBlob(ctx, d)
+	return ok, err
+}
+
+// headBlob HEADs the blob: (true, size) if it exists, false on 404.
+func (r *Repository) headBlob(ctx context.Context, d v1.Hash) (bool, int64, error) {
+	op := "blob size " + d.String()
+	c, err := r.pullClient(ctx)
+	if err != nil {
+		return false, 0, wrapErr(op, subjectBlob, err)
+	}
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodHead, url: r.blobURL(d)})
+	if err != nil {
+		return false, 0, wrapErr(op, subjectBlob, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return false, 0, nil
+	}
+	if err := checkResponse(op, subjectBlob, resp, http.StatusOK); err != nil {
+		return false, 0, err
+	}
+	if resp.ContentLength < 0 {
+		return false, 0, fmt.Errorf("%s: the registry did not give the size", op)
+	}
+	return true, resp.ContentLength, nil
+}

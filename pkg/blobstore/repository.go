@@ -1,0 +1,79 @@
+package blobstore
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// Repository is one repository of a registry: the place blobs are pushed to
+// and aliases are set in. It is safe for concurrent use.
+type Repository struct {
+	reg  *Registry
+	repo name.Repository
+}
+
+// New returns a Repository for repo on host, with a new [Registry] made with
+// opts. Use [Registry.Repository] to share one registry connection between
+// repositories.
+func New(host, repo string, opts ...Option) (*Repository, error) {
+	r, err := NewRegistry(host, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return r.Repository(repo)
+}
+
+// Repository returns the named repository of r. Like the Python tool, on a
+// Docker Hub host a single-component name gets the "library/" prefix.
+func (r *Registry) Repository(repo string) (*Repository, error) {
+	if strings.HasSuffix(r.reg.RegistryStr(), "docker.io") && repo != "" && !strings.Contains(repo, "/") {
+		repo = "library/" + repo
+	}
+	n, err := name.NewRepository(r.reg.RegistryStr()+"/"+repo, name.StrictValidation)
+	if err != nil || n.RepositoryStr() != repo {
+		return nil, fmt.Errorf("%w: repository %q: must be lowercase letters, digits and separators (. _ - /)", ErrInvalidName, repo)
+	}
+	if r.o.insecure {
+		n.Registry = r.reg
+	}
+	return &Repository{reg: r, repo: n}, nil
+}
+
+// Registry returns the registry the repository belongs to.
+func (r *Repository) Registry() *Registry { return r.reg }
+
+// Name returns the repository name (without the host).
+func (r *Repository) Name() string { return r.repo.RepositoryStr() }
+
+// String returns host/name.
+func (r *Repository) String() string { return r.repo.Name() }
+
+// pullClient is the client for reads: a pull-scoped token, or the push
+// client if one already exists (it can read too).
+func (r *Repository) pullClient(ctx context.Context) (*http.Client, error) {
+	r.reg.mu.Lock()
+	c := r.reg.ready[r.repo.Scope(transport.PushScope)]
+	r.reg.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	return r.reg.client(ctx, r.repo, r.repo.Scope(transport.PullScope))
+}
+
+// pushClient is the client for writes (pull and push actions). The registry
+// may ask for more (delete); go-containerregistry then widens the scope.
+func (r *Repository) pushClient(ctx context.Context) (*http.Client, error) {
+	return r.reg.client(ctx, r.repo, r.repo.Scope(transport.PushScope))
+}
+
+func (r *Repository) url(format string, args ...any) string {
+	return r.reg.url("/v2/" + r.repo.RepositoryStr() + fmt.Sprintf(format, args...))
+}
+
+func (r *Repository) blobURL(d v1.Hash) string { return r.url("/blobs/%s", d) }
