@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"sort"
-	"strings"
 	"sync"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -50,12 +49,15 @@ func (a *Alias) PlatformNames() []string {
 	return names
 }
 
+// tagPattern is the distribution spec's tag grammar.
+var tagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+
 // ValidateAlias checks that alias is a valid tag (or digest) to name a manifest by.
 func ValidateAlias(alias string) error {
 	if _, err := ParseDigest(alias); err == nil {
 		return nil
 	}
-	if _, err := name.NewTag("example.com/r:"+alias, name.StrictValidation); err != nil || strings.ContainsAny(alias, ":/@") {
+	if !tagPattern.MatchString(alias) {
 		return fmt.Errorf("%w: alias %q: must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'", ErrInvalidName, alias)
 	}
 	return nil

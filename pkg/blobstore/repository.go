@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -29,6 +30,9 @@ func New(host, repo string, opts ...Option) (*Repository, error) {
 	return r.Repository(repo)
 }
 
+// repoPattern is the distribution spec's repository name grammar.
+var repoPattern = regexp.MustCompile(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$`)
+
 // Repository returns the named repository of r. Like the Python tool, on a
 // Docker Hub host a single-component name gets the "library/" prefix.
 func (r *Registry) Repository(repo string) (*Repository, error) {
@@ -36,7 +40,7 @@ func (r *Registry) Repository(repo string) (*Repository, error) {
 		repo = "library/" + repo
 	}
 	n, err := name.NewRepository(r.reg.RegistryStr()+"/"+repo, name.StrictValidation)
-	if err != nil || n.RepositoryStr() != repo {
+	if err != nil || n.RepositoryStr() != repo || len(repo) > 255 || !repoPattern.MatchString(repo) {
 		return nil, fmt.Errorf("%w: repository %q: must be lowercase letters, digits and separators (. _ - /)", ErrInvalidName, repo)
 	}
 	if r.o.insecure {

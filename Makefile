@@ -1,0 +1,47 @@
+# dxf for Go. Two commands on a fresh machine: `make demo` and `make test`.
+GO            ?= go
+BIN           := bin
+GOLANGCI_LINT_VERSION := v2.15.0
+TOOLS         := $(shell $(GO) env GOPATH)/bin
+VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS       := -s -w -X main.version=$(VERSION)
+
+.PHONY: all build test test-short vet lint cover demo bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/dxf ./cmd/dxf
+
+vet:
+	$(GO) vet ./...
+
+# Unit and integration tests, race detector on. Integration tests install
+# the pinned Distribution registry into the user cache on first use.
+test: vet
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+test-short:
+	$(GO) test -count=1 ./...
+
+lint:
+	GOBIN=$(TOOLS) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	$(TOOLS)/golangci-lint run ./...
+
+cover:
+	$(GO) test -count=1 -coverpkg=./pkg/...,./cmd/... -coverprofile=coverage.out ./...
+	$(GO) tool cover -func=coverage.out | tail -1
+
+demo: build
+	hack/demo.sh
+
+bench: build
+	hack/bench.sh
+
+# Runs every fuzz target for a short while (FUZZTIME each).
+FUZZTIME ?= 20s
+fuzz:
+	hack/fuzz.sh $(FUZZTIME)
+
+clean:
+	rm -rf $(BIN) coverage.out
