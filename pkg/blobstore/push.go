@@ -143,9 +143,10 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o pushOptions) (Pus
 	if o.progress != nil {
 		o.progress(0, o.size)
 	}
+	rewind := body.rewinder()
 	if o.digest != nil {
 		// Digest known: one monolithic PUT; the registry verifies the bytes.
-		if err := r.finishUpload(ctx, c, op, loc, *o.digest, body, o.size); err != nil {
+		if err := r.finishUpload(ctx, c, op, loc, *o.digest, body, o.size, rewind); err != nil {
 			return PushResult{}, err
 		}
 		return PushResult{Digest: *o.digest, Size: body.n}, nil
@@ -155,7 +156,7 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o pushOptions) (Pus
 	// commit with the digest we computed.
 	h := sha256.New()
 	body.h = h
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, stream: body, length: o.size,
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, stream: body, length: o.size, rewind: rewind,
 		header: http.Header{"Content-Type": {"application/octet-stream"}}})
 	if err != nil {
 		return PushResult{}, wrapErr(op, subjectRepo, err)
@@ -175,7 +176,7 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o pushOptions) (Pus
 		}
 	}
 	d := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
-	if err := r.finishUpload(ctx, c, "push blob "+d.String(), loc, d, nil, 0); err != nil {
+	if err := r.finishUpload(ctx, c, "push blob "+d.String(), loc, d, nil, 0, nil); err != nil {
 		return PushResult{}, err
 	}
 	return PushResult{Digest: d, Size: body.n}, nil
@@ -202,7 +203,7 @@ func (r *Repository) startUpload(ctx context.Context, c *http.Client, op, query 
 
 // finishUpload commits the upload at loc with digest d, sending body (which
 // may be nil) with it.
-func (r *Repository) finishUpload(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, body io.Reader, size int64) error {
+func (r *Repository) finishUpload(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, body io.Reader, size int64, rewind func() error) error {
 	u, err := url.Parse(loc)
 	if err != nil {
 		return fmt.Errorf("%s: bad upload location: %w", op, err)
@@ -212,7 +213,7 @@ func (r *Repository) finishUpload(ctx context.Context, c *http.Client, op, loc s
 	u.RawQuery = q.Encode()
 	req := request{method: http.MethodPut, url: u.String(), header: http.Header{"Content-Type": {"application/octet-stream"}}}
 	if body != nil {
-		req.stream, req.length = body, size
+		req.stream, req.length, req.rewind = body, size, rewind
 	}
 	resp, err := r.reg.do(ctx, c, req)
 	if err != nil {
@@ -246,6 +247,32 @@ type countingReader struct {
 	n        int64
 	total    int64
 	progress ProgressFunc
+}
+
+// rewinder returns a function that restarts the data from where it began,
+// if the underlying reader can seek (a file); otherwise nil.
+func (c *countingReader) rewinder() func() error {
+	s, ok := c.r.(io.Seeker)
+	if !ok {
+		return nil
+	}
+	start, err := s.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil
+	}
+	return func() error {
+		if _, err := s.Seek(start, io.SeekStart); err != nil {
+			return err
+		}
+		c.n = 0
+		if c.h != nil {
+			c.h.Reset()
+		}
+		if c.progress != nil {
+			c.progress(0, c.total)
+		}
+		return nil
+	}
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {

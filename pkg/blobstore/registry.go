@@ -158,6 +158,9 @@ type request struct {
 	body    []byte
 	stream  io.Reader
 	length  int64 // for stream; -1 if unknown
+	// rewind, if set, restarts stream from its beginning so the request can
+	// be sent again (after a token refresh).
+	rewind func() error
 	noRetry bool
 }
 
@@ -183,6 +186,14 @@ func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.R
 			hr.ContentLength = req.length
 			if req.length == 0 {
 				hr.Body = http.NoBody
+			}
+			if req.rewind != nil {
+				hr.GetBody = func() (io.ReadCloser, error) {
+					if err := req.rewind(); err != nil {
+						return nil, err
+					}
+					return io.NopCloser(req.stream), nil
+				}
 			}
 		}
 		for k, v := range req.header {
@@ -296,7 +307,7 @@ func transient(err error) bool {
 	// another go, within the bounded number of attempts. TLS certificate
 	// errors are not.
 	msg := err.Error()
-	for _, permanent := range []string{"certificate", "x509", "tls: ", "no such host", "server gave HTTP response to HTTPS client"} {
+	for _, permanent := range []string{"certificate", "x509", "tls: ", "no such host", "server gave HTTP response to HTTPS client", "plain HTTP is not allowed"} {
 		if strings.Contains(msg, permanent) {
 			return false
 		}

@@ -1,6 +1,9 @@
 package blobstore
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -8,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // baseTransport sits below go-containerregistry's authentication layers. It
@@ -20,6 +22,7 @@ type baseTransport struct {
 	registry  string // host[:port] of the registry
 	userAgent string
 	authHost  string
+	insecure  bool
 
 	mu     sync.Mutex
 	realms map[string]bool // hosts named by bearer realms seen so far
@@ -45,6 +48,7 @@ func newBaseTransport(o *options, registry string) *baseTransport {
 		registry:  registry,
 		userAgent: o.userAgent,
 		authHost:  o.authHost,
+		insecure:  o.insecure,
 		realms:    map[string]bool{},
 	}
 }
@@ -52,6 +56,14 @@ func newBaseTransport(o *options, registry string) *baseTransport {
 // RoundTrip implements http.RoundTripper.
 func (t *baseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	toRegistry := req.URL.Host == t.registry
+	if toRegistry && req.URL.Scheme == "http" && !t.insecure {
+		// go-containerregistry falls back to plain HTTP for localhost; the
+		// user did not ask for it.
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, errPlainHTTP
+	}
 	if !toRegistry {
 		t.mu.Lock()
 		realm := t.realms[req.URL.Host]
@@ -61,6 +73,9 @@ func (t *baseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.URL.Host = t.authHost
 			req.Host = ""
 		}
+	}
+	if err := rewindIfReplayed(req); err != nil {
+		return nil, err
 	}
 	if req.URL.Scheme == "http" && req.Header.Get("Authorization") != "" {
 		if req.Body != nil {
@@ -81,6 +96,48 @@ func (t *baseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.noteRealm(resp.Header.Values("WWW-Authenticate"))
 	}
 	return resp, nil
+}
+
+// errPlainHTTP refuses plain HTTP to a registry not marked insecure.
+var errPlainHTTP = errors.New("plain HTTP is not allowed without the insecure option (DXF_INSECURE=1)")
+
+// sentBody marks a request body that has been handed to the network once.
+type sentBody struct {
+	io.ReadCloser
+	read bool
+}
+
+func (b *sentBody) Read(p []byte) (int, error) {
+	b.read = true
+	return b.ReadCloser.Read(p)
+}
+
+// rewindIfReplayed gives a request that is being sent again a fresh body.
+// go-containerregistry's bearer transport re-sends a request after
+// refreshing an expired token, but with the body the first attempt consumed;
+// GetBody (set for byte bodies, and for seekable file bodies by push) lets us
+// start it over.
+func rewindIfReplayed(req *http.Request) error {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	sb, ok := req.Body.(*sentBody)
+	if !ok {
+		req.Body = &sentBody{ReadCloser: req.Body}
+		return nil
+	}
+	if !sb.read {
+		return nil
+	}
+	if req.GetBody == nil {
+		return fmt.Errorf("%s %s: the request must be sent again (new credentials) but its body cannot be replayed", req.Method, req.URL.Redacted())
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return fmt.Errorf("replaying %s %s: %w", req.Method, req.URL.Redacted(), err)
+	}
+	req.Body = &sentBody{ReadCloser: body}
+	return nil
 }
 
 // noteRealm records the host of a bearer realm, so that token requests to
@@ -112,5 +169,3 @@ var retryStatuses = []int{
 	http.StatusServiceUnavailable,
 	http.StatusGatewayTimeout,
 }
-
-var _ = transport.Error{}
