@@ -360,7 +360,9 @@ type patternReader struct {
 	state uint64
 }
 
-func newPatternReader(n int64) *patternReader { return &patternReader{left: n, state: 0x9e3779b97f4a7c15} }
+func newPatternReader(n int64) *patternReader {
+	return &patternReader{left: n, state: 0x9e3779b97f4a7c15}
+}
 
 func (p *patternReader) Read(b []byte) (int, error) {
 	if p.left == 0 {

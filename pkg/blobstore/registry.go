@@ -152,15 +152,15 @@ func (r *Registry) client(ctx context.Context, res authn.Resource, scopes ...str
 // request describes one HTTP request to the registry. A nil body, or a
 // bytes body, may be retried; a streaming body (stream) is sent once.
 type request struct {
-	method  string
-	url     string
-	header  http.Header
-	body    []byte
-	stream  io.Reader
-	length  int64 // for stream; -1 if unknown
+	method string
+	url    string
+	header http.Header
+	body   []byte
+	stream io.Reader
+	length int64 // for stream; -1 if unknown
 	// rewind, if set, restarts stream from its beginning so the request can
 	// be sent again (after a token refresh).
-	rewind func() error
+	rewind  func() error
 	noRetry bool
 }
 

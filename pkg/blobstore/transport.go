@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
 )
 
 // baseTransport sits below go-containerregistry's authentication layers. It
