@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -97,9 +98,14 @@ func TestPushWrongKnownDigestFails(t *testing.T) {
 	if err == nil {
 		t.Fatal("push with a wrong digest succeeded")
 	}
-	var e *Error
-	if !errors.As(err, &e) || e.StatusCode != http.StatusBadRequest {
-		t.Fatalf("got %v, want a 400 from the registry", err)
+	if !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("got %v, want a digest mismatch", err)
+	}
+	// Nothing was committed under either digest.
+	for _, d := range []string{"abc", "abd"} {
+		if ok, _ := r.HasBlob(t.Context(), HashBytes([]byte(d))); ok {
+			t.Fatalf("blob %q was committed", d)
+		}
 	}
 }
 
@@ -308,5 +314,37 @@ func TestConcurrentPushesOfTheSameBlob(t *testing.T) {
 	}
 	if got, err := pullAll(t, r, HashBytes(data)); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("pull: %v", err)
+	}
+}
+
+func TestPushFileInChunksRecoversFromAFailedChunk(t *testing.T) {
+	srv := newMemServer(t)
+	var patches atomic.Int32
+	srv.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPatch && patches.Add(1) == 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	r := srv.repo(t, "foo/bar", WithChunkSize(64<<10))
+	p := t.TempDir() + "/f"
+	data := randomBytes(t, 300<<10)
+	writeFile(t, p, data)
+	var last int64
+	res, err := r.PushFile(t.Context(), p, WithProgress(func(done, total int64) {
+		if total != int64(len(data)) || done > total {
+			t.Errorf("progress %d/%d", done, total)
+		}
+		last = done
+	}))
+	if err != nil || res.Digest != HashBytes(data) || last != int64(len(data)) {
+		t.Fatalf("push %+v, %v (progress ended at %d)", res, err, last)
+	}
+	if got, err := pullAll(t, r, res.Digest); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("pull: %v", err)
+	}
+	if n := srv.count("PATCH", "/blobs/uploads/"); n < 6 {
+		t.Fatalf("%d PATCH requests for 5 chunks and a failure", n)
 	}
 }

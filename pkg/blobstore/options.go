@@ -35,6 +35,7 @@ type options struct {
 	digestCache string
 	retries     int
 	jobs        int
+	chunkSize   int64
 }
 
 func makeOptions(opts []Option) (*options, error) {
@@ -44,6 +45,7 @@ func makeOptions(opts []Option) (*options, error) {
 		userAgent: "dxf-go",
 		retries:   DefaultRetries,
 		jobs:      DefaultJobs,
+		chunkSize: DefaultChunkSize,
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
@@ -200,6 +202,24 @@ func WithJobs(n int) Option {
 			return fmt.Errorf("jobs must be positive, got %d", n)
 		}
 		o.jobs = n
+		return nil
+	}
+}
+
+// DefaultChunkSize is how much of a file one upload request carries, unless
+// [WithChunkSize] says otherwise.
+const DefaultChunkSize = 64 << 20
+
+// WithChunkSize sets how many bytes of a file each upload request carries.
+// After a failed request the upload resumes at the last chunk the registry
+// acknowledged, so smaller chunks lose less on a bad connection; larger ones
+// cost fewer round trips. 0 sends each file in one request.
+func WithChunkSize(n int64) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return fmt.Errorf("chunk size must not be negative, got %d", n)
+		}
+		o.chunkSize = n
 		return nil
 	}
 }

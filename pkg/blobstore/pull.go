@@ -2,11 +2,8 @@ package blobstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net/http"
 	"strconv"
@@ -29,7 +26,7 @@ type BlobReader struct {
 	ctx  context.Context
 	repo *Repository
 	body io.ReadCloser
-	h    hash.Hash
+	h    *asyncHasher
 	n    int64
 	err  error
 	// resumes counts reconnections after a broken body.
@@ -42,11 +39,11 @@ func (r *Repository) PullBlob(ctx context.Context, d v1.Hash) (*BlobReader, erro
 	if d.Algorithm != "sha256" {
 		return nil, fmt.Errorf("%w: expected digest method sha256, got %q", ErrUnexpectedDigestMethod, d.Algorithm)
 	}
-	br := &BlobReader{Digest: d, Size: -1, ctx: ctx, repo: r, h: sha256.New()}
 	resp, err := r.getBlob(ctx, d, 0)
 	if err != nil {
 		return nil, err
 	}
+	br := &BlobReader{Digest: d, Size: -1, ctx: ctx, repo: r, h: newAsyncHasher()}
 	br.body = resp.Body
 	br.Size = resp.ContentLength
 	return br, nil
@@ -84,7 +81,7 @@ func (b *BlobReader) Read(p []byte) (int, error) {
 	}
 	n, err := b.body.Read(p)
 	if n > 0 {
-		b.h.Write(p[:n])
+		_, _ = b.h.Write(p[:n])
 		b.n += int64(n)
 	}
 	if err == nil {
@@ -140,7 +137,7 @@ func rangeStartsAt(cr string, off int64) bool {
 }
 
 func (b *BlobReader) verify() error {
-	got := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(b.h.Sum(nil))}
+	got := b.h.digest()
 	if b.Size >= 0 && b.n != b.Size {
 		return fmt.Errorf("pull blob %s: %w: got %d bytes, announced %d", b.Digest, ErrSizeMismatch, b.n, b.Size)
 	}
@@ -176,8 +173,9 @@ func (b *BlobReader) WriteTo(w io.Writer) (int64, error) {
 
 // Close releases the connection.
 func (b *BlobReader) Close() error {
-	if b.body == nil {
-		return nil
+	b.h.close()
+	if b.err == nil {
+		b.err = errors.New("blob reader closed")
 	}
 	return b.body.Close()
 }

@@ -2,14 +2,13 @@ package blobstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -134,28 +133,43 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o pushOptions) (Pus
 	if err != nil {
 		return PushResult{}, wrapErr(op, subjectRepo, err)
 	}
+	if o.progress != nil {
+		o.progress(0, o.size)
+	}
+	var res PushResult
+	if ra, ok := rd.(io.ReaderAt); ok && o.size >= 0 {
+		res, err = r.pushChunked(ctx, c, op, ra, o)
+	} else {
+		res, err = r.pushStream(ctx, c, op, rd, o)
+	}
+	if err != nil {
+		return PushResult{}, err
+	}
+	return res, nil
+}
+
+// commit checks the digest computed while sending against the one announced
+// (if any) — so a file that changed under us never lands under the wrong
+// name — then commits the upload.
+func (r *Repository) commit(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, o pushOptions) error {
+	if o.digest != nil && d != *o.digest {
+		return fmt.Errorf("%s: %w (the data changed while it was pushed)", op, &DigestMismatchError{Expected: *o.digest, Got: d})
+	}
+	return r.finishUpload(ctx, c, "push blob "+d.String(), loc, d)
+}
+
+// pushStream sends data that can only be read once (standard input, a
+// pipe): one streamed PATCH, hashed on the way, then the commit. If a token
+// refresh needs the request sent again, a seekable reader is rewound.
+func (r *Repository) pushStream(ctx context.Context, c *http.Client, op string, rd io.Reader, o pushOptions) (PushResult, error) {
 	loc, err := r.startUpload(ctx, c, op, "")
 	if err != nil {
 		return PushResult{}, err
 	}
-
-	body := &countingReader{r: rd, total: o.size, progress: o.progress}
-	if o.progress != nil {
-		o.progress(0, o.size)
-	}
+	h := newAsyncHasher()
+	defer h.close()
+	body := &countingReader{r: rd, h: h, total: o.size, progress: o.progress}
 	rewind := body.rewinder()
-	if o.digest != nil {
-		// Digest known: one monolithic PUT; the registry verifies the bytes.
-		if err := r.finishUpload(ctx, c, op, loc, *o.digest, body, o.size, rewind); err != nil {
-			return PushResult{}, err
-		}
-		return PushResult{Digest: *o.digest, Size: body.n}, nil
-	}
-
-	// Digest unknown: stream the data in a PATCH while hashing it, then
-	// commit with the digest we computed.
-	h := sha256.New()
-	body.h = h
 	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, stream: body, length: o.size, rewind: rewind,
 		header: http.Header{"Content-Type": {"application/octet-stream"}}})
 	if err != nil {
@@ -167,6 +181,9 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o pushOptions) (Pus
 	if err != nil {
 		return PushResult{}, err
 	}
+	if body.err != nil {
+		return PushResult{}, fmt.Errorf("%s: reading the data: %w", op, body.err)
+	}
 	if o.size >= 0 && body.n != o.size {
 		return PushResult{}, fmt.Errorf("%s: %w: read %d bytes, expected %d", op, ErrSizeMismatch, body.n, o.size)
 	}
@@ -175,11 +192,180 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o pushOptions) (Pus
 			return PushResult{}, fmt.Errorf("%s: %w", op, err)
 		}
 	}
-	d := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
-	if err := r.finishUpload(ctx, c, "push blob "+d.String(), loc, d, nil, 0, nil); err != nil {
+	d := h.digest()
+	if err := r.commit(ctx, c, op, loc, d, o); err != nil {
 		return PushResult{}, err
 	}
 	return PushResult{Digest: d, Size: body.n}, nil
+}
+
+// pushChunked uploads data of known size that can be read again (a file)
+// in chunks of WithChunkSize bytes, hashing as it goes. When a chunk fails,
+// it asks the registry how much it holds (GET on the upload URL) and carries
+// on from there; if the session cannot continue, it starts a new one. The
+// number of recoveries is bounded by WithRetries.
+func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string, ra io.ReaderAt, o pushOptions) (PushResult, error) {
+	size := o.size
+	chunk := r.reg.o.chunkSize
+	if chunk <= 0 || chunk > size {
+		chunk = size
+	}
+	h := newAsyncHasher()
+	defer h.close()
+	var (
+		loc      string
+		off      int64  // bytes the registry has acknowledged
+		saved    []byte // hash state at off
+		failures int
+	)
+	start := func() error {
+		var err error
+		loc, err = r.startUpload(ctx, c, op, "")
+		off, saved = 0, nil
+		if err == nil {
+			err = h.restore(nil)
+		}
+		return err
+	}
+	if err := start(); err != nil {
+		return PushResult{}, err
+	}
+	for off < size {
+		n := min(chunk, size-off)
+		next, err := r.patchChunk(ctx, c, op, loc, ra, off, n, size, h, saved, o.progress)
+		if err == nil {
+			loc, off = next, off+n
+			saved = h.state()
+			continue
+		}
+		failures++
+		if failures > r.reg.o.retries || !pushRecoverable(err) || ctx.Err() != nil {
+			return PushResult{}, err
+		}
+		if err := sleepCtx(ctx, backoff(failures-1)); err != nil {
+			return PushResult{}, err
+		}
+		// Where does the upload stand?
+		got, statusLoc, serr := r.uploadStatus(ctx, c, loc, off)
+		if serr != nil || got < off || got > size {
+			// The session is gone or unusable (Distribution refuses a session
+			// whose data moved past the offset signed into its URL): restart.
+			if err := start(); err != nil {
+				return PushResult{}, err
+			}
+			continue
+		}
+		if err := h.restore(saved); err != nil {
+			return PushResult{}, fmt.Errorf("%s: %w", op, err)
+		}
+		if got > off {
+			// The registry kept part of the failed chunk: hash that part too.
+			if _, err := io.Copy(h, io.NewSectionReader(ra, off, got-off)); err != nil {
+				return PushResult{}, fmt.Errorf("%s: %w", op, err)
+			}
+		}
+		loc, off, saved = statusLoc, got, h.state()
+	}
+	d := h.digest()
+	if err := r.commit(ctx, c, op, loc, d, o); err != nil {
+		return PushResult{}, err
+	}
+	return PushResult{Digest: d, Size: size}, nil
+}
+
+// patchChunk sends bytes [off, off+n) of ra and returns the next upload URL.
+func (r *Repository) patchChunk(ctx context.Context, c *http.Client, op, loc string, ra io.ReaderAt, off, n, total int64, h *asyncHasher, saved []byte, progress ProgressFunc) (string, error) {
+	sec := io.NewSectionReader(ra, off, n)
+	body := &countingReader{r: sec, h: h, base: off, total: total, progress: progress}
+	rewind := func() error {
+		if _, err := sec.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		body.n = 0
+		return h.restore(saved)
+	}
+	hdr := http.Header{"Content-Type": {"application/octet-stream"}}
+	if n > 0 {
+		hdr.Set("Content-Range", fmt.Sprintf("%d-%d", off, off+n-1))
+	}
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, stream: body, length: n, rewind: rewind, header: hdr})
+	if err != nil {
+		return "", wrapErr(op, subjectRepo, err)
+	}
+	defer resp.Body.Close()
+	if err := checkResponse(op, subjectRepo, resp, http.StatusAccepted, http.StatusNoContent); err != nil {
+		return "", err
+	}
+	if body.err != nil {
+		return "", fmt.Errorf("%s: reading the data: %w", op, body.err)
+	}
+	if next := resp.Header.Get("Location"); next != "" {
+		return resolveLocation(loc, next)
+	}
+	return loc, nil
+}
+
+// uploadStatus asks the registry how many bytes an upload session holds
+// (GET on its URL; the answer's Range header is "0-<last byte>"). acked is
+// what the client believes, to read Distribution's ambiguous "0-0".
+func (r *Repository) uploadStatus(ctx context.Context, c *http.Client, loc string, acked int64) (int64, string, error) {
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodGet, url: loc})
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	if err := checkResponse("upload status", subjectRepo, resp, http.StatusNoContent, http.StatusOK); err != nil {
+		return 0, "", err
+	}
+	var first, last int64
+	if _, err := fmt.Sscanf(resp.Header.Get("Range"), "%d-%d", &first, &last); err != nil || first != 0 {
+		return 0, "", fmt.Errorf("upload status: bad Range %q", resp.Header.Get("Range"))
+	}
+	got := last + 1
+	if last == 0 && acked == 0 {
+		got = 0
+	}
+	next := loc
+	if l := resp.Header.Get("Location"); l != "" {
+		if next, err = resolveLocation(loc, l); err != nil {
+			return 0, "", err
+		}
+	}
+	return got, next, nil
+}
+
+// pushRecoverable reports whether a failed chunk is worth a recovery: a
+// network failure, a transient status, or an upload session the registry
+// lost or refuses.
+func pushRecoverable(err error) bool {
+	if transient(err) {
+		return true
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	if e.StatusCode == http.StatusRequestedRangeNotSatisfiable {
+		return true
+	}
+	for _, code := range e.Codes {
+		switch code {
+		case "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "RANGE_INVALID":
+			return true
+		}
+	}
+	return false
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // startUpload opens an upload session (POST) and returns its URL. With a
@@ -201,9 +387,8 @@ func (r *Repository) startUpload(ctx context.Context, c *http.Client, op, query 
 	return loc, nil
 }
 
-// finishUpload commits the upload at loc with digest d, sending body (which
-// may be nil) with it.
-func (r *Repository) finishUpload(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, body io.Reader, size int64, rewind func() error) error {
+// finishUpload commits the upload at loc with digest d.
+func (r *Repository) finishUpload(ctx context.Context, c *http.Client, op, loc string, d v1.Hash) error {
 	u, err := url.Parse(loc)
 	if err != nil {
 		return fmt.Errorf("%s: bad upload location: %w", op, err)
@@ -211,11 +396,7 @@ func (r *Repository) finishUpload(ctx context.Context, c *http.Client, op, loc s
 	q := u.Query()
 	q.Set("digest", d.String())
 	u.RawQuery = q.Encode()
-	req := request{method: http.MethodPut, url: u.String(), header: http.Header{"Content-Type": {"application/octet-stream"}}}
-	if body != nil {
-		req.stream, req.length, req.rewind = body, size, rewind
-	}
-	resp, err := r.reg.do(ctx, c, req)
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodPut, url: u.String(), header: http.Header{"Content-Type": {"application/octet-stream"}}})
 	if err != nil {
 		return wrapErr(op, subjectBlob, err)
 	}
@@ -239,18 +420,20 @@ func resolveLocation(base, loc string) (string, error) {
 	return b.ResolveReference(l).String(), nil
 }
 
-// countingReader counts (and optionally hashes) what passes through it and
-// reports progress.
+// countingReader counts and hashes what passes through it, reports
+// progress, and remembers a read error (to tell it from a network error).
 type countingReader struct {
 	r        io.Reader
-	h        hash.Hash
+	h        io.Writer
 	n        int64
+	base     int64 // offset of r's first byte in the blob, for progress
 	total    int64
 	progress ProgressFunc
+	err      error
 }
 
 // rewinder returns a function that restarts the data from where it began,
-// if the underlying reader can seek (a file); otherwise nil.
+// if the underlying reader can seek; otherwise nil.
 func (c *countingReader) rewinder() func() error {
 	s, ok := c.r.(io.Seeker)
 	if !ok {
@@ -265,11 +448,8 @@ func (c *countingReader) rewinder() func() error {
 			return err
 		}
 		c.n = 0
-		if c.h != nil {
-			c.h.Reset()
-		}
-		if c.progress != nil {
-			c.progress(0, c.total)
+		if a, ok := c.h.(*asyncHasher); ok {
+			return a.restore(nil)
 		}
 		return nil
 	}
@@ -279,12 +459,15 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if n > 0 {
 		if c.h != nil {
-			c.h.Write(p[:n])
+			_, _ = c.h.Write(p[:n])
 		}
 		c.n += int64(n)
 		if c.progress != nil {
-			c.progress(c.n, c.total)
+			c.progress(c.base+c.n, c.total)
 		}
+	}
+	if err != nil && err != io.EOF {
+		c.err = err
 	}
 	return n, err
 }

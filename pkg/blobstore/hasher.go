@@ -1,0 +1,122 @@
+package blobstore
+
+import (
+	"crypto/sha256"
+	"encoding"
+	"encoding/hex"
+	"hash"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// asyncHasher computes SHA-256 on another goroutine, so hashing overlaps
+// with reading and sending: Write copies the data into one of a few fixed
+// buffers and returns. Memory use is hasherBuffers × hasherBufferSize. It is
+// not safe for concurrent use.
+type asyncHasher struct {
+	h    hash.Hash
+	cur  []byte
+	free chan []byte
+	full chan []byte
+	idle chan struct{} // signalled when the hashing goroutine drained full
+	done chan struct{}
+}
+
+const (
+	hasherBuffers    = 4
+	hasherBufferSize = 1 << 20
+)
+
+func newAsyncHasher() *asyncHasher {
+	a := &asyncHasher{
+		h:    sha256.New(),
+		free: make(chan []byte, hasherBuffers),
+		full: make(chan []byte, hasherBuffers),
+		done: make(chan struct{}),
+	}
+	for range hasherBuffers {
+		a.free <- make([]byte, 0, hasherBufferSize)
+	}
+	go func() {
+		defer close(a.done)
+		for b := range a.full {
+			a.h.Write(b)
+			a.free <- b[:0]
+		}
+	}()
+	return a
+}
+
+// Write implements io.Writer; it never fails.
+func (a *asyncHasher) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if a.cur == nil {
+			a.cur = <-a.free
+		}
+		c := copy(a.cur[len(a.cur):cap(a.cur)], p)
+		a.cur = a.cur[:len(a.cur)+c]
+		p = p[c:]
+		if len(a.cur) == cap(a.cur) {
+			a.full <- a.cur
+			a.cur = nil
+		}
+	}
+	return n, nil
+}
+
+// sync waits until everything written so far has been hashed.
+func (a *asyncHasher) sync() {
+	if a.cur != nil && len(a.cur) > 0 {
+		a.full <- a.cur
+		a.cur = nil
+	}
+	// Take every buffer back: then none is pending.
+	held := make([][]byte, 0, hasherBuffers)
+	if a.cur != nil {
+		held = append(held, a.cur)
+		a.cur = nil
+	}
+	for len(held) < hasherBuffers {
+		held = append(held, <-a.free)
+	}
+	for _, b := range held {
+		a.free <- b
+	}
+}
+
+// state returns the hash state (for resuming later at this point).
+func (a *asyncHasher) state() []byte {
+	a.sync()
+	s, _ := a.h.(encoding.BinaryMarshaler).MarshalBinary()
+	return s
+}
+
+// restore returns the hash to a state saved by state (nil: the start).
+func (a *asyncHasher) restore(s []byte) error {
+	a.sync()
+	if s == nil {
+		a.h.Reset()
+		return nil
+	}
+	return a.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(s)
+}
+
+// digest finishes: it waits for all data, stops the goroutine and returns
+// the digest. The hasher cannot be used after.
+func (a *asyncHasher) digest() v1.Hash {
+	a.sync()
+	close(a.full)
+	<-a.done
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(a.h.Sum(nil))}
+}
+
+// close stops the goroutine without a result.
+func (a *asyncHasher) close() {
+	select {
+	case <-a.done:
+	default:
+		close(a.full)
+		<-a.done
+	}
+}
