@@ -65,6 +65,35 @@ func (a *asyncHasher) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// buffer hands out an empty buffer of hasherBufferSize bytes for the caller
+// to fill and pass to submit: hashing then needs no copy. Pending data from
+// Write is sent to hashing first.
+func (a *asyncHasher) buffer() []byte {
+	if a.cur != nil {
+		if len(a.cur) > 0 {
+			a.full <- a.cur
+		} else {
+			b := a.cur
+			a.cur = nil
+			return b[:cap(b)]
+		}
+		a.cur = nil
+	}
+	b := <-a.free
+	return b[:cap(b)]
+}
+
+// submit hashes b, a buffer from buffer, on the hashing goroutine. The
+// caller may keep reading b (e.g. write it out) until its next call to
+// buffer, Write, sync or digest, but must not change it.
+func (a *asyncHasher) submit(b []byte) {
+	if len(b) == 0 {
+		a.free <- b[:0]
+		return
+	}
+	a.full <- b
+}
+
 // sync waits until everything written so far has been hashed.
 func (a *asyncHasher) sync() {
 	if a.cur != nil && len(a.cur) > 0 {

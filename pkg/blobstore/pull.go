@@ -149,26 +149,46 @@ func (b *BlobReader) verify() error {
 
 // WriteTo copies the whole blob to w, verifying it; it returns nil only if
 // the blob was complete and matched its digest. It implements io.WriterTo,
-// so io.Copy uses it.
+// so io.Copy uses it: data is read into the hasher's own buffers, hashed on
+// another goroutine while it is written to w, and never copied in between.
 func (b *BlobReader) WriteTo(w io.Writer) (int64, error) {
-	buf := make([]byte, copyBufferSize)
 	var total int64
-	for {
-		n, err := b.Read(buf)
+	for b.err == nil {
+		buf := b.h.buffer()
+		n, err := io.ReadFull(b.body, buf)
 		if n > 0 {
+			b.n += int64(n)
+			b.h.submit(buf[:n])
+			if b.Size >= 0 && b.n > b.Size {
+				b.err = fmt.Errorf("pull blob %s: %w: got more than the announced %d bytes", b.Digest, ErrSizeMismatch, b.Size)
+				return total, b.err
+			}
 			m, werr := w.Write(buf[:n])
 			total += int64(m)
 			if werr != nil {
+				b.err = werr
 				return total, werr
 			}
+		} else {
+			b.h.submit(buf[:0])
 		}
-		if errors.Is(err, io.EOF) {
-			return total, nil
-		}
-		if err != nil {
-			return total, err
+		switch {
+		case err == nil:
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) && b.Size >= 0 && b.n == b.Size:
+			b.err = b.verify()
+		case errors.Is(err, io.ErrUnexpectedEOF) && b.Size < 0:
+			// ReadFull's short read at the end of a body of unknown length.
+			b.err = b.verify()
+		default:
+			if rerr := b.resume(err); rerr != nil {
+				b.err = rerr
+			}
 		}
 	}
+	if errors.Is(b.err, io.EOF) {
+		return total, nil
+	}
+	return total, b.err
 }
 
 // Close releases the connection.
