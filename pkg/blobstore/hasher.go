@@ -18,7 +18,6 @@ type asyncHasher struct {
 	cur  []byte
 	free chan []byte
 	full chan []byte
-	idle chan struct{} // signalled when the hashing goroutine drained full
 	done chan struct{}
 }
 
@@ -96,7 +95,7 @@ func (a *asyncHasher) submit(b []byte) {
 
 // sync waits until everything written so far has been hashed.
 func (a *asyncHasher) sync() {
-	if a.cur != nil && len(a.cur) > 0 {
+	if len(a.cur) > 0 {
 		a.full <- a.cur
 		a.cur = nil
 	}

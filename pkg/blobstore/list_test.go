@@ -80,7 +80,10 @@ func TestListAliasesFollowsPages(t *testing.T) {
 	}
 	// Stopping early stops fetching.
 	n := 0
-	for range r.Aliases(t.Context()) {
+	for _, err := range r.Aliases(t.Context()) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		n++
 		if n == 4 {
 			break

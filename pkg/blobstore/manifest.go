@@ -124,7 +124,7 @@ func ParseManifest(raw []byte, contentType string) (*Manifest, error) {
 	}
 	var w wireManifest
 	if err := json.Unmarshal(raw, &w); err != nil {
-		return nil, fmt.Errorf("%w: not JSON: %v", ErrInvalidManifest, err)
+		return nil, fmt.Errorf("%w: not JSON: %w", ErrInvalidManifest, err)
 	}
 	m := &Manifest{Raw: raw, MediaType: w.MediaType, Digest: HashBytes(raw)}
 	if m.MediaType == "" {

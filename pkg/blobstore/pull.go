@@ -39,7 +39,7 @@ func (r *Repository) PullBlob(ctx context.Context, d v1.Hash) (*BlobReader, erro
 	if d.Algorithm != "sha256" {
 		return nil, fmt.Errorf("%w: expected digest method sha256, got %q", ErrUnexpectedDigestMethod, d.Algorithm)
 	}
-	resp, err := r.getBlob(ctx, d, 0)
+	resp, err := r.getBlob(ctx, d, 0) //nolint:bodyclose // the BlobReader owns the body; Close closes it
 	if err != nil {
 		return nil, err
 	}
@@ -117,11 +117,11 @@ func (b *BlobReader) resume(cause error) error {
 	_ = b.body.Close()
 	resp, err := b.repo.getBlob(b.ctx, b.Digest, b.n)
 	if err != nil {
-		return fmt.Errorf("pull blob %s: resuming after %d bytes (%v): %w", b.Digest, b.n, cause, err)
+		return fmt.Errorf("pull blob %s: resuming after %d bytes (%w): %w", b.Digest, b.n, cause, err)
 	}
 	if !rangeStartsAt(resp.Header.Get("Content-Range"), b.n) {
 		resp.Body.Close()
-		return fmt.Errorf("pull blob %s: resuming after %d bytes (%v): registry answered Content-Range %q", b.Digest, b.n, cause, resp.Header.Get("Content-Range"))
+		return fmt.Errorf("pull blob %s: resuming after %d bytes (%w): registry answered Content-Range %q", b.Digest, b.n, cause, resp.Header.Get("Content-Range"))
 	}
 	b.body = resp.Body
 	return nil

@@ -60,7 +60,7 @@ func NewRegistry(host string, opts ...Option) (*Registry, error) {
 	}
 	reg, err := name.NewRegistry(host, nopts...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: registry %q: %v", ErrInvalidName, host, err)
+		return nil, fmt.Errorf("%w: registry %q: %w", ErrInvalidName, host, err)
 	}
 	return &Registry{
 		reg:     reg,
@@ -199,7 +199,7 @@ func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.R
 		for k, v := range req.header {
 			hr.Header[k] = v
 		}
-		resp, err = c.Do(hr)
+		resp, err = c.Do(hr) //nolint:bodyclose // returned to the caller, who closes it
 		if err != nil {
 			return err
 		}
