@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dxf-go/dxf/pkg/blobstore"
+)
+
+var setAliasCommand = &command{
+	name:     "set-alias",
+	synopsis: "<repo> <alias> <digest|file>...",
+	summary:  "point an alias at blobs and print its manifest",
+	help: `Point the alias at the blobs, in order, and print the manifest stored for it,
+exactly as sent (no newline at the end). Each blob must already be in the
+repository. An argument containing a "/" is a local file: it is hashed to
+find its digest, not uploaded (use push-blob for that).
+
+Examples:
+  dxf set-alias fred/datalogger may15-readings sha256:9f86d081884c7d65...
+  dxf set-alias fred/datalogger may15-readings $(dxf push-blob fred/datalogger logger.dat)
+  dxf set-alias fred/datalogger week ./day1.dat ./day2.dat`,
+	minArgs: 2,
+	maxArgs: -1,
+	run:     runSetAlias,
+}
+
+var getAliasCommand = &command{
+	name:     "get-alias",
+	synopsis: "<repo> [<alias>...]",
+	summary:  "print the blob digests an alias points to",
+	help: `Print the digests of the blobs each alias points to, one per line, in order.
+For a multi-platform alias without DXF_PLATFORM, print one JSON object per
+alias instead: platform → list of digests.
+
+With no arguments, print the blobs of the manifest JSON read from standard
+input.
+
+Examples:
+  dxf get-alias fred/datalogger may15-readings
+  dxf pull-blob fred/datalogger $(dxf get-alias fred/datalogger may15-readings)`,
+	maxArgs:         -1,
+	manifestOnStdin: true,
+	run:             runGetAlias,
+}
+
+var getDigestCommand = &command{
+	name:     "get-digest",
+	synopsis: "<repo> [<alias>...]",
+	summary:  "print the config digest of aliases",
+	help: `Print the config digest of each alias: for an alias set by dxf, its first blob;
+for a container image, the image ID (as "docker inspect --format '{{.Id}}'"
+shows it). For a multi-platform alias without DXF_PLATFORM, print a JSON
+object: platform → digest.
+
+With no arguments, use the manifest JSON read from standard input.
+
+Example:
+  dxf get-digest fred/datalogger may15-readings`,
+	maxArgs:         -1,
+	manifestOnStdin: true,
+	run:             runGetDigest,
+}
+
+var getManifestCommand = &command{
+	name:     "get-manifest",
+	synopsis: "<repo> <alias>...",
+	summary:  "print the manifest of aliases",
+	help: `Print the manifest of each alias exactly as the registry stores it, with no
+newline added (the sha256 of the output is the manifest digest). For a
+multi-platform alias without DXF_PLATFORM, print a JSON object: platform →
+that platform's manifest, as a string; with DXF_PLATFORM, that platform's
+manifest.
+
+Examples:
+  dxf get-manifest fred/datalogger may15-readings
+  dxf get-manifest fred/datalogger may15-readings | sha256sum`,
+	maxArgs: -1,
+	run:     runGetManifest,
+}
+
+func runSetAlias(a *app, args []string) error {
+	alias, names := args[0], args[1:]
+	digests := make([]v1.Hash, len(names))
+	err := forEach(a.ctx, a.cfg.jobs, len(names), func(_ context.Context, i int) error {
+		var err error
+		digests[i], err = blobDigest(names[i])
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	raw, err := a.repo.SetAlias(a.ctx, alias, digests...)
+	if err != nil {
+		return err
+	}
+	_, err = a.stdout.Write(raw)
+	return err
+}
+
+// blobDigest is the digest an argument of set-alias names: the argument
+// itself, or for a path (anything with a separator, the Python rule) the
+// hash of that file.
+func blobDigest(arg string) (v1.Hash, error) {
+	if !strings.ContainsRune(arg, '/') && !strings.ContainsRune(arg, os.PathSeparator) {
+		return parseDigestArg(arg)
+	}
+	d, _, err := blobstore.HashFile(arg)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("hashing %s: %w", arg, err)
+	}
+	return d, nil
+}
+
+func runGetAlias(a *app, args []string) error {
+	aliases, err := a.resolveAliases(args)
+	if err != nil {
+		return err
+	}
+	var out strings.Builder
+	for _, al := range aliases {
+		if m := al.Image(); m != nil {
+			for _, d := range m.Digests() {
+				out.WriteString(d.String() + "\n")
+			}
+			continue
+		}
+		out.WriteString(pyJSON(platformDigests(al)) + "\n")
+	}
+	_, err = fmt.Fprint(a.stdout, out.String())
+	return err
+}
+
+// errNoConfig: a Docker schema 1 manifest has no config, hence no digest
+// for get-digest.
+var errNoConfig = errors.New("the manifest has no config (Docker schema 1), so no config digest")
+
+func configDigest(m *blobstore.Manifest) (string, error) {
+	if m.Config.Digest == (v1.Hash{}) {
+		return "", fmt.Errorf("get digest of manifest %s: %w", m.Digest, errNoConfig)
+	}
+	return m.Config.Digest.String(), nil
+}
+
+func runGetDigest(a *app, args []string) error {
+	aliases, err := a.resolveAliases(args)
+	if err != nil {
+		return err
+	}
+	var out strings.Builder
+	for _, al := range aliases {
+		if m := al.Image(); m != nil {
+			d, err := configDigest(m)
+			if err != nil {
+				return err
+			}
+			out.WriteString(d + "\n")
+			continue
+		}
+		digests := make(map[string]string, len(al.Platforms))
+		for p, m := range al.Platforms {
+			if digests[p], err = configDigest(m); err != nil {
+				return err
+			}
+		}
+		out.WriteString(pyJSON(digests) + "\n")
+	}
+	_, err = fmt.Fprint(a.stdout, out.String())
+	return err
+}
+
+func runGetManifest(a *app, args []string) error {
+	for _, name := range args {
+		al, err := a.repo.GetAlias(a.ctx, name, a.cfg.platform)
+		if err != nil {
+			return err
+		}
+		var out []byte
+		if m := al.Image(); m != nil {
+			out = m.Raw
+		} else {
+			out = []byte(pyJSON(perPlatform(al, func(m *blobstore.Manifest) string { return string(m.Raw) })))
+		}
+		if _, err := a.stdout.Write(out); err != nil {
+			return err
+		}
+	}
+	return nil
+}

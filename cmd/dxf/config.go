@@ -1,0 +1,321 @@
+package main
+
+import (
+	"bufio"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/spf13/pflag"
+
+	"github.com/dxf-go/dxf/pkg/blobstore"
+)
+
+// defaultChunkSize is the size of pull-blob's output buffer unless
+// DXF_CHUNK_SIZE says otherwise; reads are then the library's (1 MiB, with
+// no copy). The Python tool read and wrote 8192 bytes at a time; larger
+// chunks move big blobs with far fewer system calls.
+const defaultChunkSize = 1 << 20
+
+// flagValues receives the command-line flags. Every setting the Python tool
+// took from the environment has a long flag of its own, and a flag given on
+// the command line wins over its variable.
+type flagValues struct {
+	host          string
+	insecure      bool
+	username      string
+	password      string
+	passwordStdin bool
+	authorization string
+	token         string
+	authHost      string
+	progress      string
+	blobInfo      bool
+	chunkSize     int
+	skipTLSVerify bool
+	tlsVerify     string
+	platform      string
+	jobs          int
+	retries       int
+	noDigestCache bool
+	output        string
+	help          bool
+	version       bool
+}
+
+// newFlagSet defines the flags. Flags may come anywhere on the command line
+// (interspersed with the arguments), so "dxf push-blob --progress repo f"
+// and "dxf --progress push-blob repo f" mean the same.
+func newFlagSet(f *flagValues) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("dxf", pflag.ContinueOnError)
+	fs.SetInterspersed(true)
+	fs.SetOutput(io.Discard) // errors are reported by run, in one line
+	fs.SortFlags = false
+
+	fs.StringVar(&f.host, "host", "", "registry `host[:port]` (DXF_HOST)")
+	fs.BoolVar(&f.insecure, "insecure", false, "talk plain HTTP instead of HTTPS (DXF_INSECURE=1)")
+	fs.StringVar(&f.username, "username", "", "user `name` to log in as (DXF_USERNAME)")
+	fs.StringVar(&f.password, "password", "", "`password` of the user (DXF_PASSWORD); prefer --password-stdin")
+	fs.BoolVar(&f.passwordStdin, "password-stdin", false, "read the password from standard input")
+	fs.StringVar(&f.authorization, "authorization", "", "a whole Authorization header `value`, \"Basic …\" or \"Bearer …\" (DXF_AUTHORIZATION)")
+	fs.StringVar(&f.token, "token", "", "bearer `token` to use as is, e.g. from \"dxf auth\" (DXF_TOKEN)")
+	fs.StringVar(&f.authHost, "auth-host", "", "send token requests to this `host[:port]` instead of the realm's (DXF_AUTH_HOST)")
+	fs.StringVar(&f.progress, "progress", "", "progress bars on standard error: 1 always, 0 never, auto on a terminal (DXF_PROGRESS)")
+	fs.Lookup("progress").NoOptDefVal = "1"
+	fs.BoolVar(&f.blobInfo, "blob-info", false, "pull-blob: write \"<digest> <size>\\n\" before each blob (DXF_BLOB_INFO=1)")
+	fs.IntVar(&f.chunkSize, "chunk-size", 0, "pull-blob: `bytes` per read and write (DXF_CHUNK_SIZE; default 1 MiB)")
+	fs.BoolVar(&f.skipTLSVerify, "skip-tls-verify", false, "do not verify the registry's certificate (DXF_SKIPTLSVERIFY=1)")
+	fs.StringVar(&f.tlsVerify, "tls-verify", "", "verify the registry's certificate against this CA bundle `file` (DXF_TLSVERIFY)")
+	fs.StringVar(&f.platform, "platform", "", "`os/arch[/variant]` to select from multi-platform aliases (DXF_PLATFORM)")
+	fs.IntVar(&f.jobs, "jobs", blobstore.DefaultJobs, "blobs to transfer or inspect at once")
+	fs.IntVar(&f.retries, "retries", blobstore.DefaultRetries, "retries of a request after a transient failure")
+	fs.BoolVar(&f.noDigestCache, "no-digest-cache", false, "do not remember the digests of pushed files (DXF_DIGEST_CACHE=0)")
+	fs.StringVarP(&f.output, "output", "o", "", "pull-blob: write to `file` (replaced only once every blob is verified)")
+	fs.BoolVarP(&f.help, "help", "h", false, "show help")
+	fs.BoolVar(&f.version, "version", false, "show the version")
+	return fs
+}
+
+// config is the resolved configuration of one run: flags over environment.
+type config struct {
+	host          string
+	insecure      bool
+	username      string
+	password      string
+	haveUser      bool // both a user name and a password were given
+	authorization string
+	token         string
+	authHost      string
+	progress      string // "1", "0" or "auto"
+	blobInfo      bool
+	chunkSize     int // DXF_CHUNK_SIZE; 0 when not set (see defaultChunkSize)
+	skipTLSVerify bool
+	caBundle      string
+	platform      string
+	jobs          int
+	retries       int
+	digestCache   string // "" when disabled
+	output        string
+}
+
+// environment is the process environment as a lookup table.
+type environment map[string]string
+
+func newEnvironment(environ []string) environment {
+	env := make(environment, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// loadConfig resolves every setting from its flag, else its environment
+// variable. A password on standard input (--password-stdin) is read here.
+func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Reader) (*config, error) {
+	c := &config{
+		jobs:    f.jobs,
+		retries: f.retries,
+		output:  f.output,
+	}
+	str := func(flag, key string) (string, bool) {
+		if fs.Changed(flag) {
+			return fs.Lookup(flag).Value.String(), true
+		}
+		v, ok := env[key]
+		return v, ok
+	}
+	// As in the Python tool, a switch variable is on only when it is "1".
+	on := func(flag, key string) bool {
+		if fs.Changed(flag) {
+			return fs.Lookup(flag).Value.String() == "true"
+		}
+		return env[key] == "1"
+	}
+
+	c.host, _ = str("host", "DXF_HOST")
+	if c.host == "" {
+		return nil, errors.New("no registry: set DXF_HOST (or --host) to the registry's host[:port]")
+	}
+	c.insecure = on("insecure", "DXF_INSECURE")
+
+	// Python uses the user name and password only when both are set; an
+	// empty value counts as set.
+	user, haveUser := str("username", "DXF_USERNAME")
+	pass, havePass := str("password", "DXF_PASSWORD")
+	if f.passwordStdin {
+		p, err := readPassword(stdin)
+		if err != nil {
+			return nil, err
+		}
+		pass, havePass = p, true
+	}
+	c.username, c.password, c.haveUser = user, pass, haveUser && havePass
+	c.authorization, _ = str("authorization", "DXF_AUTHORIZATION")
+	c.token, _ = str("token", "DXF_TOKEN")
+	c.authHost, _ = str("auth-host", "DXF_AUTH_HOST")
+
+	// DXF_PROGRESS: "1" on, "0" off, anything else automatic, as in
+	// Python; the flag also takes words.
+	c.progress = "auto"
+	if v := env["DXF_PROGRESS"]; v == "1" || v == "0" {
+		c.progress = v
+	}
+	if fs.Changed("progress") {
+		switch strings.ToLower(f.progress) {
+		case "1", "true", "on", "yes", "always":
+			c.progress = "1"
+		case "0", "false", "off", "no", "never":
+			c.progress = "0"
+		case "auto":
+			c.progress = "auto"
+		default:
+			return nil, usagef(nil, "--progress: want 1, 0 or auto, not %q", f.progress)
+		}
+	}
+	c.blobInfo = on("blob-info", "DXF_BLOB_INFO")
+
+	if fs.Changed("chunk-size") {
+		if f.chunkSize <= 0 {
+			return nil, usagef(nil, "--chunk-size: must be a positive number of bytes, not %d", f.chunkSize)
+		}
+		c.chunkSize = f.chunkSize
+	} else if v := env["DXF_CHUNK_SIZE"]; v != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("DXF_CHUNK_SIZE: must be a positive number of bytes, not %q", v)
+		}
+		c.chunkSize = n
+	}
+
+	// DXF_SKIPTLSVERIFY=1 wins over any CA bundle, as in the Python tool.
+	// The CA bundle variables of the requests library (which the Python
+	// tool honoured implicitly) and OpenSSL come after DXF_TLSVERIFY.
+	c.skipTLSVerify = on("skip-tls-verify", "DXF_SKIPTLSVERIFY")
+	if v, _ := str("tls-verify", "DXF_TLSVERIFY"); v != "" {
+		c.caBundle = v
+	} else {
+		for _, k := range []string{"REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"} {
+			if v := env[k]; v != "" {
+				c.caBundle = v
+				break
+			}
+		}
+	}
+	c.platform, _ = str("platform", "DXF_PLATFORM")
+
+	if c.jobs <= 0 {
+		return nil, usagef(nil, "--jobs: must be at least 1, not %d", c.jobs)
+	}
+	if c.retries < 0 {
+		return nil, usagef(nil, "--retries: must not be negative, not %d", c.retries)
+	}
+	if !f.noDigestCache && env["DXF_DIGEST_CACHE"] != "0" {
+		c.digestCache = digestCacheDir(env)
+	}
+	return c, nil
+}
+
+// readPassword reads a password from r: everything up to the first line
+// end, which is how "echo $PW | dxf --password-stdin" and a file both work.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 64<<10)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("reading the password from standard input: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// digestCacheDir is where pushed files' digests are remembered:
+// $XDG_CACHE_HOME (or the platform's user cache directory)/dxf-go/digests.
+// "" (no cache) when there is no cache directory.
+func digestCacheDir(env environment) string {
+	root := env["XDG_CACHE_HOME"]
+	if root == "" || !filepath.IsAbs(root) {
+		var err error
+		if root, err = os.UserCacheDir(); err != nil {
+			return ""
+		}
+	}
+	return filepath.Join(root, "dxf-go", "digests")
+}
+
+// secrets returns the credential strings that must never appear in a
+// message: error texts from lower layers are scrubbed of them.
+func (c *config) secrets() []string {
+	var s []string
+	for _, v := range []string{c.password, c.token, c.authorization} {
+		if v != "" {
+			s = append(s, v)
+		}
+	}
+	if _, cred, ok := strings.Cut(c.authorization, " "); ok && cred != "" {
+		s = append(s, cred)
+	}
+	if c.haveUser && c.password != "" {
+		s = append(s, base64.StdEncoding.EncodeToString([]byte(c.username+":"+c.password)))
+	}
+	return s
+}
+
+// authenticator returns the credentials to use, or nil for the Docker
+// config file (ggcr's default keychain). The Python order is kept: a token
+// (except for the auth command, which exists to get one), then a user name
+// and password, then an Authorization header value.
+func (c *config) authenticator(useToken bool) (authn.Authenticator, error) {
+	switch {
+	case useToken && c.token != "":
+		return authn.FromConfig(authn.AuthConfig{RegistryToken: c.token}), nil
+	case c.haveUser:
+		return authn.FromConfig(authn.AuthConfig{Username: c.username, Password: c.password}), nil
+	case c.authorization != "":
+		scheme, cred, _ := strings.Cut(strings.TrimSpace(c.authorization), " ")
+		cred = strings.TrimSpace(cred)
+		switch {
+		case strings.EqualFold(scheme, "Basic") && cred != "":
+			return authn.FromConfig(authn.AuthConfig{Auth: cred}), nil
+		case strings.EqualFold(scheme, "Bearer") && cred != "":
+			return authn.FromConfig(authn.AuthConfig{RegistryToken: cred}), nil
+		}
+		// The value itself is a secret: name only its scheme.
+		return nil, fmt.Errorf("DXF_AUTHORIZATION: want \"Basic <base64>\" or \"Bearer <token>\", got a %q value", scheme)
+	}
+	return nil, nil
+}
+
+// options returns the library options for this configuration.
+func (c *config) options(useToken bool) ([]blobstore.Option, error) {
+	opts := []blobstore.Option{
+		blobstore.WithInsecure(c.insecure),
+		blobstore.WithJobs(c.jobs),
+		blobstore.WithRetries(c.retries),
+		blobstore.WithUserAgent("dxf-go/" + buildVersion()),
+	}
+	auth, err := c.authenticator(useToken)
+	if err != nil {
+		return nil, err
+	}
+	if auth != nil {
+		opts = append(opts, blobstore.WithAuth(auth))
+	}
+	if c.authHost != "" {
+		opts = append(opts, blobstore.WithAuthHost(c.authHost))
+	}
+	switch {
+	case c.skipTLSVerify:
+		opts = append(opts, blobstore.WithSkipTLSVerify(true))
+	case c.caBundle != "":
+		opts = append(opts, blobstore.WithCABundle(c.caBundle))
+	}
+	if c.digestCache != "" {
+		opts = append(opts, blobstore.WithDigestCache(c.digestCache))
+	}
+	return opts, nil
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"iter"
+)
+
+var listAliasesCommand = &command{
+	name:     "list-aliases",
+	synopsis: "<repo>",
+	summary:  "list the aliases of a repository",
+	help: `Print the aliases (tags) of the repository, one per line, following the
+registry's pagination.
+
+Example:
+  dxf list-aliases fred/datalogger`,
+	run: func(a *app, _ []string) error {
+		return writeLines(a, a.repo.Aliases(a.ctx))
+	},
+}
+
+var listReposCommand = &command{
+	name:     "list-repos",
+	synopsis: "",
+	summary:  "list the repositories of the registry",
+	help: `Print the repositories of the registry (its catalog), one per line, following
+the registry's pagination. Not every registry allows it (Docker Hub does not).
+
+Example:
+  dxf list-repos`,
+	noRepo:  true,
+	maxArgs: -1,
+	validate: func(cmd *command, args []string) error {
+		if len(args) > 0 {
+			// argparse's words: list-repos had no positional argument at all.
+			return usagef(cmd, "unrecognized arguments: %s", joinArgs(args))
+		}
+		return nil
+	},
+	run: func(a *app, _ []string) error {
+		return writeLines(a, a.reg.Repositories(a.ctx))
+	},
+}
+
+// writeLines prints names as they arrive, page by page, so that a long
+// listing starts at once and stays small in memory.
+func writeLines(a *app, names iter.Seq2[string, error]) error {
+	w := bufio.NewWriter(a.stdout)
+	for name, err := range names {
+		if err != nil {
+			_ = w.Flush()
+			return err
+		}
+		if _, err := fmt.Fprintln(w, name); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dxf-go/dxf/pkg/blobstore"
+)
+
+var pullBlobCommand = &command{
+	name:     "pull-blob",
+	synopsis: "<repo> [<digest>|@<alias>]...",
+	summary:  "write blobs to standard output",
+	help: `Write the blobs to standard output, one after the other, in argument order.
+An @alias stands for its blobs, in order (for a multi-platform alias, those of
+DXF_PLATFORM; without it the alias's blobs per platform are printed as JSON
+instead). Every blob is verified against its digest: on a mismatch dxf exits
+with status 1 naming both digests, even though the bytes have been written.
+
+With no arguments, the blobs of the manifest JSON read from standard input
+(as set-alias or get-manifest print it) are pulled.
+
+With DXF_BLOB_INFO=1 (--blob-info) each blob is preceded by a line
+"<digest> <size>". With --output FILE the data goes to FILE instead, which is
+replaced only once every blob has been verified: on failure it is untouched.
+
+Examples:
+  dxf pull-blob fred/datalogger @may15-readings > logger.dat
+  dxf pull-blob fred/datalogger $(dxf get-alias fred/datalogger may15-readings)
+  dxf pull-blob -o logger.dat fred/datalogger sha256:9f86d081884c7d65...
+  dxf get-manifest fred/datalogger may15-readings | dxf pull-blob fred/datalogger`,
+	maxArgs:         -1,
+	manifestOnStdin: true,
+	run:             runPullBlob,
+}
+
+// pullItem is one thing pull-blob writes: a blob, or the JSON of a
+// multi-platform alias the Python tool printed instead of pulling.
+type pullItem struct {
+	digest v1.Hash
+	json   string
+}
+
+func runPullBlob(a *app, args []string) error {
+	items, err := a.pullItems(args)
+	if err != nil {
+		return err
+	}
+	out, commit, discard, err := a.pullOutput()
+	if err != nil {
+		return err
+	}
+	// A large buffer: big writes of blob data pass through it (mostly
+	// without a copy), and small ones (DXF_BLOB_INFO lines) do not each
+	// cost a system call.
+	// DXF_CHUNK_SIZE, if set, is both the read size and the size of the
+	// writes to the output: it finally does what its name says.
+	w := bufio.NewWriterSize(out, cmp.Or(a.cfg.chunkSize, defaultChunkSize))
+	for _, it := range items {
+		if it.json != "" {
+			_, err = w.WriteString(it.json + "\n")
+		} else {
+			err = a.pullOne(w, it.digest)
+		}
+		if err != nil {
+			break
+		}
+	}
+	// Bytes already received are written out even after a failure, as the
+	// Python tool did; the exit status says they are not to be trusted.
+	if ferr := w.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("writing the output: %w", ferr)
+	}
+	if err != nil {
+		discard()
+		return err
+	}
+	return commit()
+}
+
+// pullItems expands the arguments (or the manifest on standard input) into
+// the blobs to pull, resolving aliases --jobs at a time before any output.
+func (a *app) pullItems(args []string) ([]pullItem, error) {
+	if len(args) == 0 {
+		al, err := a.stdinAlias(a.cfg.platform)
+		if err != nil {
+			return nil, err
+		}
+		return aliasPullItems(al), nil
+	}
+	expanded := make([][]pullItem, len(args))
+	err := forEach(a.ctx, a.cfg.jobs, len(args), func(ctx context.Context, i int) error {
+		name, isAlias := aliasArg(args[i])
+		if !isAlias {
+			d, err := parseDigestArg(name)
+			expanded[i] = []pullItem{{digest: d}}
+			return err
+		}
+		al, err := a.repo.GetAlias(ctx, name, a.cfg.platform)
+		if err != nil {
+			return err
+		}
+		expanded[i] = aliasPullItems(al)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var items []pullItem
+	for _, e := range expanded {
+		items = append(items, e...)
+	}
+	return items, nil
+}
+
+func aliasPullItems(al *blobstore.Alias) []pullItem {
+	if m := al.Image(); m != nil {
+		items := make([]pullItem, len(m.Layers))
+		for i, l := range m.Layers {
+			items[i] = pullItem{digest: l.Digest}
+		}
+		return items
+	}
+	return []pullItem{{json: pyJSON(platformDigests(al))}}
+}
+
+// pullOne streams one blob to w, verifying it.
+func (a *app) pullOne(w io.Writer, d v1.Hash) error {
+	br, err := a.repo.PullBlob(a.ctx, d)
+	if err != nil {
+		return err
+	}
+	defer br.Close()
+	size := br.Size
+	if a.cfg.blobInfo {
+		if size < 0 {
+			// Sent without Content-Length (chunked): ask for the size.
+			if size, err = a.repo.BlobSize(a.ctx, d); err != nil {
+				return err
+			}
+		}
+		if _, err := fmt.Fprintf(w, "%s %d\n", d, size); err != nil {
+			return fmt.Errorf("writing the output: %w", err)
+		}
+	}
+	bar := a.progress.start(shortDigest(d.String()), size)
+	pw := &progressWriter{w: w, bar: bar}
+	if a.cfg.chunkSize == 0 {
+		// The library's fastest path: no copy, hashing on another core.
+		_, err = br.WriteTo(pw)
+	} else {
+		err = copyChunks(pw, br, a.cfg.chunkSize)
+	}
+	if err != nil {
+		var dm *blobstore.DigestMismatchError
+		if errors.As(err, &dm) {
+			return fmt.Errorf("pull blob %s: %w", d, err)
+		}
+		return err
+	}
+	bar.finish("")
+	return nil
+}
+
+// copyChunks copies br to w reading chunk bytes at a time (DXF_CHUNK_SIZE).
+func copyChunks(w io.Writer, br *blobstore.BlobReader, chunk int) error {
+	buf := make([]byte, chunk)
+	for {
+		n, err := br.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// progressWriter writes to w and moves bar; its errors say they are the
+// output's, not the registry's.
+type progressWriter struct {
+	w   io.Writer
+	bar *blobBar
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.bar.add(n)
+	if err != nil {
+		return n, fmt.Errorf("writing the output: %w", err)
+	}
+	return n, nil
+}
+
+// pullOutput returns where pull-blob writes: standard output, or for
+// --output a temporary file beside the target that commit renames into
+// place and discard removes.
+func (a *app) pullOutput() (w io.Writer, commit func() error, discard func(), err error) {
+	path := a.cfg.output
+	if path == "" || path == "-" {
+		return a.stdout, func() error { return nil }, func() {}, nil
+	}
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		if !fi.Mode().IsRegular() {
+			return nil, nil, nil, fmt.Errorf("output %s: not a regular file", path)
+		}
+		mode = fi.Mode().Perm()
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".dxf-*")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("output %s: %w", path, err)
+	}
+	discard = func() {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+	}
+	commit = func() error {
+		err := f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Chmod(f.Name(), mode)
+		}
+		if err == nil {
+			err = os.Rename(f.Name(), path)
+		}
+		if err != nil {
+			_ = os.Remove(f.Name())
+			return fmt.Errorf("output %s: %w", path, err)
+		}
+		return nil
+	}
+	return f, commit, discard, nil
+}

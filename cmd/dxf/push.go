@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dxf-go/dxf/pkg/blobstore"
+)
+
+var pushBlobCommand = &command{
+	name:     "push-blob",
+	synopsis: "<repo> <file>... [@alias]",
+	summary:  "upload files as blobs and print their digests",
+	help: `Upload each file as a blob and print its digest (sha256:<hex>), one line per
+file, in argument order. A blob the registry already has is not sent again.
+Several files are uploaded in parallel (--jobs at a time). A file named "-" is
+standard input, hashed while it streams.
+
+With @alias, the alias is then pointed at the pushed blobs, in order (as
+set-alias would), before the digests are printed.
+
+Examples:
+  dxf push-blob fred/datalogger logger.dat
+  dxf push-blob fred/datalogger logger.dat @may15-readings
+  dxf push-blob --jobs 8 fred/datalogger day1.dat day2.dat day3.dat @week
+  tar c data | dxf push-blob fred/datalogger - @data-tar`,
+	minArgs:  1,
+	maxArgs:  -1,
+	validate: checkPushArgs,
+	run:      runPushBlob,
+}
+
+// splitPushArgs separates the files from the optional trailing @alias.
+func splitPushArgs(args []string) (files []string, alias string) {
+	if last := args[len(args)-1]; len(args) > 1 && strings.HasPrefix(last, "@") {
+		return args[:len(args)-1], last[1:]
+	}
+	return args, ""
+}
+
+// checkPushArgs keeps the Python tool's usage errors while allowing several
+// files. Python took exactly one file, and a second argument without "@" was
+// a mistyped alias; so extra arguments must all be existing files for the
+// multi-file form, and otherwise get Python's messages.
+func checkPushArgs(cmd *command, args []string) error {
+	if len(args) > 1 {
+		last := args[len(args)-1]
+		if strings.HasPrefix(last, "@") {
+			if err := checkAlias(cmd, last); err != nil {
+				return err
+			}
+		} else {
+			for _, f := range args[1:] {
+				if f == "-" {
+					continue
+				}
+				if _, err := os.Stat(f); err != nil {
+					if len(args) == 2 {
+						return usagef(cmd, "invalid alias: %q (an alias is written @name, and no such file exists)", f)
+					}
+					return usagef(cmd, "too many arguments (%q is neither a file nor an @alias)", f)
+				}
+			}
+		}
+	}
+	files, _ := splitPushArgs(args)
+	stdin := 0
+	for _, f := range files {
+		if f == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return usagef(cmd, "standard input (-) can be pushed only once")
+	}
+	return nil
+}
+
+func runPushBlob(a *app, args []string) error {
+	files, alias := splitPushArgs(args)
+	results := make([]blobstore.PushResult, len(files))
+	err := forEach(a.ctx, a.cfg.jobs, len(files), func(ctx context.Context, i int) error {
+		var err error
+		results[i], err = a.pushOne(ctx, files[i])
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if alias != "" {
+		blobs := make([]blobstore.Blob, len(results))
+		for i, r := range results {
+			blobs[i] = r.Blob()
+		}
+		if _, err := a.repo.SetAliasBlobs(a.ctx, alias, blobs...); err != nil {
+			return err
+		}
+	}
+	var out strings.Builder
+	for _, r := range results {
+		out.WriteString(r.Digest.String() + "\n")
+	}
+	_, err = fmt.Fprint(a.stdout, out.String())
+	return err
+}
+
+// pushOne pushes one file (or standard input for "-"). Its progress bar
+// appears only once data is actually sent: named after the file while its
+// digest is still being computed, after the digest when done.
+func (a *app) pushOne(ctx context.Context, file string) (blobstore.PushResult, error) {
+	desc := filepath.Base(file)
+	if file == "-" {
+		desc = "stdin"
+	}
+	var bar *blobBar
+	progress := blobstore.WithProgress(func(done, total int64) {
+		if bar == nil {
+			bar = a.progress.start(desc, total)
+		}
+		bar.set(done)
+	})
+	var res blobstore.PushResult
+	var err error
+	if file == "-" {
+		res, err = a.repo.PushBlob(ctx, a.stdin, progress)
+		if err != nil {
+			err = fmt.Errorf("push standard input: %w", err)
+		}
+	} else {
+		res, err = a.repo.PushFile(ctx, file, progress)
+	}
+	if err != nil {
+		return res, err
+	}
+	bar.finish(shortDigest(res.Digest.String()))
+	return res, nil
+}
+
+// shortDigest is the Python tool's progress bar description: the first
+// eight characters of the digest ("sha256:c").
+func shortDigest(d string) string {
+	return d[:min(8, len(d))]
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dxf-go/dxf/pkg/blobstore"
+)
+
+// aliasArg tells an "@alias" argument from a digest, as the blob commands
+// (push-blob, pull-blob, blob-size, mount-blob, del-blob) write them.
+func aliasArg(arg string) (name string, isAlias bool) {
+	if strings.HasPrefix(arg, "@") {
+		return arg[1:], true
+	}
+	return arg, false
+}
+
+// parseDigestArg parses a digest given on the command line. The Python tool
+// sent any string to the registry, which refused it (exit status 1); we
+// refuse it before sending, with the same status.
+func parseDigestArg(arg string) (v1.Hash, error) {
+	d, err := blobstore.ParseDigest(arg)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("digest %q: %w", arg, err)
+	}
+	return d, nil
+}
+
+// stdinManifest reads the manifest JSON on standard input.
+func (a *app) stdinManifest() (*blobstore.Manifest, error) {
+	raw, err := io.ReadAll(io.LimitReader(a.stdin, blobstore.MaxManifestSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the manifest on standard input: %w", err)
+	}
+	m, err := blobstore.ParseManifest(raw, "")
+	if err != nil {
+		return nil, fmt.Errorf("the manifest on standard input: %w", err)
+	}
+	return m, nil
+}
+
+// stdinAlias resolves the manifest on standard input as an alias would be
+// (fetching each platform's manifest of a list), for platform ("" for all).
+func (a *app) stdinAlias(platform string) (*blobstore.Alias, error) {
+	m, err := a.stdinManifest()
+	if err != nil {
+		return nil, err
+	}
+	return a.repo.Resolve(a.ctx, m, platform)
+}
+
+// resolveAliases resolves the named aliases (or, with none, the manifest on
+// standard input) with the selected platform, --jobs at a time, in order.
+func (a *app) resolveAliases(names []string) ([]*blobstore.Alias, error) {
+	if len(names) == 0 {
+		al, err := a.stdinAlias(a.cfg.platform)
+		if err != nil {
+			return nil, err
+		}
+		return []*blobstore.Alias{al}, nil
+	}
+	aliases := make([]*blobstore.Alias, len(names))
+	err := forEach(a.ctx, a.cfg.jobs, len(names), func(ctx context.Context, i int) error {
+		var err error
+		aliases[i], err = a.repo.GetAlias(ctx, names[i], a.cfg.platform)
+		return err
+	})
+	return aliases, err
+}
+
+// perPlatform maps each platform of a multi-platform alias to f of its
+// manifest.
+func perPlatform[T any](al *blobstore.Alias, f func(*blobstore.Manifest) T) map[string]T {
+	out := make(map[string]T, len(al.Platforms))
+	for p, m := range al.Platforms {
+		out[p] = f(m)
+	}
+	return out
+}
+
+// platformDigests is the Python tool's JSON for the blobs of a
+// multi-platform alias: platform → layer digests.
+func platformDigests(al *blobstore.Alias) map[string][]string {
+	return perPlatform(al, func(m *blobstore.Manifest) []string { return digestStrings(m.Digests()) })
+}
+
+func digestStrings(ds []v1.Hash) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.String()
+	}
+	return out
+}
