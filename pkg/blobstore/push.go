@@ -397,11 +397,20 @@ func (r *Repository) finishUpload(ctx context.Context, c *http.Client, op, loc s
 	q.Set("digest", d.String())
 	u.RawQuery = q.Encode()
 	resp, err := r.reg.do(ctx, c, request{method: http.MethodPut, url: u.String(), header: http.Header{"Content-Type": {"application/octet-stream"}}})
-	if err != nil {
-		return wrapErr(op, subjectBlob, err)
+	if err == nil {
+		err = checkResponse(op, subjectBlob, resp, http.StatusCreated, http.StatusNoContent)
+		resp.Body.Close()
 	}
-	defer resp.Body.Close()
-	return checkResponse(op, subjectBlob, resp, http.StatusCreated)
+	if err == nil {
+		return nil
+	}
+	// The commit may have succeeded with its answer lost: a retry then finds
+	// the session gone. The registry holding the blob under its digest says
+	// the upload landed (it verified the digest when committing).
+	if ok, _, herr := r.headBlob(ctx, d); herr == nil && ok {
+		return nil
+	}
+	return wrapErr(op, subjectBlob, err)
 }
 
 // resolveLocation resolves a Location header against the request URL.
