@@ -3,7 +3,6 @@ package blobstore
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"sort"
@@ -75,24 +74,16 @@ func (r *Repository) GetManifest(ctx context.Context, alias string) (*Manifest, 
 	if err != nil {
 		return nil, wrapErr(op, subjectManifest, err)
 	}
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodGet, url: r.url("/manifests/%s", alias),
-		header: http.Header{"Accept": {acceptManifests}}})
+	raw, hdr, err := r.reg.getBody(ctx, c, op, subjectManifest, request{method: http.MethodGet, url: r.url("/manifests/%s", alias),
+		header: http.Header{"Accept": {acceptManifests}}}, MaxManifestSize+1)
 	if err != nil {
-		return nil, wrapErr(op, subjectManifest, err)
-	}
-	defer resp.Body.Close()
-	if err := checkResponse(op, subjectManifest, resp, http.StatusOK); err != nil {
 		return nil, err
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxManifestSize+1))
+	m, err := ParseManifest(raw, hdr.Get("Content-Type"))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	m, err := ParseManifest(raw, resp.Header.Get("Content-Type"))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	want := resp.Header.Get("Docker-Content-Digest")
+	want := hdr.Get("Docker-Content-Digest")
 	if d, err := ParseDigest(alias); err == nil {
 		want = d.String()
 	}

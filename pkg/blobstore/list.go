@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"iter"
 	"net/http"
 	"net/url"
@@ -89,17 +88,9 @@ func (r *Registry) paginate(ctx context.Context, c *http.Client, op string, s su
 }
 
 func (r *Registry) page(ctx context.Context, c *http.Client, op string, s subject, u, field string) ([]string, string, error) {
-	resp, err := r.do(ctx, c, request{method: http.MethodGet, url: u})
+	raw, hdr, err := r.getBody(ctx, c, op, s, request{method: http.MethodGet, url: u}, maxPageSize)
 	if err != nil {
-		return nil, "", wrapErr(op, s, err)
-	}
-	defer resp.Body.Close()
-	if err := checkResponse(op, s, resp, http.StatusOK); err != nil {
 		return nil, "", err
-	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxPageSize))
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", op, err)
 	}
 	var body map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &body); err != nil {
@@ -112,7 +103,7 @@ func (r *Registry) page(ctx context.Context, c *http.Client, op string, s subjec
 			return nil, "", fmt.Errorf("%s: %q is not a list of strings: %w", op, field, err)
 		}
 	}
-	next, err := NextLink(u, resp.Header.Values("Link"))
+	next, err := NextLink(u, hdr.Values("Link"))
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", op, err)
 	}

@@ -220,6 +220,43 @@ func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.R
 	return resp, cleanURLError(err)
 }
 
+// getBody GETs a small document (a manifest, a page of a listing), reading
+// at most limit bytes, and retries the whole request when reading the body
+// fails transiently (a dropped or truncated answer). It returns the body and
+// the answer's headers.
+func (r *Registry) getBody(ctx context.Context, c *http.Client, op string, s subject, req request, limit int64) ([]byte, http.Header, error) {
+	var (
+		raw []byte
+		hdr http.Header
+	)
+	err := r.retry(ctx, req.method, func() error {
+		resp, err := r.do(ctx, c, req)
+		if err != nil {
+			return &permanent{wrapErr(op, s, err)}
+		}
+		defer resp.Body.Close()
+		if err := checkResponse(op, s, resp, http.StatusOK); err != nil {
+			return &permanent{err}
+		}
+		hdr = resp.Header
+		raw, err = io.ReadAll(io.LimitReader(resp.Body, limit))
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, cleanURLError(err))
+		}
+		return nil
+	})
+	var p *permanent
+	if errors.As(err, &p) {
+		return nil, nil, p.err
+	}
+	return raw, hdr, err
+}
+
+// permanent marks an error retry must not retry (do already retried it).
+type permanent struct{ err error }
+
+func (p *permanent) Error() string { return p.err.Error() }
+
 type retryableStatus struct{ resp *http.Response }
 
 func (e *retryableStatus) Error() string { return e.resp.Status }
@@ -290,6 +327,10 @@ func retryAfter(v string) (time.Duration, bool) {
 // transient reports whether err is worth retrying.
 func transient(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var p *permanent
+	if errors.As(err, &p) {
 		return false
 	}
 	var rs *retryableStatus
