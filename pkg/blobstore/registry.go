@@ -129,7 +129,7 @@ func (r *Registry) client(ctx context.Context, res authn.Resource, scopes ...str
 			return err
 		})
 		if e.err != nil {
-			e.err = wrapErr("authenticating with "+r.Host(), subjectOther, e.err)
+			e.err = wrapErr("contacting registry "+r.Host(), subjectOther, e.err)
 			return
 		}
 		e.client = &http.Client{Transport: tr}
