@@ -190,6 +190,21 @@ func (r *Repository) SetManifest(ctx context.Context, alias string, raw []byte) 
 	if err := checkResponse(op, subjectBlob, resp, http.StatusCreated, http.StatusOK); err != nil {
 		return v1.Hash{}, err
 	}
+	// The registry names what it stored: if that is not what we sent, the
+	// manifest was damaged on the way (or this is not a registry at all).
+	got := resp.Header.Get("Docker-Content-Digest")
+	switch {
+	case got != "":
+		d, err := ParseDigest(got)
+		if err != nil {
+			return v1.Hash{}, fmt.Errorf("%s: Docker-Content-Digest: %w", op, err)
+		}
+		if d != m.Digest {
+			return v1.Hash{}, fmt.Errorf("%s: the registry stored something else: %w", op, &DigestMismatchError{Expected: m.Digest, Got: d})
+		}
+	case resp.StatusCode != http.StatusCreated:
+		return v1.Hash{}, fmt.Errorf("%s: %w: the answer (%s) is not a registry's", op, ErrInvalidManifest, resp.Status)
+	}
 	return m.Digest, nil
 }
 
@@ -197,6 +212,9 @@ func (r *Repository) SetManifest(ctx context.Context, alias string, raw []byte) 
 // returns the manifest it stored (see [MakeManifest]). Each blob's size is
 // asked of the registry, so each must already be there ([ErrBlobNotFound]).
 func (r *Repository) SetAlias(ctx context.Context, alias string, digests ...v1.Hash) ([]byte, error) {
+	if err := ValidateAlias(alias); err != nil {
+		return nil, fmt.Errorf("set alias %s: %w", alias, err)
+	}
 	if len(digests) == 0 {
 		return nil, fmt.Errorf("set alias %s: %w", alias, ErrNoBlobs)
 	}

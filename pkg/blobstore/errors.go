@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -71,8 +72,9 @@ type Error struct {
 	// Message is the registry's first error message, if any.
 	Message string
 
-	kind error
-	err  error
+	kind       error
+	err        error
+	retryAfter time.Duration // from a Retry-After header, if any
 }
 
 // Error implements error. It never contains credentials.
@@ -224,5 +226,10 @@ func classify(status int, codes []string, s subject) error {
 // checkResponse returns nil if resp has one of the wanted statuses, and
 // otherwise an *Error (closing nothing: the caller closes the body).
 func checkResponse(op string, s subject, resp *http.Response, want ...int) error {
-	return wrapErr(op, s, transport.CheckError(resp, want...))
+	err := wrapErr(op, s, transport.CheckError(resp, want...))
+	var e *Error
+	if errors.As(err, &e) {
+		e.retryAfter, _ = retryAfter(resp.Header.Get("Retry-After"))
+	}
+	return err
 }

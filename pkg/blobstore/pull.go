@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -239,6 +240,15 @@ func (r *Repository) headBlob(ctx context.Context, d v1.Hash) (bool, int64, erro
 	}
 	if resp.ContentLength < 0 {
 		return false, 0, fmt.Errorf("%s: the registry did not give the size", op)
+	}
+	// A registry names the blob; a web server answering 200 to anything
+	// (an HTML page) is not telling us the blob exists.
+	if got := resp.Header.Get("Docker-Content-Digest"); got != "" {
+		if got != d.String() {
+			return false, 0, fmt.Errorf("%s: the registry answered for %s", op, got)
+		}
+	} else if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "text/html") {
+		return false, 0, fmt.Errorf("%s: the answer is a web page (%s), not a registry's", op, ct)
 	}
 	return true, resp.ContentLength, nil
 }

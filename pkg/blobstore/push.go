@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -169,8 +170,8 @@ func (r *Repository) pushStream(ctx context.Context, c *http.Client, op string, 
 	h := newAsyncHasher()
 	defer h.close()
 	body := &countingReader{r: rd, h: h, total: o.size, progress: o.progress}
-	rewind := body.rewinder()
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, stream: body, length: o.size, rewind: rewind,
+	body.rewind = body.rewinder()
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, upload: body, length: o.size,
 		header: http.Header{"Content-Type": {"application/octet-stream"}}})
 	if err != nil {
 		return PushResult{}, wrapErr(op, subjectRepo, err)
@@ -242,7 +243,12 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 		if failures > r.reg.o.retries || !pushRecoverable(err) || ctx.Err() != nil {
 			return PushResult{}, err
 		}
-		if err := sleepCtx(ctx, backoff(failures-1)); err != nil {
+		delay := backoff(failures - 1)
+		var e *Error
+		if errors.As(err, &e) && e.retryAfter > 0 {
+			delay = e.retryAfter
+		}
+		if err := sleepCtx(ctx, delay); err != nil {
 			return PushResult{}, err
 		}
 		// Where does the upload stand?
@@ -277,7 +283,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 func (r *Repository) patchChunk(ctx context.Context, c *http.Client, op, loc string, ra io.ReaderAt, off, n, total int64, h *asyncHasher, saved []byte, progress ProgressFunc) (string, error) {
 	sec := io.NewSectionReader(ra, off, n)
 	body := &countingReader{r: sec, h: h, base: off, total: total, progress: progress}
-	rewind := func() error {
+	body.rewind = func() error {
 		if _, err := sec.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
@@ -288,7 +294,7 @@ func (r *Repository) patchChunk(ctx context.Context, c *http.Client, op, loc str
 	if n > 0 {
 		hdr.Set("Content-Range", fmt.Sprintf("%d-%d", off, off+n-1))
 	}
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, stream: body, length: n, rewind: rewind, header: hdr})
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, upload: body, length: n, header: hdr})
 	if err != nil {
 		return "", wrapErr(op, subjectRepo, err)
 	}
@@ -323,7 +329,9 @@ func (r *Repository) uploadStatus(ctx context.Context, c *http.Client, loc strin
 	}
 	got := last + 1
 	if last == 0 && acked == 0 {
-		got = 0
+		// "0-0" means one byte or none (Distribution writes both so): we
+		// cannot tell, so the caller starts over in a new session.
+		return 0, "", errors.New("upload status: ambiguous Range 0-0")
 	}
 	next := loc
 	if l := resp.Header.Get("Location"); l != "" {
@@ -431,6 +439,9 @@ func resolveLocation(base, loc string) (string, error) {
 
 // countingReader counts and hashes what passes through it, reports
 // progress, and remembers a read error (to tell it from a network error).
+// The HTTP transport reads it through attempt bodies; stop and restart
+// retire the current one, so a transport goroutine still reading an old
+// attempt can never feed the hash after the caller moved on.
 type countingReader struct {
 	r        io.Reader
 	h        io.Writer
@@ -439,6 +450,55 @@ type countingReader struct {
 	total    int64
 	progress ProgressFunc
 	err      error
+	// rewind, if set, restarts the data from its beginning (and the hash
+	// from the matching state), so the request can be sent again.
+	rewind func() error
+
+	mu  sync.Mutex
+	gen int
+}
+
+// errRetired is what a retired attempt body answers.
+var errRetired = errors.New("request body no longer in use")
+
+// attemptBody is the body of one attempt to send a countingReader.
+type attemptBody struct {
+	c   *countingReader
+	gen int
+}
+
+func (a *attemptBody) Read(p []byte) (int, error) {
+	a.c.mu.Lock()
+	defer a.c.mu.Unlock()
+	if a.c.gen != a.gen {
+		return 0, errRetired
+	}
+	return a.c.read(p)
+}
+
+func (a *attemptBody) Close() error { return nil }
+
+// attempt retires any earlier attempt and returns the body for a new one.
+func (c *countingReader) attempt() io.ReadCloser {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	return &attemptBody{c: c, gen: c.gen}
+}
+
+// stop retires the current attempt, waiting for a Read in progress.
+func (c *countingReader) stop() {
+	c.mu.Lock()
+	c.gen++
+	c.mu.Unlock()
+}
+
+// restart retires the current attempt and rewinds the data.
+func (c *countingReader) restart() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	return c.rewind()
 }
 
 // rewinder returns a function that restarts the data from where it began,
@@ -464,7 +524,7 @@ func (c *countingReader) rewinder() func() error {
 	}
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
+func (c *countingReader) read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if n > 0 {
 		if c.h != nil {

@@ -150,17 +150,15 @@ func (r *Registry) client(ctx context.Context, res authn.Resource, scopes ...str
 }
 
 // request describes one HTTP request to the registry. A nil body, or a
-// bytes body, may be retried; a streaming body (stream) is sent once.
+// bytes body, may be retried; an upload body is sent once (or again after a
+// token refresh, if it can be rewound).
 type request struct {
-	method string
-	url    string
-	header http.Header
-	body   []byte
-	stream io.Reader
-	length int64 // for stream; -1 if unknown
-	// rewind, if set, restarts stream from its beginning so the request can
-	// be sent again (after a token refresh).
-	rewind  func() error
+	method  string
+	url     string
+	header  http.Header
+	body    []byte
+	upload  *countingReader
+	length  int64 // of upload; -1 if unknown
 	noRetry bool
 }
 
@@ -168,13 +166,13 @@ type request struct {
 // failures. The caller closes the response body.
 func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.Response, error) {
 	var resp *http.Response
-	idempotent := !req.noRetry && req.stream == nil &&
+	idempotent := !req.noRetry && req.upload == nil &&
 		req.method != http.MethodPost && req.method != http.MethodPatch
 	attempt := func() error {
 		var body io.Reader
 		switch {
-		case req.stream != nil:
-			body = req.stream
+		case req.upload != nil:
+			body = req.upload.attempt()
 		case req.body != nil:
 			body = bytes.NewReader(req.body)
 		}
@@ -182,19 +180,23 @@ func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.R
 		if err != nil {
 			return err
 		}
-		if req.stream != nil {
+		if req.upload != nil {
 			hr.ContentLength = req.length
 			if req.length == 0 {
 				hr.Body = http.NoBody
 			}
-			if req.rewind != nil {
+			if req.upload.rewind != nil {
 				hr.GetBody = func() (io.ReadCloser, error) {
-					if err := req.rewind(); err != nil {
+					if err := req.upload.restart(); err != nil {
 						return nil, err
 					}
-					return io.NopCloser(req.stream), nil
+					return req.upload.attempt(), nil
 				}
 			}
+			// The transport may still be reading the body after answering
+			// (a registry can refuse a request before reading it); make sure
+			// it has stopped before the caller touches the hash again.
+			defer req.upload.stop()
 		}
 		for k, v := range req.header {
 			hr.Header[k] = v
