@@ -15,12 +15,20 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
 func main() {
+	// dxf streams: its live heap is a few MiB whatever the data size. A soft
+	// memory limit keeps the garbage collector from letting the heap grow to
+	// twice that with many transfers at once (--jobs), so the process stays
+	// well under 64 MiB. GOMEMLIMIT, if set, wins.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(40 << 20)
+	}
 	// SIGINT and SIGTERM cancel the context: transfers stop, a partly
 	// written --output file is removed, and the exit status is 130.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -64,11 +64,13 @@ func runPullBlob(a *app, args []string) error {
 	// DXF_CHUNK_SIZE, if set, is both the read size and the size of the
 	// writes to the output: it finally does what its name says.
 	w := bufio.NewWriterSize(out, cmp.Or(a.cfg.chunkSize, defaultChunkSize))
-	for _, it := range items {
+	blobs := a.prefetch(items)
+	defer blobs.close()
+	for i, it := range items {
 		if it.json != "" {
 			_, err = w.WriteString(it.json + "\n")
 		} else {
-			err = a.pullOne(w, it.digest)
+			err = a.pullOne(w, it.digest, blobs.next(i))
 		}
 		if err != nil {
 			break
@@ -132,9 +134,81 @@ func aliasPullItems(al *blobstore.Alias) []pullItem {
 	return []pullItem{{json: pyJSON(platformDigests(al))}}
 }
 
+// opened is a blob whose GET has been sent ahead of its turn.
+type opened struct {
+	br  *blobstore.BlobReader
+	err error
+}
+
+// prefetcher opens the blobs to pull up to --jobs ahead of the one being
+// written out, so the registry's time to first byte for the next blobs (and
+// the socket buffers' worth of their data) overlaps the current transfer.
+// Data is still consumed, and verified, strictly in order.
+type prefetcher struct {
+	cancel context.CancelFunc
+	slots  []chan opened
+	taken  []bool
+}
+
+func (a *app) prefetch(items []pullItem) *prefetcher {
+	ctx, cancel := context.WithCancel(a.ctx)
+	p := &prefetcher{cancel: cancel, slots: make([]chan opened, len(items)), taken: make([]bool, len(items))}
+	for i := range items {
+		p.slots[i] = make(chan opened, 1)
+	}
+	window := make(chan struct{}, max(1, a.cfg.jobs))
+	go func() {
+		for i, it := range items {
+			if it.json != "" {
+				p.slots[i] <- opened{}
+				continue
+			}
+			select {
+			case window <- struct{}{}:
+			case <-ctx.Done():
+				p.slots[i] <- opened{err: ctx.Err()}
+				continue
+			}
+			go func() {
+				br, err := a.repo.PullBlob(ctx, it.digest)
+				if br != nil {
+					// Free the window slot when this blob has been read.
+					br = br.OnClose(func() { <-window })
+				} else {
+					<-window
+				}
+				p.slots[i] <- opened{br: br, err: err}
+			}()
+		}
+	}()
+	return p
+}
+
+// next waits for blob i to be opened.
+func (p *prefetcher) next(i int) opened {
+	p.taken[i] = true
+	return <-p.slots[i]
+}
+
+// close cancels what is still in flight and closes blobs opened but never
+// read.
+func (p *prefetcher) close() {
+	p.cancel()
+	for i, s := range p.slots {
+		if p.taken[i] {
+			continue
+		}
+		go func() {
+			if o := <-s; o.br != nil {
+				o.br.Close()
+			}
+		}()
+	}
+}
+
 // pullOne streams one blob to w, verifying it.
-func (a *app) pullOne(w io.Writer, d v1.Hash) error {
-	br, err := a.repo.PullBlob(a.ctx, d)
+func (a *app) pullOne(w io.Writer, d v1.Hash, o opened) error {
+	br, err := o.br, o.err
 	if err != nil {
 		return err
 	}

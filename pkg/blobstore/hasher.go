@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"encoding/hex"
 	"hash"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -23,8 +24,12 @@ type asyncHasher struct {
 
 const (
 	hasherBuffers    = 4
-	hasherBufferSize = 1 << 20
+	hasherBufferSize = 512 << 10
 )
+
+// hashBuffers recycles hasher buffers between blobs, so pushing many files
+// at once does not make garbage at the rate of the data.
+var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 0, hasherBufferSize); return &b }}
 
 func newAsyncHasher() *asyncHasher {
 	a := &asyncHasher{
@@ -34,7 +39,7 @@ func newAsyncHasher() *asyncHasher {
 		done: make(chan struct{}),
 	}
 	for range hasherBuffers {
-		a.free <- make([]byte, 0, hasherBufferSize)
+		a.free <- (*hashBuffers.Get().(*[]byte))[:0]
 	}
 	go func() {
 		defer close(a.done)
@@ -139,12 +144,23 @@ func (a *asyncHasher) digest() v1.Hash {
 	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(a.h.Sum(nil))}
 }
 
-// close stops the goroutine without a result.
+// close stops the goroutine and recycles the buffers. It may be called
+// after digest, and more than once.
 func (a *asyncHasher) close() {
 	select {
 	case <-a.done:
 	default:
+		a.sync()
 		close(a.full)
 		<-a.done
+	}
+	for {
+		select {
+		case b := <-a.free:
+			b = b[:0]
+			hashBuffers.Put(&b)
+		default:
+			return
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package blobstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,7 +24,10 @@ func (r *Repository) Aliases(ctx context.Context) iter.Seq2[string, error] {
 			yield("", wrapErr("list aliases", subjectRepo, err))
 			return
 		}
-		first := r.url("/tags/list?n=%d", r.reg.o.pageSize)
+		first := r.url("/tags/list")
+		if n := r.reg.o.pageSize; n > 0 {
+			first += "?n=" + strconv.Itoa(n)
+		}
 		r.reg.paginate(ctx, c, "list aliases of "+r.Name(), subjectRepo, first, "tags", yield)
 	}
 }
@@ -42,7 +46,7 @@ func (r *Registry) Repositories(ctx context.Context) iter.Seq2[string, error] {
 			yield("", wrapErr("list repositories", subjectOther, err))
 			return
 		}
-		first := r.url("/v2/_catalog?n=" + strconv.Itoa(r.o.pageSize))
+		first := r.url("/v2/_catalog?n=" + strconv.Itoa(cmp.Or(r.o.pageSize, DefaultPageSize)))
 		r.paginate(ctx, c, "list repositories", subjectOther, first, "repositories", yield)
 	}
 }

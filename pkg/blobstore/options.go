@@ -11,8 +11,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 )
 
-// DefaultPageSize is the number of tags or repositories asked for per page
-// when listing, unless [WithPageSize] says otherwise.
+// DefaultPageSize is the number of repositories asked for per page of the
+// catalog, unless [WithPageSize] says otherwise. Tags are listed without a
+// page size by default, as the Python tool does: the registry then sends as
+// many as it will per page (Distribution: all of them in one answer).
 const DefaultPageSize = 1000
 
 // DefaultUserAgent is sent on token requests; some registries key behaviour
@@ -41,7 +43,6 @@ type options struct {
 func makeOptions(opts []Option) (*options, error) {
 	o := &options{
 		keychain:  authn.DefaultKeychain,
-		pageSize:  DefaultPageSize,
 		userAgent: "dxf-go",
 		retries:   DefaultRetries,
 		jobs:      DefaultJobs,

@@ -32,6 +32,14 @@ type BlobReader struct {
 	err  error
 	// resumes counts reconnections after a broken body.
 	resumes int
+	onClose []func()
+	closed  bool
+}
+
+// OnClose arranges for f to run when b is first closed, and returns b.
+func (b *BlobReader) OnClose(f func()) *BlobReader {
+	b.onClose = append(b.onClose, f)
+	return b
 }
 
 // PullBlob opens the blob with digest d for reading. The registry's answer
@@ -194,6 +202,15 @@ func (b *BlobReader) WriteTo(w io.Writer) (int64, error) {
 
 // Close releases the connection.
 func (b *BlobReader) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	defer func() {
+		for _, f := range b.onClose {
+			f()
+		}
+	}()
 	b.h.close()
 	if b.err == nil {
 		b.err = errors.New("blob reader closed")
