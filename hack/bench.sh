@@ -178,6 +178,9 @@ uploads=$work/uploads.tsv # scenario, tool, run, upload requests seen by the reg
 timed() {
 	local scen=$1 tool=$2 run=$3 out=$4 t0 t1 rc=0 rss secs
 	shift 4
+	# Write back whatever the previous command left dirty in the page cache
+	# (untimed), so no tool pays for another's output files.
+	sync
 	t0=$EPOCHREALTIME
 	/usr/bin/time -v -o "$work/time.txt" "$@" >"$out" 2>"$work/cmd.err" || rc=$?
 	t1=$EPOCHREALTIME
