@@ -55,10 +55,12 @@ func newUpstream(t *testing.T) *upstream {
 	return u
 }
 
-func (u *upstream) received(path string) ([]byte, error, int) {
+// received returns the body the upstream read for path, how many requests
+// it saw there, and the error reading the body ended with.
+func (u *upstream) received(path string) ([]byte, int, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return u.bodies[path], u.bodyErrs[path], u.hits[path]
+	return u.bodies[path], u.hits[path], u.bodyErrs[path]
 }
 
 func get(t *testing.T, url string) (*http.Response, []byte, error) {
@@ -146,7 +148,7 @@ func TestStatusSkipTimesRetryAfter(t *testing.T) {
 	if inj.Hits() != 2 || inj.Seen() != 4 {
 		t.Errorf("hits %d seen %d", inj.Hits(), inj.Seen())
 	}
-	if _, _, n := u.received("/data"); n != 2 {
+	if _, n, _ := u.received("/data"); n != 2 {
 		t.Errorf("upstream saw %d requests, want 2", n)
 	}
 	// Other methods and paths are not selected; a removed fault is off.
@@ -206,7 +208,7 @@ func TestResponseFaults(t *testing.T) {
 	if _, _, err = post(t, p.URL+"/echo", []byte("lost")); err == nil {
 		t.Error("lose: no error")
 	}
-	if got, _, n := u.received("/echo"); n != 1 || string(got) != "lost" {
+	if got, n, _ := u.received("/echo"); n != 1 || string(got) != "lost" {
 		t.Errorf("lose: upstream saw %d requests, %q", n, got)
 	}
 
@@ -227,7 +229,7 @@ func TestRequestFaults(t *testing.T) {
 	if _, _, err := post(t, p.URL+"/echo", body); err == nil {
 		t.Error("cut: no error")
 	}
-	if _, _, n := u.received("/echo"); n != 0 {
+	if _, n, _ := u.received("/echo"); n != 0 {
 		t.Errorf("cut (not forwarded): upstream saw %d requests", n)
 	}
 	if got := p.BytesReceivedBy(http.MethodPost); got != 300<<10 || inj.Hits() != 1 {
@@ -238,7 +240,7 @@ func TestRequestFaults(t *testing.T) {
 	if _, _, err := post(t, p.URL+"/echo", body); err == nil {
 		t.Error("forwarded cut: no error")
 	}
-	got, err, n := u.received("/echo")
+	got, n, err := u.received("/echo")
 	if n != 1 || err == nil || !bytes.Equal(got, body[:300<<10]) {
 		t.Errorf("forwarded cut: upstream saw %d requests, %d bytes (%v)", n, len(got), err)
 	}
