@@ -1,4 +1,5 @@
 # dxf for Go. Two commands on a fresh machine: `make demo` and `make test`.
+SHELL         := bash
 GO            ?= go
 BIN           := bin
 GOLANGCI_LINT_VERSION := v2.15.0
@@ -17,9 +18,14 @@ vet:
 	$(GO) vet ./...
 
 # Unit and integration tests, race detector on. Integration tests install
-# the pinned Distribution registry into the user cache on first use.
+# the pinned Distribution registry into the user cache on first use. The full
+# verbose log goes to test.log; the terminal gets each package's result, the
+# registries started, failures, and a count.
 test: vet
-	$(GO) test -race -count=1 -timeout 15m ./...
+	@set -o pipefail; $(GO) test -race -count=1 -timeout 15m -v ./... 2>&1 | tee test.log | \
+		grep -E '^(ok|FAIL|panic|--- FAIL|integration:|registrytest:)|^\?' ; status=$$?; \
+	echo "$$(grep -c -- '^\s*--- PASS' test.log) tests passed, $$(grep -c -- '^\s*--- FAIL' test.log) failed (full log: test.log)"; \
+	if [ $$status -ne 0 ]; then grep -A 15 -- '--- FAIL' test.log | head -300; fi; exit $$status
 
 test-short:
 	$(GO) test -count=1 ./...

@@ -60,6 +60,7 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer shared.Stop()
+	fmt.Printf("integration: dxf CLI tests against the Distribution registry %s at %s\n", registrytest.RegistryVersion, shared.Host)
 	return m.Run()
 }
 

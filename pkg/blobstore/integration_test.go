@@ -35,7 +35,7 @@ func plain(t testing.TB) *registrytest.Registry {
 	plainOnce.Do(func() {
 		plainReg, plainErr = registrytest.Start(context.Background(), registrytest.Config{})
 		if plainErr == nil {
-			fmt.Fprintf(os.Stderr, "integration: Distribution registry %s listening on %s\n", registrytest.RegistryVersion, plainReg.Host)
+			fmt.Printf("integration: blobstore tests against the Distribution registry %s at %s\n", registrytest.RegistryVersion, plainReg.Host)
 		}
 	})
 	if plainErr != nil {
