@@ -301,6 +301,27 @@ func (r *Registry) GarbageCollect(ctx context.Context) error {
 	}
 
 	// Restart even if the context is done: the registry must not stay down.
+	return errors.Join(gcErr, r.restartProcess(ctx, "restart after garbage-collect"))
+}
+
+// Restart stops the registry process, waits for down, and starts it again
+// on the same port with the same storage and configuration — as a registry
+// restarted by its operator mid-transfer. Requests in flight fail; upload
+// sessions survive, since their state is in storage and the upload URLs are
+// signed with the configuration's fixed secret.
+func (r *Registry) Restart(ctx context.Context, down time.Duration) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return errors.New("registrytest: restart: registry stopped")
+	}
+	r.stopProcess()
+	time.Sleep(down)
+	return r.restartProcess(ctx, "restart")
+}
+
+// restartProcess starts the process again after stopProcess; r.mu is held.
+func (r *Registry) restartProcess(ctx context.Context, what string) error {
 	restartCtx := context.WithoutCancel(ctx)
 	var startErr error
 	for range 20 {
@@ -310,10 +331,9 @@ func (r *Registry) GarbageCollect(ctx context.Context) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if startErr != nil {
-		startErr = fmt.Errorf("registrytest: restart after garbage-collect: %w\n--- registry log (tail) ---\n%s",
-			startErr, tail(r.readLog(), logTail))
+		return fmt.Errorf("registrytest: %s: %w\n--- registry log (tail) ---\n%s", what, startErr, tail(r.readLog(), logTail))
 	}
-	return errors.Join(gcErr, startErr)
+	return nil
 }
 
 // startProcess starts the registry binary and waits until it answers.
