@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -123,7 +124,7 @@ func (r *Registry) client(ctx context.Context, res authn.Resource, scopes ...str
 		}
 		var rt = http.RoundTripper(r.base)
 		var tr http.RoundTripper
-		e.err = r.retry(ctx, "", func() error {
+		e.err = r.retry(ctx, func() error {
 			var err error
 			tr, err = transport.NewWithContext(ctx, r.reg, auth, rt, scopes)
 			return err
@@ -213,7 +214,7 @@ func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.R
 	if !idempotent {
 		return resp, cleanURLError(attempt())
 	}
-	err := r.retry(ctx, req.method, attempt)
+	err := r.retry(ctx, attempt)
 	var rs *retryableStatus
 	if errors.As(err, &rs) {
 		// Out of attempts: hand back the last answer for the caller to report.
@@ -231,7 +232,7 @@ func (r *Registry) getBody(ctx context.Context, c *http.Client, op string, s sub
 		raw []byte
 		hdr http.Header
 	)
-	err := r.retry(ctx, req.method, func() error {
+	err := r.retry(ctx, func() error {
 		resp, err := r.do(ctx, c, req)
 		if err != nil {
 			return &permanent{wrapErr(op, s, err)}
@@ -263,19 +264,12 @@ type retryableStatus struct{ resp *http.Response }
 
 func (e *retryableStatus) Error() string { return e.resp.Status }
 
-func isRetryStatus(code int) bool {
-	for _, c := range retryStatuses {
-		if c == code {
-			return true
-		}
-	}
-	return false
-}
+func isRetryStatus(code int) bool { return slices.Contains(retryStatuses, code) }
 
 // retry runs f until it succeeds, fails permanently, or the attempts allowed
 // by WithRetries are spent, sleeping with exponential backoff and jitter (or
 // as long as a Retry-After header asks) between attempts.
-func (r *Registry) retry(ctx context.Context, _ string, f func() error) error {
+func (r *Registry) retry(ctx context.Context, f func() error) error {
 	var err error
 	for i := 0; ; i++ {
 		err = f()
