@@ -25,7 +25,8 @@ test: vet
 	@set -o pipefail; $(GO) test -race -count=1 -timeout 15m -v ./... 2>&1 | tee test.log | \
 		grep -E '^(ok|FAIL|panic|--- FAIL|integration:|registrytest:)|^\?' ; status=$$?; \
 	echo "$$(grep -c -- '^\s*--- PASS' test.log) tests passed, $$(grep -c -- '^\s*--- FAIL' test.log) failed (full log: test.log)"; \
-	if [ $$status -ne 0 ]; then grep -A 15 -- '--- FAIL' test.log | head -300; fi; exit $$status
+	if [ $$status -ne 0 ]; then grep -A 15 -- '--- FAIL' test.log | head -300; exit $$status; fi
+	@hack/check-secrets.sh test.log
 
 test-short:
 	$(GO) test -count=1 ./...
