@@ -6,7 +6,7 @@
 # tests captured and logged, the registries' log tails on failure).
 set -euo pipefail
 log=${1:?usage: check-secrets.sh LOG}
-secrets=('!WordPass0$' 'Wr0ng-Passw0rd!' 'Wr0ngPassw0rd' 'not-the-password' 's3cret-pw' "alice's password" "bob's password")
+secrets=('!WordPass0$' 'redirect-s3cret' 'Wr0ng-Passw0rd!' 'Wr0ngPassw0rd' 'not-the-password' 's3cret-pw' "alice's password" "bob's password")
 found=0
 for s in "${secrets[@]}"; do
 	if grep -qF -- "$s" "$log"; then
