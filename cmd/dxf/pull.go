@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -134,11 +135,20 @@ func aliasPullItems(al *blobstore.Alias) []pullItem {
 	return []pullItem{{json: pyJSON(platformDigests(al))}}
 }
 
-// opened is a blob whose GET has been sent ahead of its turn.
+// opened is a blob whose GET has been sent ahead of its turn. A small blob
+// has been read (and verified) already: data holds it, and readErr what
+// reading it ended with.
 type opened struct {
-	br  *blobstore.BlobReader
-	err error
+	br      *blobstore.BlobReader
+	err     error
+	data    *bytes.Buffer
+	readErr error
 }
+
+// prefetchMax is the largest blob read into memory ahead of its turn; with
+// at most --jobs of them in flight, memory stays bounded. Larger blobs are
+// only opened ahead, then streamed.
+const prefetchMax = 4 << 20
 
 // prefetcher opens the blobs to pull up to --jobs ahead of the one being
 // written out, so the registry's time to first byte for the next blobs (and
@@ -171,13 +181,21 @@ func (a *app) prefetch(items []pullItem) *prefetcher {
 			}
 			go func() {
 				br, err := a.repo.PullBlob(ctx, it.digest)
-				if br != nil {
-					// Free the window slot when this blob has been read.
-					br = br.OnClose(func() { <-window })
-				} else {
+				if br == nil {
 					<-window
+					p.slots[i] <- opened{err: err}
+					return
 				}
-				p.slots[i] <- opened{br: br, err: err}
+				// Free the window slot when this blob has been read.
+				br = br.OnClose(func() { <-window })
+				o := opened{br: br}
+				if a.cfg.chunkSize == 0 && br.Size >= 0 && br.Size <= prefetchMax {
+					// Small: read it now, verified, so its transfer overlaps
+					// the writing out of the blobs before it.
+					o.data = bytes.NewBuffer(make([]byte, 0, br.Size))
+					_, o.readErr = br.WriteTo(o.data)
+				}
+				p.slots[i] <- o
 			}()
 		}
 	}()
@@ -227,7 +245,14 @@ func (a *app) pullOne(w io.Writer, d v1.Hash, o opened) error {
 	}
 	bar := a.progress.start(shortDigest(d.String()), size)
 	pw := &progressWriter{w: w, bar: bar}
-	if a.cfg.chunkSize == 0 {
+	if o.data != nil {
+		// Read ahead: write what arrived (even if it failed verification,
+		// as the bytes of a streamed blob would have been), then the verdict.
+		if _, werr := o.data.WriteTo(pw); werr != nil {
+			return werr
+		}
+		err = o.readErr
+	} else if a.cfg.chunkSize == 0 {
 		// The library's fastest path: no copy, hashing on another core.
 		_, err = br.WriteTo(pw)
 	} else {
