@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -145,19 +146,25 @@ type opened struct {
 	readErr error
 }
 
-// prefetchMax is the largest blob read into memory ahead of its turn; with
-// at most --jobs of them in flight, memory stays bounded. Larger blobs are
-// only opened ahead, then streamed.
-const prefetchMax = 4 << 20
+// prefetchMax is the largest blob read into memory ahead of its turn, and
+// prefetchBudget bounds all such blobs together, whatever --jobs says, so
+// memory stays well under 64 MiB. Other blobs are only opened ahead, then
+// streamed.
+const (
+	prefetchMax    = 4 << 20
+	prefetchBudget = 16 << 20
+)
 
 // prefetcher opens the blobs to pull up to --jobs ahead of the one being
 // written out, so the registry's time to first byte for the next blobs (and
 // the socket buffers' worth of their data) overlaps the current transfer.
 // Data is still consumed, and verified, strictly in order.
 type prefetcher struct {
-	cancel context.CancelFunc
-	slots  []chan opened
-	taken  []bool
+	mu       sync.Mutex
+	buffered int64 // bytes read ahead and not yet written out
+	cancel   context.CancelFunc
+	slots    []chan opened
+	taken    []bool
 }
 
 func (a *app) prefetch(items []pullItem) *prefetcher {
@@ -189,17 +196,37 @@ func (a *app) prefetch(items []pullItem) *prefetcher {
 				// Free the window slot when this blob has been read.
 				br = br.OnClose(func() { <-window })
 				o := opened{br: br}
-				if a.cfg.chunkSize == 0 && br.Size >= 0 && br.Size <= prefetchMax {
+				if a.cfg.chunkSize == 0 && br.Size >= 0 && br.Size <= prefetchMax && p.reserve(br.Size) {
 					// Small: read it now, verified, so its transfer overlaps
 					// the writing out of the blobs before it.
 					o.data = bytes.NewBuffer(make([]byte, 0, br.Size))
 					_, o.readErr = br.WriteTo(o.data)
+					size := br.Size
+					br = br.OnClose(func() { p.release(size) })
+					o.br = br
 				}
 				p.slots[i] <- o
 			}()
 		}
 	}()
 	return p
+}
+
+// reserve takes n bytes of the read-ahead budget, if they are free.
+func (p *prefetcher) reserve(n int64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.buffered+n > prefetchBudget {
+		return false
+	}
+	p.buffered += n
+	return true
+}
+
+func (p *prefetcher) release(n int64) {
+	p.mu.Lock()
+	p.buffered -= n
+	p.mu.Unlock()
 }
 
 // next waits for blob i to be opened.

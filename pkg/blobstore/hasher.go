@@ -12,14 +12,19 @@ import (
 
 // asyncHasher computes SHA-256 on another goroutine, so hashing overlaps
 // with reading and sending: Write copies the data into one of a few fixed
-// buffers and returns. Memory use is hasherBuffers × hasherBufferSize. It is
-// not safe for concurrent use.
+// buffers and returns. It takes its buffers (hasherBuffers ×
+// hasherBufferSize, recycled between hashers) and starts its goroutine only
+// when the first data arrives, and gives them back as soon as the digest is
+// known: a blob opened ahead of its turn holds none. It is not safe for
+// concurrent use.
 type asyncHasher struct {
-	h    hash.Hash
-	cur  []byte
-	free chan []byte
-	full chan []byte
-	done chan struct{}
+	h        hash.Hash
+	cur      []byte
+	free     chan []byte
+	full     chan []byte
+	done     chan struct{}
+	started  bool
+	finished bool
 }
 
 const (
@@ -32,12 +37,18 @@ const (
 var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 0, hasherBufferSize); return &b }}
 
 func newAsyncHasher() *asyncHasher {
-	a := &asyncHasher{
-		h:    sha256.New(),
-		free: make(chan []byte, hasherBuffers),
-		full: make(chan []byte, hasherBuffers),
-		done: make(chan struct{}),
+	return &asyncHasher{h: sha256.New()}
+}
+
+// start takes the buffers and starts the hashing goroutine, once.
+func (a *asyncHasher) start() {
+	if a.started {
+		return
 	}
+	a.started = true
+	a.free = make(chan []byte, hasherBuffers)
+	a.full = make(chan []byte, hasherBuffers)
+	a.done = make(chan struct{})
 	for range hasherBuffers {
 		a.free <- (*hashBuffers.Get().(*[]byte))[:0]
 	}
@@ -48,12 +59,14 @@ func newAsyncHasher() *asyncHasher {
 			a.free <- b[:0]
 		}
 	}()
-	return a
 }
 
 // Write implements io.Writer; it never fails.
 func (a *asyncHasher) Write(p []byte) (int, error) {
 	n := len(p)
+	if n > 0 {
+		a.start()
+	}
 	for len(p) > 0 {
 		if a.cur == nil {
 			a.cur = <-a.free
@@ -73,6 +86,7 @@ func (a *asyncHasher) Write(p []byte) (int, error) {
 // to fill and pass to submit: hashing then needs no copy. Pending data from
 // Write is sent to hashing first.
 func (a *asyncHasher) buffer() []byte {
+	a.start()
 	if a.cur != nil {
 		if len(a.cur) > 0 {
 			a.full <- a.cur
@@ -100,6 +114,9 @@ func (a *asyncHasher) submit(b []byte) {
 
 // sync waits until everything written so far has been hashed.
 func (a *asyncHasher) sync() {
+	if !a.started || a.finished {
+		return
+	}
 	if len(a.cur) > 0 {
 		a.full <- a.cur
 		a.cur = nil
@@ -135,32 +152,27 @@ func (a *asyncHasher) restore(s []byte) error {
 	return a.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(s)
 }
 
-// digest finishes: it waits for all data, stops the goroutine and returns
-// the digest. The hasher cannot be used after.
+// digest finishes: it waits for all data, stops the goroutine, gives the
+// buffers back and returns the digest. Only digest may be called after.
 func (a *asyncHasher) digest() v1.Hash {
-	a.sync()
-	close(a.full)
-	<-a.done
+	a.stop()
 	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(a.h.Sum(nil))}
 }
 
-// close stops the goroutine and recycles the buffers. It may be called
+// close stops the goroutine and gives the buffers back. It may be called
 // after digest, and more than once.
-func (a *asyncHasher) close() {
-	select {
-	case <-a.done:
-	default:
-		a.sync()
-		close(a.full)
-		<-a.done
+func (a *asyncHasher) close() { a.stop() }
+
+func (a *asyncHasher) stop() {
+	if !a.started || a.finished {
+		return
 	}
-	for {
-		select {
-		case b := <-a.free:
-			b = b[:0]
-			hashBuffers.Put(&b)
-		default:
-			return
-		}
+	a.sync()
+	close(a.full)
+	<-a.done
+	a.finished = true
+	for range hasherBuffers {
+		b := (<-a.free)[:0]
+		hashBuffers.Put(&b)
 	}
 }
