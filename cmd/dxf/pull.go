@@ -199,7 +199,7 @@ func (a *app) prefetch(items []pullItem) *prefetcher {
 				if a.cfg.chunkSize == 0 && br.Size >= 0 && br.Size <= prefetchMax && p.reserve(br.Size) {
 					// Small: read it now, verified, so its transfer overlaps
 					// the writing out of the blobs before it.
-					o.data = bytes.NewBuffer(make([]byte, 0, br.Size))
+					o.data = readAheadBuffers.Get().(*bytes.Buffer)
 					_, o.readErr = br.WriteTo(o.data)
 					size := br.Size
 					br = br.OnClose(func() { p.release(size) })
@@ -228,6 +228,11 @@ func (p *prefetcher) release(n int64) {
 	p.buffered -= n
 	p.mu.Unlock()
 }
+
+// readAheadBuffers recycles read-ahead buffers: fresh 4 MiB allocations for
+// every blob would cost page faults (and the memory limit makes the runtime
+// give freed memory back to the system eagerly).
+var readAheadBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, prefetchMax)) }}
 
 // next waits for blob i to be opened.
 func (p *prefetcher) next(i int) opened {
@@ -275,7 +280,10 @@ func (a *app) pullOne(w io.Writer, d v1.Hash, o opened) error {
 	if o.data != nil {
 		// Read ahead: write what arrived (even if it failed verification,
 		// as the bytes of a streamed blob would have been), then the verdict.
-		if _, werr := o.data.WriteTo(pw); werr != nil {
+		_, werr := o.data.WriteTo(pw)
+		o.data.Reset()
+		readAheadBuffers.Put(o.data)
+		if werr != nil {
 			return werr
 		}
 		err = o.readErr
