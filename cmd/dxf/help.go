@@ -32,7 +32,7 @@ With no credentials set, those of the Docker config file are used
 ($DOCKER_CONFIG/config.json or ~/.docker/config.json, credential helpers too).
 
 Other flags:
-  --jobs N             blobs to transfer or inspect at once (default 4)
+  --jobs N             blobs to transfer or inspect at once (default 8)
   --retries N          retries of a request after a transient failure (default 4)
   -o, --output FILE    pull-blob: write to FILE, replaced only once all is verified
   -h, --help           show help

@@ -25,7 +25,7 @@ import (
 const DefaultRetries = 4
 
 // DefaultJobs bounds concurrent blob operations, unless [WithJobs] says otherwise.
-const DefaultJobs = 4
+const DefaultJobs = 8
 
 // Registry is a connection to one registry host. It is safe for concurrent
 // use and caches one authenticated transport per scope, so that many calls
