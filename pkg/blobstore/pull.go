@@ -94,8 +94,7 @@ func (b *BlobReader) Read(p []byte) (int, error) {
 		b.n += int64(n)
 	}
 	if err == nil {
-		if b.Size >= 0 && b.n > b.Size {
-			b.err = fmt.Errorf("pull blob %s: %w: got more than the announced %d bytes", b.Digest, ErrSizeMismatch, b.Size)
+		if b.overran() {
 			return n, b.err
 		}
 		return n, nil
@@ -110,6 +109,15 @@ func (b *BlobReader) Read(p []byte) (int, error) {
 		return n, b.err
 	}
 	return n, nil
+}
+
+// overran reports (and records as b.err) a body longer than announced.
+func (b *BlobReader) overran() bool {
+	if b.Size >= 0 && b.n > b.Size {
+		b.err = fmt.Errorf("pull blob %s: %w: got more than the announced %d bytes", b.Digest, ErrSizeMismatch, b.Size)
+		return true
+	}
+	return false
 }
 
 // maxResumes bounds reconnections for one blob.
@@ -168,8 +176,7 @@ func (b *BlobReader) WriteTo(w io.Writer) (int64, error) {
 		if n > 0 {
 			b.n += int64(n)
 			b.h.submit(buf[:n])
-			if b.Size >= 0 && b.n > b.Size {
-				b.err = fmt.Errorf("pull blob %s: %w: got more than the announced %d bytes", b.Digest, ErrSizeMismatch, b.Size)
+			if b.overran() {
 				return total, b.err
 			}
 			m, werr := w.Write(buf[:n])
