@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sync"
@@ -12,29 +13,63 @@ import (
 // a reason of its own (not the cancellation), so the message does not
 // depend on timing.
 func forEach(ctx context.Context, jobs, n int, f func(ctx context.Context, i int) error) error {
+	return runJobs(ctx, jobs, n, false, f)
+}
+
+// forEachInOrder is forEach with the outcome of a sequential loop that
+// stops at the first failure: a failure at index k cancels (or never
+// starts) the calls for indexes after k, while those before k run to
+// completion. The error returned is the lowest index's.
+func forEachInOrder(ctx context.Context, jobs, n int, f func(ctx context.Context, i int) error) error {
+	return runJobs(ctx, jobs, n, true, f)
+}
+
+func runJobs(ctx context.Context, jobs, n int, inOrder bool, f func(ctx context.Context, i int) error) error {
 	if n == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	errs := make([]error, n)
+	cancels := make([]context.CancelFunc, n)
+	var mu sync.Mutex
+	failed := n // the lowest index that failed so far
 	sem := make(chan struct{}, max(jobs, 1))
 	var wg sync.WaitGroup
 	for i := range n {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
 			errs[i] = ctx.Err()
+			continue
+		}
+		mu.Lock()
+		stop := failed < n && (!inOrder || failed < i)
+		var cctx context.Context
+		if !stop && ctx.Err() == nil {
+			cctx, cancels[i] = context.WithCancel(ctx)
+		}
+		mu.Unlock()
+		if cctx == nil {
+			<-sem
+			errs[i] = cmp.Or(ctx.Err(), context.Canceled)
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if errs[i] = f(ctx, i); errs[i] != nil {
-				cancel()
+			err := f(cctx, i)
+			mu.Lock()
+			defer mu.Unlock()
+			cancels[i]()
+			errs[i] = err
+			if err == nil || i >= failed {
+				return
+			}
+			failed = i
+			for j, cancel := range cancels {
+				if cancel != nil && (!inOrder || j > i) {
+					cancel()
+				}
 			}
 		}()
 	}

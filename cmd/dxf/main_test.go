@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -133,16 +134,26 @@ func (d *dxf) environ() []string {
 // runIn runs dxf with stdin and args.
 func (d *dxf) runIn(stdin string, args ...string) result {
 	d.t.Helper()
+	var out bytes.Buffer
+	res := d.runTo(&out, stdin, args...)
+	res.stdout = out.String()
+	return res
+}
+
+// runTo runs dxf with standard output going to stdout (an *os.File is
+// passed to dxf as it is, as a shell's redirection would).
+func (d *dxf) runTo(stdout io.Writer, stdin string, args ...string) result {
+	d.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, dxfBin, args...)
 	cmd.Env = d.environ()
 	cmd.Dir = d.dir
 	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = stdout, &errb
 	err := cmd.Run()
-	res := result{stdout: out.String(), stderr: errb.String()}
+	res := result{stderr: errb.String()}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:

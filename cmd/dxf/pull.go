@@ -48,6 +48,7 @@ Examples:
 // multi-platform alias the Python tool printed instead of pulling.
 type pullItem struct {
 	digest v1.Hash
+	size   int64 // from the manifest; -1 if not known
 	json   string
 }
 
@@ -59,6 +60,17 @@ func runPullBlob(a *app, args []string) error {
 	out, commit, discard, err := a.pullOutput()
 	if err != nil {
 		return err
+	}
+	p, err := a.placedOutput(out, items)
+	if err == nil && p != nil {
+		err = a.pullPlaced(p, items)
+	}
+	if err != nil {
+		discard()
+		return err
+	}
+	if p != nil {
+		return commit()
 	}
 	// A large buffer: big writes of blob data pass through it (mostly
 	// without a copy), and small ones (DXF_BLOB_INFO lines) do not each
@@ -72,7 +84,7 @@ func runPullBlob(a *app, args []string) error {
 		if it.json != "" {
 			_, err = w.WriteString(it.json + "\n")
 		} else {
-			err = a.pullOne(w, it.digest, blobs.next(i))
+			err = a.pullOne(w, it, blobs.next(i))
 		}
 		if err != nil {
 			break
@@ -105,7 +117,7 @@ func (a *app) pullItems(args []string) ([]pullItem, error) {
 		name, isAlias := aliasArg(args[i])
 		if !isAlias {
 			d, err := parseDigestArg(name)
-			expanded[i] = []pullItem{{digest: d}}
+			expanded[i] = []pullItem{{digest: d, size: -1}}
 			return err
 		}
 		al, err := a.repo.GetAlias(ctx, name, a.cfg.platform)
@@ -129,7 +141,7 @@ func aliasPullItems(al *blobstore.Alias) []pullItem {
 	if m := al.Image(); m != nil {
 		items := make([]pullItem, len(m.Layers))
 		for i, l := range m.Layers {
-			items[i] = pullItem{digest: l.Digest}
+			items[i] = pullItem{digest: l.Digest, size: l.Size}
 		}
 		return items
 	}
@@ -257,12 +269,16 @@ func (p *prefetcher) close() {
 }
 
 // pullOne streams one blob to w, verifying it.
-func (a *app) pullOne(w io.Writer, d v1.Hash, o opened) error {
+func (a *app) pullOne(w io.Writer, it pullItem, o opened) error {
+	d := it.digest
 	br, err := o.br, o.err
 	if err != nil {
 		return err
 	}
 	defer br.Close()
+	if err := checkSize(br, it.size); err != nil {
+		return err
+	}
 	size := br.Size
 	if a.cfg.blobInfo {
 		if size < 0 {
@@ -297,6 +313,96 @@ func (a *app) pullOne(w io.Writer, d v1.Hash, o opened) error {
 		var dm *blobstore.DigestMismatchError
 		if errors.As(err, &dm) {
 			return fmt.Errorf("pull blob %s: %w", d, err)
+		}
+		return err
+	}
+	bar.finish("")
+	return nil
+}
+
+// checkSize fails if the registry announces a size for br that is not the
+// one its manifest gave (want, or -1 if none).
+func checkSize(br *blobstore.BlobReader, want int64) error {
+	if want >= 0 && br.Size >= 0 && br.Size != want {
+		return fmt.Errorf("pull blob %s: %w: the registry sends %d bytes, the manifest says %d", br.Digest, blobstore.ErrSizeMismatch, br.Size, want)
+	}
+	return nil
+}
+
+// placedOutput returns a placed output for pulling items to out if that is
+// possible and worth it: out is a regular file (standard output redirected
+// to one, or --output), there are several blobs, all of known sizes, and
+// nothing else (no DXF_BLOB_INFO lines, no DXF_CHUNK_SIZE) is asked for.
+func (a *app) placedOutput(out io.Writer, items []pullItem) (*placed, error) {
+	f, ok := out.(*os.File)
+	if !ok || len(items) < 2 || a.cfg.blobInfo || a.cfg.chunkSize != 0 {
+		return nil, nil
+	}
+	var total int64
+	for _, it := range items {
+		if it.json != "" || it.size < 0 {
+			return nil, nil
+		}
+		total += it.size
+	}
+	return openPlaced(f, total)
+}
+
+// pullPlaced pulls items into p, --jobs blobs at a time, each written to its
+// own place in the file as it arrives and verified. On failure the file
+// holds what an in-order write would have left.
+func (a *app) pullPlaced(p *placed, items []pullItem) error {
+	offs := make([]int64, len(items)+1)
+	for i, it := range items {
+		offs[i+1] = offs[i] + it.size
+	}
+	written := make([]int64, len(items))
+	ok := make([]bool, len(items))
+	err := forEachInOrder(a.ctx, a.cfg.jobs, len(items), func(ctx context.Context, i int) error {
+		s := p.section(offs[i], items[i].size)
+		defer func() {
+			written[i] = s.written()
+			s.close()
+		}()
+		err := a.pullPlacedOne(ctx, s, items[i])
+		ok[i] = err == nil
+		return err
+	})
+	if err == nil {
+		return p.finish(offs[len(items)])
+	}
+	var n int64
+	for i := range items {
+		n += written[i]
+		if !ok[i] {
+			break
+		}
+	}
+	if ferr := p.finish(n); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	return err
+}
+
+// pullPlacedOne pulls one blob into its section of the output.
+func (a *app) pullPlacedOne(ctx context.Context, s *placedSection, it pullItem) error {
+	br, err := a.repo.PullBlob(ctx, it.digest)
+	if err != nil {
+		return err
+	}
+	defer br.Close()
+	if err := checkSize(br, it.size); err != nil {
+		return err
+	}
+	bar := a.progress.start(shortDigest(it.digest.String()), it.size)
+	_, err = br.WriteTo(&progressWriter{w: s, bar: bar})
+	switch {
+	case errors.Is(err, errSectionFull) || err == nil && s.written() != it.size:
+		return fmt.Errorf("pull blob %s: %w: the blob is not the manifest's %d bytes", it.digest, blobstore.ErrSizeMismatch, it.size)
+	case err != nil:
+		var dm *blobstore.DigestMismatchError
+		if errors.As(err, &dm) {
+			return fmt.Errorf("pull blob %s: %w", it.digest, err)
 		}
 		return err
 	}
