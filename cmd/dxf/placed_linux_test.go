@@ -1,15 +1,15 @@
-//go:build linux
-
 package main
 
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"testing/iotest"
 )
 
 func TestOpenPlacedWhen(t *testing.T) {
@@ -38,6 +38,14 @@ func TestOpenPlacedWhen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer devnull.Close()
+	// Whether this file system does direct I/O at all.
+	direct := true
+	if d, err := os.OpenFile(path, os.O_WRONLY|syscall.O_DIRECT, 0); err != nil {
+		direct = false
+		t.Logf("the temporary directory refuses O_DIRECT (%v): only the page-cache path is tested", err)
+	} else {
+		d.Close()
+	}
 
 	for _, c := range []struct {
 		name  string
@@ -59,71 +67,108 @@ func TestOpenPlacedWhen(t *testing.T) {
 		if (p != nil) != c.want {
 			t.Errorf("%s: placed %v, want %v", c.name, p != nil, c.want)
 		}
-		if p != nil {
-			if err := p.finish(c.total); err != nil {
-				t.Errorf("%s: finish: %v", c.name, err)
-			}
+		if p == nil {
+			continue
+		}
+		if (p.direct != nil) != direct {
+			t.Errorf("%s: direct I/O %v, want %v", c.name, p.direct != nil, direct)
+		}
+		if err := p.finish(c.total); err != nil {
+			t.Errorf("%s: finish: %v", c.name, err)
 		}
 	}
 }
 
-// TestPlacedConcurrentSections writes sections of odd sizes from as many
-// goroutines, in pieces of odd sizes, and checks the file and the offset
-// left behind.
+// TestPlacedConcurrentSections fills sections of odd sizes, at an odd
+// offset, from as many goroutines, with direct I/O (if the file system
+// does it), without, and with an alignment the device may refuse; and
+// checks the file and the offset left behind.
 func TestPlacedConcurrentSections(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "out")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.WriteString("head"); err != nil {
-		t.Fatal(err)
-	}
-	sizes := []int{placedWindow + 1, 0, 1, 4095, 3*placedWindow - 7, 12345}
+	sizes := []int{placedBuffer + 1, 0, 1, 4095, 4096, 3*placedBuffer - 7, 12345, 8192}
 	var parts [][]byte
 	var total int64
 	for _, n := range sizes {
 		parts = append(parts, randomBytes(t, n))
 		total += int64(n)
 	}
-	p, err := openPlaced(f, total)
+	for _, mode := range []string{"default", "page cache", "512-byte blocks"} {
+		path := filepath.Join(t.TempDir(), "out")
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString("head"); err != nil {
+			t.Fatal(err)
+		}
+		p, err := openPlaced(f, total)
+		if err != nil || p == nil {
+			t.Fatalf("%s: openPlaced: %v, %v", mode, p, err)
+		}
+		switch {
+		case mode == "page cache" && p.direct != nil:
+			p.direct.Close()
+			p.direct = nil
+		case mode == "512-byte blocks" && p.direct != nil:
+			p.align = 512
+		}
+		var wg sync.WaitGroup
+		var off int64
+		for _, b := range parts {
+			s := p.section(off, int64(len(b)))
+			off += int64(len(b))
+			wg.Go(func() {
+				var progress int
+				if err := s.readFrom(bytes.NewReader(b), func(n int) { progress += n }); err != nil {
+					t.Errorf("%s: %v", mode, err)
+				}
+				if s.written() != int64(len(b)) || progress != len(b) {
+					t.Errorf("%s: section wrote %d bytes, reported %d, want %d", mode, s.written(), progress, len(b))
+				}
+			})
+		}
+		wg.Wait()
+		if err := p.finish(total); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString("tail"); err != nil {
+			t.Fatal(err)
+		}
+		want := append([]byte("head"), bytes.Join(parts, nil)...)
+		checkFile(t, path, append(want, "tail"...))
+	}
+}
+
+// TestPlacedSectionSize: a blob longer or shorter than its place is an
+// error, and a reader's own error comes through.
+func TestPlacedSectionSize(t *testing.T) {
+	t.Parallel()
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := openPlaced(f, 30000)
 	if err != nil || p == nil {
 		t.Fatalf("openPlaced: %v, %v", p, err)
 	}
-	var wg sync.WaitGroup
-	var off int64
-	for _, b := range parts {
-		s := p.section(off, int64(len(b)))
-		off += int64(len(b))
-		wg.Go(func() {
-			defer s.close()
-			for rest := b; len(rest) > 0; {
-				n := min(len(rest), 100_003)
-				if _, err := s.Write(rest[:n]); err != nil {
-					t.Error(err)
-					return
-				}
-				rest = rest[n:]
-			}
-			if s.written() != int64(len(b)) {
-				t.Errorf("section wrote %d bytes, want %d", s.written(), len(b))
-			}
-			if _, err := s.Write([]byte{0}); !errors.Is(err, errSectionFull) {
-				t.Errorf("writing past a section's end: %v, want errSectionFull", err)
-			}
-		})
+	t.Cleanup(func() { _ = p.finish(0) })
+	boom := errors.New("boom")
+	for _, c := range []struct {
+		name string
+		r    io.Reader
+		want error
+	}{
+		{"longer", bytes.NewReader(make([]byte, 10001)), errSectionFull},
+		{"shorter", bytes.NewReader(make([]byte, 9999)), errSectionShort},
+		{"failing", io.MultiReader(bytes.NewReader(make([]byte, 5000)), iotest.ErrReader(boom)), boom},
+	} {
+		s := p.section(0, 10000)
+		if err := s.readFrom(c.r, func(int) {}); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
 	}
-	wg.Wait()
-	if err := p.finish(total); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString("tail"); err != nil {
-		t.Fatal(err)
-	}
-	want := append([]byte("head"), bytes.Join(parts, nil)...)
-	checkFile(t, path, append(want, "tail"...))
 }
 
 // TestPlacedFailure: finish with less than everything cuts the file there,
@@ -153,10 +198,9 @@ func TestPlacedFailure(t *testing.T) {
 			t.Fatalf("%s: openPlaced: %v, %v", c.name, p, err)
 		}
 		s := p.section(0, 8)
-		if _, err := s.Write([]byte("abcdefgh")[:c.written]); err != nil {
-			t.Fatal(err)
+		if err := s.readFrom(bytes.NewReader([]byte("abcdefgh")[:c.written]), func(int) {}); !errors.Is(err, errSectionShort) {
+			t.Fatalf("%s: %v", c.name, err)
 		}
-		s.close()
 		if err := p.finish(s.written()); err != nil {
 			t.Fatal(err)
 		}
@@ -168,33 +212,5 @@ func TestPlacedFailure(t *testing.T) {
 		if got, _ := os.ReadFile(path); string(got) != want {
 			t.Errorf("%s: file %q, want %q", c.name, got, want)
 		}
-	}
-}
-
-// TestPlacedTruncatedUnderneath: another process cutting the file while it
-// is written through a mapping is an error, not a crash.
-func TestPlacedTruncatedUnderneath(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "out")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	p, err := openPlaced(f, placedWindow)
-	if err != nil || p == nil {
-		t.Fatalf("openPlaced: %v, %v", p, err)
-	}
-	s := p.section(0, placedWindow)
-	defer s.close()
-	if _, err := s.Write(make([]byte, 4096)); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(path, 0); err != nil {
-		t.Fatal(err)
-	}
-	_, err = s.Write(make([]byte, placedWindow-4096))
-	if err == nil || !strings.Contains(err.Error(), "truncated") {
-		t.Fatalf("writing into a truncated file: %v, want an error saying so", err)
 	}
 }

@@ -4,22 +4,14 @@ package main
 
 import (
 	"errors"
-	"io"
 	"os"
 )
 
-// openPlaced returns nil: writing blobs in place is only done on Linux.
-func openPlaced(*os.File, int64) (*placed, error) { return nil, nil }
+// Writing blobs in place is only done on Linux.
+const placedSupported = false
 
-// placed is never made on this system.
-type placed struct{}
+var errInvalid = errors.New("invalid argument")
 
-func (*placed) section(int64, int64) *placedSection { return nil }
-func (*placed) finish(int64) error                  { return nil }
-
-type placedSection struct{ io.Writer }
-
-func (*placedSection) close()         {}
-func (*placedSection) written() int64 { return 0 }
-
-var errSectionFull = errors.New("more data than the blob's size")
+func isAppending(*os.File) bool                          { return true }
+func reserve(*os.File, int64, int64) error               { return nil }
+func openDirect(*os.File, os.FileInfo) (*os.File, int64) { return nil, 0 }

@@ -26,6 +26,12 @@ An @alias stands for its blobs, in order (for a multi-platform alias, those of
 DXF_PLATFORM; without it the alias's blobs per platform are printed as JSON
 instead). Every blob is verified against its digest: on a mismatch dxf exits
 with status 1 naming both digests, even though the bytes have been written.
+A blob whose size is not the one its alias's manifest gives is refused before
+any of it is written.
+
+Into a regular file (> FILE, or --output), an alias's blobs are fetched
+--jobs at a time, each written to its place as it arrives; the file is the
+same as a pipe would get, also on failure.
 
 With no arguments, the blobs of the manifest JSON read from standard input
 (as set-alias or get-manifest print it) are pulled.
@@ -360,10 +366,7 @@ func (a *app) pullPlaced(p *placed, items []pullItem) error {
 	ok := make([]bool, len(items))
 	err := forEachInOrder(a.ctx, a.cfg.jobs, len(items), func(ctx context.Context, i int) error {
 		s := p.section(offs[i], items[i].size)
-		defer func() {
-			written[i] = s.written()
-			s.close()
-		}()
+		defer func() { written[i] = s.written() }()
 		err := a.pullPlacedOne(ctx, s, items[i])
 		ok[i] = err == nil
 		return err
@@ -395,9 +398,9 @@ func (a *app) pullPlacedOne(ctx context.Context, s *placedSection, it pullItem) 
 		return err
 	}
 	bar := a.progress.start(shortDigest(it.digest.String()), it.size)
-	_, err = br.WriteTo(&progressWriter{w: s, bar: bar})
+	err = s.readFrom(br, bar.add)
 	switch {
-	case errors.Is(err, errSectionFull) || err == nil && s.written() != it.size:
+	case errors.Is(err, errSectionFull) || errors.Is(err, errSectionShort):
 		return fmt.Errorf("pull blob %s: %w: the blob is not the manifest's %d bytes", it.digest, blobstore.ErrSizeMismatch, it.size)
 	case err != nil:
 		var dm *blobstore.DigestMismatchError

@@ -82,6 +82,13 @@ func (a *asyncHasher) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// writeInline hashes p on the calling goroutine, after anything written
+// before.
+func (a *asyncHasher) writeInline(p []byte) {
+	a.sync()
+	a.h.Write(p)
+}
+
 // buffer hands out an empty buffer of hasherBufferSize bytes for the caller
 // to fill and pass to submit: hashing then needs no copy. Pending data from
 // Write is sent to hashing first.
