@@ -218,7 +218,7 @@ func (a *app) prefetch(items []pullItem) *prefetcher {
 					// Small: read it now, verified, so its transfer overlaps
 					// the writing out of the blobs before it.
 					o.data = readAheadBuffers.Get().(*bytes.Buffer)
-					_, o.readErr = br.WriteTo(o.data)
+					_, o.readErr = o.data.ReadFrom(br)
 					size := br.Size
 					br = br.OnClose(func() { p.release(size) })
 					o.br = br
