@@ -250,7 +250,9 @@ func (p *prefetcher) release(n int64) {
 // readAheadBuffers recycles read-ahead buffers: fresh 4 MiB allocations for
 // every blob would cost page faults (and the memory limit makes the runtime
 // give freed memory back to the system eagerly).
-var readAheadBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, prefetchMax)) }}
+// The extra bytes.MinRead keep ReadFrom from growing a buffer that a blob
+// of prefetchMax bytes has just filled, to look for its end.
+var readAheadBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, prefetchMax+bytes.MinRead)) }}
 
 // next waits for blob i to be opened.
 func (p *prefetcher) next(i int) opened {
