@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"testing/iotest"
 )
@@ -37,6 +38,15 @@ func TestOpenPlacedWhen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer devnull.Close()
+	// Whether this file system does direct I/O at all.
+	direct := true
+	if d, err := os.OpenFile(path, os.O_WRONLY|syscall.O_DIRECT, 0); err != nil {
+		direct = false
+		t.Logf("the temporary directory refuses O_DIRECT (%v): only the page-cache path is tested", err)
+	} else {
+		d.Close()
+	}
+
 	for _, c := range []struct {
 		name  string
 		f     *os.File
@@ -60,6 +70,9 @@ func TestOpenPlacedWhen(t *testing.T) {
 		if p == nil {
 			continue
 		}
+		if (p.direct != nil) != direct {
+			t.Errorf("%s: direct I/O %v, want %v", c.name, p.direct != nil, direct)
+		}
 		if err := p.finish(c.total); err != nil {
 			t.Errorf("%s: finish: %v", c.name, err)
 		}
@@ -67,8 +80,9 @@ func TestOpenPlacedWhen(t *testing.T) {
 }
 
 // TestPlacedConcurrentSections fills sections of odd sizes, at an odd
-// offset, from as many goroutines, and checks the file and the offset left
-// behind.
+// offset, from as many goroutines, with direct I/O (if the file system
+// does it), without, with an alignment the device may refuse, and over a
+// file's cached content; and checks the file and the offset left behind.
 func TestPlacedConcurrentSections(t *testing.T) {
 	t.Parallel()
 	sizes := []int{placedBuffer + 1, 0, 1, 4095, 4096, 3*placedBuffer - 7, 12345, 8192}
@@ -78,11 +92,12 @@ func TestPlacedConcurrentSections(t *testing.T) {
 		parts = append(parts, randomBytes(t, n))
 		total += int64(n)
 	}
-	for _, mode := range []string{"new file", "over old content"} {
+	for _, mode := range []string{"default", "page cache", "512-byte blocks", "over old content"} {
 		path := filepath.Join(t.TempDir(), "out")
 		flag := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 		if mode == "over old content" {
-			// As "1<> file" does: what lies beyond the output stays.
+			// As "1<> file" does: what lies beyond the output stays, and
+			// what it overwrites may be in the page cache.
 			if err := os.WriteFile(path, bytes.Repeat([]byte{'x'}, int(total)+100), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -99,6 +114,13 @@ func TestPlacedConcurrentSections(t *testing.T) {
 		p, err := openPlaced(f, total)
 		if err != nil || p == nil {
 			t.Fatalf("%s: openPlaced: %v, %v", mode, p, err)
+		}
+		switch {
+		case mode == "page cache" && p.direct != nil:
+			p.direct.Close()
+			p.direct = nil
+		case mode == "512-byte blocks" && p.direct != nil:
+			p.align = 512
 		}
 		var wg sync.WaitGroup
 		var off int64
