@@ -265,9 +265,7 @@ func TestOutputFile(t *testing.T) {
 	if got, _ := os.ReadFile(out); string(got) != string(a)+string(b) {
 		t.Fatalf("failed pull-blob -o changed the file")
 	}
-	if ents, _ := os.ReadDir(filepath.Dir(out)); len(ents) != 1 {
-		t.Fatalf("failed pull-blob -o left files behind: %v", ents)
-	}
+	checkDirHolds(t, filepath.Dir(out), 1)
 	if got := d.ok("pull-blob", repo, "--output", out, hb); got != "" {
 		t.Fatal("stdout not empty")
 	}
