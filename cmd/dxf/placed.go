@@ -39,12 +39,12 @@ const placedBuffer = 512 << 10
 // means. Space is reserved first where the file system can, so a full disk
 // is an error before any download.
 func openPlaced(f *os.File, total int64) (*placed, error) {
-	if !placedSupported || total <= 0 {
+	if total <= 0 || !placeable(f) {
 		return nil, nil
 	}
 	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || isAppending(f) {
-		return nil, nil //nolint:nilerr // not a plain file: write it the ordinary way
+	if err != nil {
+		return nil, nil //nolint:nilerr // write it the ordinary way
 	}
 	base, err := f.Seek(0, io.SeekCurrent)
 	if err != nil {
@@ -56,6 +56,16 @@ func openPlaced(f *os.File, total int64) (*placed, error) {
 	p := &placed{f: f, base: base, end: base + total, origSize: fi.Size()}
 	p.direct, p.align = openDirect(f, fi)
 	return p, nil
+}
+
+// placeable reports whether blobs can be written in place in f: a regular
+// file, not opened for appending, on a system where this is done.
+func placeable(f *os.File) bool {
+	if !placedSupported {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode().IsRegular() && !isAppending(f)
 }
 
 // alignedBuffers recycles the workers' buffers, aligned in memory to any
@@ -122,6 +132,19 @@ func (p *placed) writeAt(b []byte, off int64) error {
 		return fmt.Errorf("writing the output: %w", err)
 	}
 	return nil
+}
+
+// Write writes b at the section's current position: the section is the
+// io.Writer of one blob streamed by BlobReader.WriteTo.
+func (s *placedSection) Write(b []byte) (int, error) {
+	if int64(len(b)) > s.limit-s.pos {
+		return 0, errSectionFull
+	}
+	if err := s.p.writeAt(b, s.pos); err != nil {
+		return 0, err
+	}
+	s.pos += int64(len(b))
+	return len(b), nil
 }
 
 // placedSection is one blob's place in the output. It is used by one

@@ -54,7 +54,8 @@ Examples:
 // multi-platform alias the Python tool printed instead of pulling.
 type pullItem struct {
 	digest v1.Hash
-	size   int64 // from the manifest; -1 if not known
+	size   int64 // from the manifest (or a HEAD request); -1 if not known
+	headed bool  // size came from a HEAD request
 	json   string
 }
 
@@ -284,7 +285,7 @@ func (a *app) pullOne(w io.Writer, it pullItem, o opened) error {
 		return err
 	}
 	defer br.Close()
-	if err := checkSize(br, it.size); err != nil {
+	if err := checkSize(br, it); err != nil {
 		return err
 	}
 	size := br.Size
@@ -330,11 +331,19 @@ func (a *app) pullOne(w io.Writer, it pullItem, o opened) error {
 
 // checkSize fails if the registry announces a size for br that is not the
 // one its manifest gave (want, or -1 if none).
-func checkSize(br *blobstore.BlobReader, want int64) error {
-	if want >= 0 && br.Size >= 0 && br.Size != want {
-		return fmt.Errorf("pull blob %s: %w: the registry sends %d bytes, the manifest says %d", br.Digest, blobstore.ErrSizeMismatch, br.Size, want)
+func checkSize(br *blobstore.BlobReader, it pullItem) error {
+	if it.size >= 0 && br.Size >= 0 && br.Size != it.size {
+		return fmt.Errorf("pull blob %s: %w: the registry sends %d bytes, %s %d", br.Digest, blobstore.ErrSizeMismatch, br.Size, it.sizeSource(), it.size)
 	}
 	return nil
+}
+
+// sizeSource says where it.size came from, for messages.
+func (it pullItem) sizeSource() string {
+	if it.headed {
+		return "its HEAD answer said"
+	}
+	return "the manifest says"
 }
 
 // placedOutput returns a placed output for pulling items to out if that is
@@ -343,15 +352,34 @@ func checkSize(br *blobstore.BlobReader, want int64) error {
 // nothing else (no DXF_BLOB_INFO lines, no DXF_CHUNK_SIZE) is asked for.
 func (a *app) placedOutput(out io.Writer, items []pullItem) (*placed, error) {
 	f, ok := out.(*os.File)
-	if !ok || len(items) < 2 || a.cfg.blobInfo || a.cfg.chunkSize != 0 {
+	if !ok || a.cfg.blobInfo || a.cfg.chunkSize != 0 || !placeable(f) {
 		return nil, nil
 	}
-	var total int64
 	for _, it := range items {
-		if it.json != "" || it.size < 0 {
+		if it.json != "" {
 			return nil, nil
 		}
-		total += it.size
+	}
+	// Sizes no manifest gave (digest arguments) are asked for with HEAD. If
+	// one cannot be had, the ordinary path reports the error at that blob's
+	// turn, after writing the blobs before it, as it always has.
+	sizes := make([]int64, len(items))
+	err := forEach(a.ctx, a.cfg.jobs, len(items), func(ctx context.Context, i int) error {
+		var err error
+		if sizes[i] = items[i].size; sizes[i] < 0 {
+			sizes[i], err = a.repo.BlobSize(ctx, items[i].digest)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil //nolint:nilerr // reported in its turn by the ordinary path
+	}
+	var total int64
+	for i := range items {
+		if items[i].size < 0 {
+			items[i].size, items[i].headed = sizes[i], true
+		}
+		total += sizes[i]
 	}
 	return openPlaced(f, total)
 }
@@ -366,10 +394,13 @@ func (a *app) pullPlaced(p *placed, items []pullItem) error {
 	}
 	written := make([]int64, len(items))
 	ok := make([]bool, len(items))
+	// One blob at a time: hash it on another core while it is written
+	// (BlobReader.WriteTo). Several: each worker hashes its own as it reads.
+	stream := min(a.cfg.jobs, len(items)) <= 1
 	err := forEachInOrder(a.ctx, a.cfg.jobs, len(items), func(ctx context.Context, i int) error {
 		s := p.section(offs[i], items[i].size)
 		defer func() { written[i] = s.written() }()
-		err := a.pullPlacedOne(ctx, s, items[i])
+		err := a.pullPlacedOne(ctx, s, items[i], stream)
 		ok[i] = err == nil
 		return err
 	})
@@ -389,21 +420,29 @@ func (a *app) pullPlaced(p *placed, items []pullItem) error {
 	return err
 }
 
-// pullPlacedOne pulls one blob into its section of the output.
-func (a *app) pullPlacedOne(ctx context.Context, s *placedSection, it pullItem) error {
+// pullPlacedOne pulls one blob into its section of the output, hashing it
+// on another core if stream is set.
+func (a *app) pullPlacedOne(ctx context.Context, s *placedSection, it pullItem, stream bool) error {
 	br, err := a.repo.PullBlob(ctx, it.digest)
 	if err != nil {
 		return err
 	}
 	defer br.Close()
-	if err := checkSize(br, it.size); err != nil {
+	if err := checkSize(br, it); err != nil {
 		return err
 	}
 	bar := a.progress.start(shortDigest(it.digest.String()), it.size)
-	err = s.readFrom(br, bar.add)
+	if stream {
+		_, err = br.WriteTo(&progressWriter{w: s, bar: bar})
+		if err == nil && s.written() != it.size {
+			err = errSectionShort
+		}
+	} else {
+		err = s.readFrom(br, bar.add)
+	}
 	switch {
 	case errors.Is(err, errSectionFull) || errors.Is(err, errSectionShort):
-		return fmt.Errorf("pull blob %s: %w: the blob is not the manifest's %d bytes", it.digest, blobstore.ErrSizeMismatch, it.size)
+		return fmt.Errorf("pull blob %s: %w: the blob is not the %d bytes %s", it.digest, blobstore.ErrSizeMismatch, it.size, it.sizeSource())
 	case err != nil:
 		var dm *blobstore.DigestMismatchError
 		if errors.As(err, &dm) {

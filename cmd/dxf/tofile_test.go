@@ -114,6 +114,27 @@ func TestPullBlobToFile(t *testing.T) {
 		pull(f)
 		checkFile(t, path, cat(want, old[len(want):]))
 	})
+	t.Run("digests", func(t *testing.T) { // sizes from HEAD requests
+		args := []string{"pull-blob", repo}
+		for _, b := range blobs {
+			args = append(args, digestOf(b))
+		}
+		for _, n := range []int{1, 2, len(blobs)} {
+			path := filepath.Join(dir, fmt.Sprintf("digests%d", n))
+			f := openOutput(t, path, nil, os.O_WRONLY|os.O_TRUNC)
+			if r := d.runTo(f, "", args[:2+n]...); r.code != 0 || r.stderr != "" {
+				t.Fatalf("pull-blob of %d digests > file: exit %d, stderr:\n%s", n, r.code, r.stderr)
+			}
+			checkFile(t, path, bytes.Join(blobs[:n], nil))
+		}
+		// A blob the registry lacks: the blobs before it are written, as
+		// in a pipe, then dxf exits 3.
+		path := filepath.Join(dir, "missing")
+		f := openOutput(t, path, nil, os.O_WRONLY|os.O_TRUNC)
+		missing := append(args[:3:3], digestOf([]byte("not pushed")), args[3])
+		checkFailure(t, d.runTo(f, "", missing...), exitNotFound, missing, "Not Found")
+		checkFile(t, path, blobs[0])
+	})
 	t.Run("twice into one file", func(t *testing.T) { // { dxf ...; dxf ...; } > out
 		path := filepath.Join(dir, "twice")
 		f := openOutput(t, path, nil, os.O_WRONLY|os.O_TRUNC)
