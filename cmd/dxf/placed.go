@@ -15,11 +15,13 @@ import (
 // reads it into a buffer of its own, hashing as it goes, and writes each
 // buffer at its place with pwrite. Where the file system allows, the
 // block-aligned bulk of every blob goes through a second descriptor opened
-// with O_DIRECT: straight from the buffer to the device, without filling
-// the page cache, which costs a core most of the time of a buffered copy
-// (and blocks writers of one file behind each other on the file's lock).
-// Only the few bytes of a blob in a block it shares with its neighbours go
-// through the page cache.
+// with O_DIRECT: straight from the buffer to the device. Filling the page
+// cache instead is done under the file's lock, one writer at a time, and
+// can cost more than the whole transfer: on a virtual machine whose freed
+// memory goes back to the host, every first touch of a page waits on the
+// host (measured in docs/benchmarks.md's alias pull: 0.8-1 s instead of
+// 0.35). Only the few bytes of a blob in a block it shares with its
+// neighbours go through the page cache.
 type placed struct {
 	f        *os.File // the output, as given
 	direct   *os.File // the same file opened for direct I/O, or nil
