@@ -19,8 +19,8 @@ import (
 // cache instead is done under the file's lock, one writer at a time, and
 // can cost more than the whole transfer: on a virtual machine whose freed
 // memory goes back to the host, every first touch of a page waits on the
-// host (measured in docs/benchmarks.md's alias pull: 0.8-1 s instead of
-// 0.35). Only the few bytes of a blob in a block it shares with its
+// host (make bench's alias pull took 0.8-1 s that way, against 0.35 s
+// with direct writes). Only the few bytes of a blob in a block it shares with its
 // neighbours go through the page cache.
 type placed struct {
 	f        *os.File // the output, as given
