@@ -320,18 +320,25 @@ func (a *app) pullOne(w io.Writer, it pullItem, o opened) error {
 		err = copyChunks(pw, br, a.cfg.chunkSize)
 	}
 	if err != nil {
-		var dm *blobstore.DigestMismatchError
-		if errors.As(err, &dm) {
-			return fmt.Errorf("pull blob %s: %w", d, err)
-		}
-		return err
+		return pullErr(d, err)
 	}
 	bar.finish("")
 	return nil
 }
 
+// pullErr names the blob in a digest mismatch, which names only the two
+// digests; other errors already say which blob they are about.
+func pullErr(d v1.Hash, err error) error {
+	var dm *blobstore.DigestMismatchError
+	if errors.As(err, &dm) {
+		return fmt.Errorf("pull blob %s: %w", d, err)
+	}
+	return err
+}
+
 // checkSize fails if the registry announces a size for br that is not the
-// one its manifest gave (want, or -1 if none).
+// one known for it (it.size, from the manifest or a HEAD request; -1 if
+// none).
 func checkSize(br *blobstore.BlobReader, it pullItem) error {
 	if it.size >= 0 && br.Size >= 0 && br.Size != it.size {
 		return fmt.Errorf("pull blob %s: %w: the registry sends %d bytes, %s %d", br.Digest, blobstore.ErrSizeMismatch, br.Size, it.sizeSource(), it.size)
@@ -348,9 +355,10 @@ func (it pullItem) sizeSource() string {
 }
 
 // placedOutput returns a placed output for pulling items to out if that is
-// possible and worth it: out is a regular file (standard output redirected
-// to one, or --output), there are several blobs, all of known sizes, and
-// nothing else (no DXF_BLOB_INFO lines, no DXF_CHUNK_SIZE) is asked for.
+// possible: out is a regular file (standard output redirected to one, or
+// --output), every item is a blob whose size is known or can be had with
+// HEAD, and nothing else (no DXF_BLOB_INFO lines, no DXF_CHUNK_SIZE) is
+// asked for. It records the sizes it asked for in items.
 func (a *app) placedOutput(out io.Writer, items []pullItem) (*placed, error) {
 	f, ok := out.(*os.File)
 	if !ok || a.cfg.blobInfo || a.cfg.chunkSize != 0 || !placeable(f) {
@@ -445,11 +453,7 @@ func (a *app) pullPlacedOne(ctx context.Context, s *placedSection, it pullItem, 
 	case errors.Is(err, errSectionFull) || errors.Is(err, errSectionShort):
 		return fmt.Errorf("pull blob %s: %w: the blob is not the %d bytes %s", it.digest, blobstore.ErrSizeMismatch, it.size, it.sizeSource())
 	case err != nil:
-		var dm *blobstore.DigestMismatchError
-		if errors.As(err, &dm) {
-			return fmt.Errorf("pull blob %s: %w", it.digest, err)
-		}
-		return err
+		return pullErr(it.digest, err)
 	}
 	bar.finish("")
 	return nil
