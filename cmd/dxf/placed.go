@@ -20,8 +20,8 @@ import (
 // can cost more than the whole transfer: on a virtual machine whose freed
 // memory goes back to the host, every first touch of a page waits on the
 // host (make bench's alias pull took 0.8-1 s that way, against 0.35 s
-// with direct writes). Only the few bytes of a blob in a block it shares with its
-// neighbours go through the page cache.
+// with direct writes). Only the few bytes of a blob in a block it shares
+// with its neighbours go through the page cache.
 type placed struct {
 	f        *os.File // the output, as given
 	direct   *os.File // the same file opened for direct I/O, or nil
@@ -68,25 +68,6 @@ func placeable(f *os.File) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode().IsRegular() && !isAppending(f)
-}
-
-// alignedBuffers recycles the workers' buffers, aligned in memory to any
-// block size as direct I/O requires (Go does not move heap objects).
-var alignedBuffers = sync.Pool{New: func() any {
-	const align = 64 << 10
-	b := make([]byte, placedBuffer+align)
-	off := 0
-	if r := addrOf(b) % align; r != 0 {
-		off = int(align - r)
-	}
-	b = b[off : off+placedBuffer : off+placedBuffer]
-	return &b
-}}
-
-// section returns the writer of the size bytes at offset off (counted from
-// the start of the output).
-func (p *placed) section(off, size int64) *placedSection {
-	return &placedSection{p: p, start: p.base + off, pos: p.base + off, limit: p.base + off + size}
 }
 
 // finish leaves the file as an ordinary sequential write of the output's
@@ -136,6 +117,29 @@ func (p *placed) writeAt(b []byte, off int64) error {
 	return nil
 }
 
+// alignment is the block size the section's reads keep to.
+func (p *placed) alignment() int64 {
+	if p.direct == nil {
+		return 1
+	}
+	return p.align
+}
+
+// placedSection is one blob's place in the output. It is used by one
+// goroutine.
+type placedSection struct {
+	p     *placed
+	start int64 // file offset of the section
+	pos   int64 // next file offset to write
+	limit int64 // file offset after the section
+}
+
+// section returns the writer of the size bytes at offset off (counted from
+// the start of the output).
+func (p *placed) section(off, size int64) *placedSection {
+	return &placedSection{p: p, start: p.base + off, pos: p.base + off, limit: p.base + off + size}
+}
+
 // Write writes b at the section's current position: the section is the
 // io.Writer of one blob streamed by BlobReader.WriteTo.
 func (s *placedSection) Write(b []byte) (int, error) {
@@ -147,15 +151,6 @@ func (s *placedSection) Write(b []byte) (int, error) {
 	}
 	s.pos += int64(len(b))
 	return len(b), nil
-}
-
-// placedSection is one blob's place in the output. It is used by one
-// goroutine.
-type placedSection struct {
-	p     *placed
-	start int64 // file offset of the section
-	pos   int64 // next file offset to write
-	limit int64 // file offset after the section
 }
 
 // errSectionFull is a blob longer than its place.
@@ -208,21 +203,26 @@ func (s *placedSection) readFrom(r io.Reader, progress func(int)) error {
 	}
 }
 
+// errSectionShort is a blob that ended before filling its place.
+var errSectionShort = errors.New("fewer bytes than the blob's size")
+
+// written is how many bytes of the section have been written.
+func (s *placedSection) written() int64 { return s.pos - s.start }
+
+// alignedBuffers recycles the workers' buffers, aligned in memory to any
+// block size as direct I/O requires (Go does not move heap objects).
+var alignedBuffers = sync.Pool{New: func() any {
+	const align = 64 << 10
+	b := make([]byte, placedBuffer+align)
+	off := 0
+	if r := addrOf(b) % align; r != 0 {
+		off = int(align - r)
+	}
+	b = b[off : off+placedBuffer : off+placedBuffer]
+	return &b
+}}
+
 // addrOf is the memory address of b's first byte, to check its alignment.
 func addrOf(b []byte) int64 {
 	return int64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) //nolint:gosec // only compared, never dereferenced
 }
-
-// errSectionShort is a blob that ended before filling its place.
-var errSectionShort = errors.New("fewer bytes than the blob's size")
-
-// alignment is the block size the section's reads keep to.
-func (p *placed) alignment() int64 {
-	if p.direct == nil {
-		return 1
-	}
-	return p.align
-}
-
-// written is how many bytes of the section have been written.
-func (s *placedSection) written() int64 { return s.pos - s.start }
