@@ -25,6 +25,8 @@ type baseTransport struct {
 
 	mu     sync.Mutex
 	realms map[string]bool // hosts named by bearer realms seen so far
+
+	aliases *realmAliases // placeholders of accepted private realms (realm.go)
 }
 
 func newBaseTransport(o *options, registry string) *baseTransport {
@@ -49,6 +51,7 @@ func newBaseTransport(o *options, registry string) *baseTransport {
 		authHost:  o.authHost,
 		insecure:  o.insecure,
 		realms:    map[string]bool{},
+		aliases:   newRealmAliases(registry, privateRegistryHost),
 	}
 }
 
@@ -62,6 +65,11 @@ func (t *baseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			_ = req.Body.Close()
 		}
 		return nil, errPlainHTTP
+	}
+	if real := t.aliases.resolve(req.URL.Host); real != "" && !toRegistry {
+		req = req.Clone(req.Context())
+		req.URL.Host = real
+		req.Host = ""
 	}
 	if !toRegistry {
 		t.mu.Lock()
@@ -93,6 +101,7 @@ func (t *baseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if resp.StatusCode == http.StatusUnauthorized && toRegistry {
 		t.noteRealm(resp.Header.Values("WWW-Authenticate"))
+		t.aliases.rewrite(req.Context(), resp.Header)
 	}
 	return resp, nil
 }

@@ -103,6 +103,16 @@ type Config struct {
 	// requests (AuthToken).
 	CatalogForAnonymous bool
 
+	// Host is the host name clients address the registry by: "localhost"
+	// when empty, or "127.0.0.1". The registry listens on 127.0.0.1 either
+	// way; [Registry.Host] and [Registry.URL] use this name.
+	Host string
+
+	// TokenHost is the host the token realm names (AuthToken): "localhost"
+	// when empty, "127.0.0.1" or "::1". The token server listens on a port
+	// of its own, never the registry's.
+	TokenHost string
+
 	// ExactExpClaim writes exp = iat + TTL into tokens. By default exp is
 	// backdated by the registry's 60-second clock-skew leeway (see
 	// [TokenServer]) so that the registry really rejects a token once its

@@ -2,6 +2,7 @@ package registrytest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -42,7 +43,8 @@ var errPortInUse = errors.New("address already in use")
 
 // Registry is a running registry process. Its fields are read-only.
 type Registry struct {
-	// Host is "localhost:<port>", the registry's address for clients.
+	// Host is "localhost:<port>" (or [Config.Host]:<port>), the registry's
+	// address for clients.
 	Host string
 	// URL is "http://" or "https://" followed by Host.
 	URL string
@@ -161,7 +163,7 @@ func Start(ctx context.Context, cfg Config) (*Registry, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.Host = net.JoinHostPort("localhost", strconv.Itoa(port))
+		r.Host = net.JoinHostPort(cmp.Or(cfg.Host, "localhost"), strconv.Itoa(port))
 		r.URL = scheme + "://" + r.Host
 		y.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		if err := writeRegistryConfig(r.Config, y); err != nil {

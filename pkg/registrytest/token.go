@@ -1,6 +1,7 @@
 package registrytest
 
 import (
+	"cmp"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
@@ -50,7 +51,8 @@ const tokenLeeway = 60 * time.Second
 // Every request is recorded (never the password or the token); see
 // [TokenServer.Requests].
 type TokenServer struct {
-	// URL is the base URL, https://localhost:<port>.
+	// URL is the base URL, https://localhost:<port> (or the host
+	// [Config.TokenHost] names).
 	URL string
 	// Realm is the token endpoint, URL + "/token", as announced in the
 	// registry's WWW-Authenticate challenges.
@@ -137,7 +139,8 @@ func startTokenServer(p *pki, cfg Config, l net.Listener, l6 net.Listener) *Toke
 		ts.srv6 = &http.Server{Handler: mux, TLSConfig: tlsConfig.Clone(), ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = ts.srv6.ServeTLS(l6, "", "") }()
 	}
-	ts.URL = "https://" + net.JoinHostPort("localhost", strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
+	host := cmp.Or(cfg.TokenHost, "localhost")
+	ts.URL = "https://" + net.JoinHostPort(host, strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
 	ts.Realm = ts.URL + "/token"
 	return ts
 }
