@@ -199,6 +199,37 @@ func TestIntegrationCatalogPagination(t *testing.T) {
 	}
 }
 
+// TestIntegrationCatalogMaxEntries lists a registry whose catalog pages hold
+// at most 3 repositories (catalog.maxentries below the 1000 dxf used to ask
+// for): without a page size dxf follows the registry's pages; a page size
+// above the limit gets the registry's PAGINATION_NUMBER_INVALID.
+func TestIntegrationCatalogMaxEntries(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.StartT(t, registrytest.Config{CatalogMaxEntries: 3})
+	regc, err := NewRegistry(reg.Host, WithInsecure(true), WithKeychain(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for i := range 8 {
+		name := fmt.Sprintf("maxentries/r%d", i)
+		names = append(names, name)
+		r, _ := regc.Repository(name)
+		res := pushBytes(t, r, []byte(name))
+		if _, err := r.SetAliasBlobs(t.Context(), "latest", res.Blob()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	repos, err := regc.ListRepositories(t.Context())
+	if err != nil || strings.Join(repos, ",") != strings.Join(names, ",") {
+		t.Fatalf("catalog %v, %v; want %v", repos, err, names)
+	}
+	big, _ := NewRegistry(reg.Host, WithInsecure(true), WithKeychain(nil), WithPageSize(4))
+	if _, err := big.ListRepositories(t.Context()); err == nil || !strings.Contains(err.Error(), "PAGINATION_NUMBER_INVALID") {
+		t.Fatalf("page size above catalog.maxentries: %v", err)
+	}
+}
+
 func TestIntegrationManifestLists(t *testing.T) {
 	t.Parallel()
 	for _, mt := range []string{MediaTypeOCIIndex, MediaTypeDockerManifestList} {

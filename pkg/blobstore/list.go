@@ -1,7 +1,6 @@
 package blobstore
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -46,7 +45,14 @@ func (r *Registry) Repositories(ctx context.Context) iter.Seq2[string, error] {
 			yield("", wrapErr("list repositories", subjectOther, err))
 			return
 		}
-		first := r.url("/v2/_catalog?n=" + strconv.Itoa(cmp.Or(r.o.pageSize, DefaultPageSize)))
+		// Without a page size the registry picks one (Distribution: 100, or
+		// its catalog.maxentries) and links to the next page, as the Python
+		// tool relies on: asking for more than catalog.maxentries fails with
+		// 400 PAGINATION_NUMBER_INVALID.
+		first := r.url("/v2/_catalog")
+		if n := r.o.pageSize; n > 0 {
+			first += "?n=" + strconv.Itoa(n)
+		}
 		r.paginate(ctx, c, "list repositories", subjectOther, first, "repositories", yield)
 	}
 }

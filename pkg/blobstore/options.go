@@ -11,12 +11,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 )
 
-// DefaultPageSize is the number of repositories asked for per page of the
-// catalog, unless [WithPageSize] says otherwise. Tags are listed without a
-// page size by default, as the Python tool does: the registry then sends as
-// many as it will per page (Distribution: all of them in one answer).
-const DefaultPageSize = 1000
-
 // DefaultUserAgent is sent on token requests; some registries key behaviour
 // on it, and the Python dxf tool sends exactly this value.
 const DefaultUserAgent = "Docker-Client/19.03.2 (linux)"
@@ -143,7 +137,12 @@ func WithTransport(t http.RoundTripper) Option {
 	}
 }
 
-// WithPageSize sets how many tags or repositories to ask for per page.
+// WithPageSize sets how many tags or repositories to ask for per page. By
+// default listings send no page size, as the Python tool does: the registry
+// sends as many as it will per page (Distribution: every tag in one answer,
+// 100 repositories or its catalog.maxentries per catalog page) and links to
+// the next. A size above what the registry allows fails (Distribution:
+// 400 PAGINATION_NUMBER_INVALID).
 func WithPageSize(n int) Option {
 	return func(o *options) error {
 		if n <= 0 {

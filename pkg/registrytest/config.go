@@ -113,6 +113,11 @@ type Config struct {
 	// of its own, never the registry's.
 	TokenHost string
 
+	// CatalogMaxEntries is the registry's catalog.maxentries: the most
+	// repositories one catalog page may hold, and the largest n a client
+	// may ask for. Zero leaves the registry's default (1000).
+	CatalogMaxEntries int
+
 	// ExactExpClaim writes exp = iat + TTL into tokens. By default exp is
 	// backdated by the registry's 60-second clock-skew leeway (see
 	// [TokenServer]) so that the registry really rejects a token once its
@@ -173,14 +178,15 @@ func writeHtpasswd(path string, users map[string]string) error {
 
 // registryYAML is what writeRegistryConfig needs to know.
 type registryYAML struct {
-	addr      string // host:port to listen on
-	rootDir   string
-	secret    string
-	instance  string // value of instanceHeader
-	tls       *pki
-	htpasswd  string // path, for AuthHtpasswd
-	tokenURL  string // realm, for AuthToken
-	tokenRoot string // rootcertbundle, for AuthToken
+	addr       string // host:port to listen on
+	rootDir    string
+	secret     string
+	instance   string // value of instanceHeader
+	tls        *pki
+	htpasswd   string // path, for AuthHtpasswd
+	tokenURL   string // realm, for AuthToken
+	tokenRoot  string // rootcertbundle, for AuthToken
+	catalogMax int    // catalog.maxentries, if > 0
 }
 
 // writeRegistryConfig writes the registry configuration file. Strings are
@@ -196,6 +202,9 @@ func writeRegistryConfig(path string, y registryYAML) error {
 	fmt.Fprintf(&b, "  filesystem:\n    rootdirectory: %s\n", q(y.rootDir))
 	b.WriteString("  delete:\n    enabled: true\n")
 	b.WriteString("  maintenance:\n    uploadpurging:\n      enabled: false\n")
+	if y.catalogMax > 0 {
+		fmt.Fprintf(&b, "catalog:\n  maxentries: %d\n", y.catalogMax)
+	}
 	b.WriteString("http:\n")
 	// No http.debug section: the debug server (pprof, metrics) stays off
 	// and binds no port. No draintimeout either: SIGTERM stops at once.

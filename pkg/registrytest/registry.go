@@ -125,7 +125,7 @@ func Start(ctx context.Context, cfg Config) (*Registry, error) {
 	var instance [8]byte
 	_, _ = rand.Read(instance[:])
 	r.instance = hex.EncodeToString(instance[:])
-	y := registryYAML{rootDir: r.RootDir, secret: hex.EncodeToString(secret[:]), instance: r.instance}
+	y := registryYAML{rootDir: r.RootDir, secret: hex.EncodeToString(secret[:]), instance: r.instance, catalogMax: cfg.CatalogMaxEntries}
 	if cfg.TLS || cfg.Auth == AuthToken {
 		if r.pki, err = newPKI(dir); err != nil {
 			return nil, fmt.Errorf("registrytest: %w", err)
