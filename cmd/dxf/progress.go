@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cheggaaa/pb/v3"
@@ -14,10 +17,24 @@ import (
 	"github.com/mattn/go-isatty"
 )
 
-// barTemplate draws a bar the way the Python tool's tqdm bars read, so that
-// what scripts and people looked for is still there: the description, the
-// percentage (" 0%", " 100%") and raw byte counters (" 1048576/1048576").
-const barTemplate = `{{string . "prefix"}}: {{pct . }} {{bar . "|" "#" "#" " " "|"}} {{counters . "%s/%s" "%s"}} {{rate . }}`
+// lineTemplate draws a bar going to a file or pipe the way the Python
+// tool's tqdm bars read, so that what scripts looked for is still there:
+// the description ("sha256:c", a file name), the percentage (" 0%",
+// " 100%") and raw byte counters (" 1048576/1048576").
+const lineTemplate = `{{string . "prefix"}}: {{pct . }} {{bar . "|" "#" "#" " " "|"}} {{counters . "%s/%s" "%s"}} {{rate . }}`
+
+// Templates of the bars on a terminal, for people: the file name and short
+// digest, human units, rate and time left. The overall bar of a command
+// moving several blobs has the files or blobs done, bytes, rate, elapsed
+// time and time left. A window narrower than wideColumns gets the compact
+// forms, without the bar itself or the rate.
+const (
+	termTemplate         = `{{string . "prefix"}} {{pct . }} {{bar . "[" "=" ">" " " "]"}} {{counters . "%s/%s" "%s"}} {{rate . }} {{eta . }}`
+	termCompactTemplate  = `{{string . "prefix"}} {{pct . }} {{counters . "%s/%s" "%s"}} {{eta . }}`
+	totalTemplate        = `total {{string . "items"}} {{pct . }} {{bar . "[" "=" ">" " " "]"}} {{counters . "%s/%s" "%s"}} {{rate . }} {{etime . "%s"}} {{eta . }}`
+	totalCompactTemplate = `{{string . "items"}} {{pct . }} {{counters . "%s/%s" "%s"}} {{eta . }}`
+	wideColumns          = 80
+)
 
 // redraw is how often bars on a terminal are redrawn; logLines how often a
 // bar going to a file or pipe writes a line while it moves.
@@ -26,8 +43,18 @@ const (
 	logLines = 2 * time.Second
 )
 
-// nonTerminalWidth is the width bars are drawn at when stderr is not a terminal.
-const nonTerminalWidth = 100
+// nonTerminalWidth is the width bars are drawn at when stderr is not a
+// terminal; defaultRows and defaultCols the terminal size assumed when it
+// cannot be read.
+const (
+	nonTerminalWidth = 100
+	defaultRows      = 24
+	defaultCols      = 80
+)
+
+// maxActiveBars caps the bars of transfers under way shown at once on a
+// terminal; fewer are shown on a short one (see visibleActive).
+const maxActiveBars = 8
 
 // endKey is the bar variable holding the time a transfer finished.
 type barKey int
@@ -35,8 +62,7 @@ type barKey int
 const endKey barKey = 0
 
 func init() {
-	// pb's own percent element shows "?%" for an empty blob even once done,
-	// and its speed element knows no byte units when counters are raw.
+	// pb's own percent element shows "?%" for an empty blob even once done.
 	pb.RegisterElement("pct", pb.ElementFunc(func(s *pb.State, _ ...string) string {
 		switch {
 		case s.Total() > 0:
@@ -46,10 +72,11 @@ func init() {
 		}
 		return "  ?%"
 	}), false)
+	// The average rate since the start; a finished bar keeps its final one.
 	pb.RegisterElement("rate", pb.ElementFunc(func(s *pb.State, _ ...string) string {
 		end := s.Time()
 		if t, ok := s.Get(endKey).(time.Time); ok {
-			end = t // a finished bar keeps its final rate
+			end = t
 		}
 		secs := end.Sub(s.StartTime()).Seconds()
 		if secs <= 0 {
@@ -57,6 +84,21 @@ func init() {
 		}
 		return "[" + humanBytes(float64(s.Value())/secs) + "/s]"
 	}), false)
+	pb.RegisterElement("eta", pb.ElementFunc(func(s *pb.State, _ ...string) string { return eta(s) }), false)
+}
+
+// eta is the time left at the average rate so far: "ETA 12s", "ETA ?"
+// before there is a rate, "done" once finished.
+func eta(s *pb.State) string {
+	if s.IsFinished() {
+		return "done"
+	}
+	secs := s.Time().Sub(s.StartTime()).Seconds()
+	if s.Value() <= 0 || secs <= 0 || s.Total() <= 0 {
+		return "ETA ?"
+	}
+	left := float64(s.Total()-s.Value()) / (float64(s.Value()) / secs)
+	return "ETA " + (time.Duration(left) * time.Second).Round(time.Second).String()
 }
 
 // humanBytes formats n bytes with a binary unit, e.g. "12.3MiB".
@@ -73,34 +115,56 @@ func humanBytes(n float64) string {
 	return fmt.Sprintf("%.1f%s", n, units[i])
 }
 
-// progress draws one bar per blob transfer on standard error, never on
-// standard output. On a terminal the bars of the transfers under way form a
-// block redrawn in place, so parallel transfers each keep a line; once they
-// have all finished the block is left as it is and never drawn again, so
-// that it cannot overwrite what the command prints next (stdout is often
-// the same terminal). Elsewhere (DXF_PROGRESS=1 into a file or pipe) each
-// bar writes a whole line when it starts, every couple of seconds while it
-// moves and when it ends, which reads well in logs.
+// progress draws the progress of blob transfers on standard error, never on
+// standard output.
+//
+// On a terminal it keeps one block at the bottom of the screen, redrawn in
+// place: the bars of a few transfers under way (never more than fit the
+// screen) and, when the command moves several blobs, one overall bar with
+// the files or blobs done, bytes, rate, elapsed time and ETA. Finished
+// transfers leave the block; when the command ends only the overall bar (or
+// the single transfer's bar) stays. The terminal size is read at each
+// redraw, and at once when the window is resized (SIGWINCH), so the block
+// follows the window. Bars are pb bars (templates and elements); the block
+// itself is drawn here because pb's pool shows a whole screen of bars and
+// switches the terminal's echo off.
+//
+// Elsewhere (DXF_PROGRESS=1 into a file or pipe) each bar writes a whole
+// line, in the Python tool's format, when it starts, every couple of
+// seconds while it moves and when it ends, which reads well in logs.
 //
 // A nil *progress is valid and draws nothing: that is progress turned off.
 type progress struct {
 	w        io.Writer
 	terminal bool
-	width    int
+	size     func() (rows, cols int) // terminal size
 
-	mu     sync.Mutex
-	bars   []*blobBar // bars of the current block (terminal), or unfinished bars
-	drawn  int        // lines of the block on screen (terminal)
-	closed bool
-	stop   chan struct{}
-	done   chan struct{}
+	// Totals for the overall bar, updated without the lock.
+	bytes atomic.Int64 // bytes transferred (or skipped as present)
+	total atomic.Int64 // bytes to transfer, as far as known
+	items atomic.Int64 // files or blobs done
+
+	mu      sync.Mutex
+	unit    string // "files" or "blobs"; "" before plan
+	planned int    // files or blobs the command moves
+	overall *pb.ProgressBar
+	bars    []*blobBar // unfinished bars, in start order
+	last    *blobBar   // the bar that finished last
+	drawn   []int      // cell widths of the lines of the block on screen (terminal)
+	closed  bool
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 // blobBar is the bar of one blob. A nil *blobBar ignores every call.
 type blobBar struct {
 	p      *progress
 	bar    *pb.ProgressBar
-	logged int64 // value when a line was last written (not a terminal)
+	name   string       // file name, "" if none
+	digest string       // "" while not known (guarded by p.mu)
+	tmpl   string       // template in use (terminal)
+	seen   atomic.Int64 // value last added to the overall bytes
+	logged int64        // value when a line was last written (not a terminal)
 }
 
 // newProgress returns the progress display for mode "1" (on), "0" (off) or
@@ -113,29 +177,70 @@ func newProgress(stderr io.Writer, mode string) *progress {
 	if mode == "0" || (mode != "1" && !terminal) {
 		return nil
 	}
-	p := &progress{w: stderr, terminal: terminal, width: nonTerminalWidth}
-	if terminal {
-		if w, err := termutil.TerminalWidth(); err == nil && w > 20 {
-			p.width = w - 1 // a full-width line would wrap on some terminals
-		}
-	}
+	p := &progress{w: stderr, terminal: terminal, size: terminalSize}
+	p.total.Store(-1)
 	return p
 }
 
-// start adds a bar for a transfer of total bytes (-1 if unknown) described
-// by desc.
-func (p *progress) start(desc string, total int64) *blobBar {
+// terminalSize is pb's reading of the terminal's size, with defaults when
+// it cannot be read.
+func terminalSize() (rows, cols int) {
+	rows, cols, err := termutil.TerminalSize()
+	if err != nil || cols <= 0 || rows <= 0 {
+		return defaultRows, defaultCols
+	}
+	return rows, cols
+}
+
+// plan says how many files or blobs (unit) the command is about to move and
+// how many bytes they hold as far as known (see grow): with more than one
+// an overall bar is drawn on a terminal.
+func (p *progress) plan(unit string, n int, bytes int64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.unit, p.planned = unit, n
+	p.total.Store(bytes)
+}
+
+// grow adds bytes learnt late (a blob's size from its GET) to the total.
+func (p *progress) grow(bytes int64) {
+	if p != nil && bytes > 0 {
+		p.total.Add(bytes)
+	}
+}
+
+// skipped counts one file or blob done without a transfer (the registry
+// had it), of the given size.
+func (p *progress) skipped(size int64) {
+	if p == nil {
+		return
+	}
+	p.items.Add(1)
+	p.bytes.Add(max(size, 0))
+}
+
+// start adds a bar for a transfer of total bytes (-1 if unknown) of the
+// named file ("" for none) with the given digest ("" while not known).
+func (p *progress) start(name, digest string, total int64) *blobBar {
 	if p == nil {
 		return nil
 	}
 	bar := pb.New64(total)
-	bar.SetTemplateString(barTemplate)
-	bar.Set("prefix", desc)
+	b := &blobBar{p: p, bar: bar, name: name, digest: digest}
+	if p.terminal {
+		// Template and label are set as drawn, for the window's width.
+		bar.Set(pb.Bytes, true)
+	} else {
+		bar.SetTemplateString(lineTemplate)
+		bar.SetWidth(nonTerminalWidth)
+		bar.Set("prefix", b.label(digest, nonTerminalWidth))
+	}
 	// Static: pb does not draw by itself; this type draws every bar.
 	bar.Set(pb.Static, true)
-	bar.SetWidth(p.width)
 	bar.Start()
-	b := &blobBar{p: p, bar: bar}
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -144,7 +249,7 @@ func (p *progress) start(desc string, total int64) *blobBar {
 	}
 	p.bars = append(p.bars, b)
 	if p.terminal {
-		p.drawBlockLocked()
+		p.drawBlockLocked(false)
 	} else {
 		p.drawLineLocked(b)
 	}
@@ -155,10 +260,53 @@ func (p *progress) start(desc string, total int64) *blobBar {
 	return b
 }
 
+// label is the bar's description. Into a file or pipe it is the Python
+// tool's: the first eight characters of the digest ("sha256:c"), or the
+// file name while the digest is not known. On a terminal it is the file
+// name followed by the short digest (12 hex digits) once known, or in a
+// narrow window one of them, cut to a third of the width.
+func (b *blobBar) label(digest string, width int) string {
+	if !b.p.terminal {
+		if digest != "" {
+			return shortDigest(digest)
+		}
+		return b.name
+	}
+	n := 12
+	if width < wideColumns {
+		n = 8
+	}
+	if len(digest) > len("sha256:")+n {
+		digest = digest[:len("sha256:")+n]
+	}
+	l := strings.TrimSpace(b.name + " " + digest)
+	if width < wideColumns {
+		l = cmp.Or(b.name, digest)
+	}
+	if max := max(8, width/3); pb.CellCount(l) > max {
+		l = pb.StripString(l, max-1) + "…"
+	}
+	return l
+}
+
+// style sets the bar's template and label for a window width wide.
+func (b *blobBar) style(width int) {
+	tmpl := termTemplate
+	if width < wideColumns {
+		tmpl = termCompactTemplate
+	}
+	if tmpl != b.tmpl {
+		b.bar.SetTemplateString(tmpl)
+		b.tmpl = tmpl
+	}
+	b.bar.Set("prefix", b.label(b.digest, width))
+}
+
 // set records that done bytes have been transferred.
 func (b *blobBar) set(done int64) {
 	if b != nil {
 		b.bar.SetCurrent(done)
+		b.p.bytes.Add(done - b.seen.Swap(done))
 	}
 }
 
@@ -166,50 +314,43 @@ func (b *blobBar) set(done int64) {
 func (b *blobBar) add(n int) {
 	if b != nil {
 		b.bar.Add(n)
+		b.seen.Add(int64(n))
+		b.p.bytes.Add(int64(n))
 	}
 }
 
-// finish marks the transfer complete, renaming the bar to desc if not "".
-func (b *blobBar) finish(desc string) {
+// finish marks the transfer complete, naming its digest if not "".
+func (b *blobBar) finish(digest string) {
 	if b == nil {
 		return
 	}
-	if desc != "" {
-		b.bar.Set("prefix", desc)
+	if digest != "" && !b.p.terminal {
+		b.bar.Set("prefix", b.label(digest, nonTerminalWidth))
 	}
 	b.bar.Set(endKey, time.Now())
 	b.bar.Finish()
 	p := b.p
+	p.items.Add(1)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if digest != "" {
+		b.digest = digest
+	}
 	if p.closed {
 		return
 	}
+	p.bars = slices.DeleteFunc(p.bars, func(x *blobBar) bool { return x == b })
+	p.last = b
 	if p.terminal {
-		p.drawBlockLocked()
+		p.drawBlockLocked(false)
 	} else {
 		p.drawLineLocked(b)
 	}
-	p.pruneLocked()
 }
 
-// pruneLocked forgets finished bars: on a terminal the whole block once
-// every bar in it has finished, elsewhere each finished bar.
-func (p *progress) pruneLocked() {
-	if !p.terminal {
-		p.bars = slices.DeleteFunc(p.bars, func(b *blobBar) bool { return b.bar.IsFinished() })
-		return
-	}
-	for _, b := range p.bars {
-		if !b.bar.IsFinished() {
-			return
-		}
-	}
-	p.bars, p.drawn = nil, 0
-}
-
-// close stops the redrawing and leaves the final state on screen. Bars of
-// transfers that failed stay as they were when they failed.
+// close stops the redrawing and leaves the final state on screen: the
+// overall bar, or the last bar; bars of transfers that failed stay as they
+// were when they failed.
 func (p *progress) close() {
 	if p == nil {
 		return
@@ -221,8 +362,8 @@ func (p *progress) close() {
 	}
 	p.closed = true
 	stop, done := p.stop, p.done
-	if p.terminal && len(p.bars) > 0 {
-		p.drawBlockLocked()
+	if p.terminal && stop != nil {
+		p.drawBlockLocked(true)
 	}
 	p.mu.Unlock()
 	if stop != nil {
@@ -239,16 +380,23 @@ func (p *progress) loop() {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	// A resized window is redrawn at once, at its new size.
+	winch := make(chan os.Signal, 1)
+	if p.terminal && sigWinch != nil {
+		signal.Notify(winch, sigWinch)
+		defer signal.Stop(winch)
+	}
 	for {
 		select {
 		case <-p.stop:
 			return
 		case <-t.C:
+		case <-winch:
 		}
 		p.mu.Lock()
-		if !p.closed && len(p.bars) > 0 {
+		if !p.closed {
 			if p.terminal {
-				p.drawBlockLocked()
+				p.drawBlockLocked(false)
 			} else {
 				for _, b := range p.bars {
 					if b.bar.Current() != b.logged {
@@ -261,19 +409,91 @@ func (p *progress) loop() {
 	}
 }
 
-// drawBlockLocked redraws every bar in place: up to the first line of the
-// block, then each bar on its own cleared line.
-func (p *progress) drawBlockLocked() {
+// visibleActive is how many bars of transfers under way a terminal of the
+// given height shows, besides the overall bar: at most maxActiveBars, and
+// at most half the screen.
+func visibleActive(rows int) int {
+	return max(1, min(maxActiveBars, (rows-1)/2))
+}
+
+// overallLocked updates and returns the overall bar, or nil when the
+// command moves a single blob.
+func (p *progress) overallLocked() *pb.ProgressBar {
+	if p.planned < 2 {
+		return nil
+	}
+	if p.overall == nil {
+		p.overall = pb.New64(0)
+		p.overall.Set(pb.Bytes, true)
+		p.overall.Set(pb.Static, true)
+		p.overall.Start()
+	}
+	o := p.overall
+	done, total := p.bytes.Load(), p.total.Load()
+	o.SetTotal(max(total, done))
+	o.SetCurrent(done)
+	n := p.items.Load()
+	o.Set("items", fmt.Sprintf("%d/%d %s", n, p.planned, p.unit))
+	if n >= int64(p.planned) && !o.IsFinished() {
+		o.Set(endKey, time.Now())
+		o.Finish()
+	}
+	return o
+}
+
+// drawBlockLocked redraws the block in place: back up to its first line,
+// then each line cleared and rewritten, then the rest of the screen
+// cleared (the block may have shrunk). final draws what stays once the
+// command ends.
+func (p *progress) drawBlockLocked(final bool) {
+	rows, cols := p.size()
+	width := max(cols-1, 10) // a full-width line would wrap on some terminals
+
+	var bars []*pb.ProgressBar
+	active := p.bars
+	if n := visibleActive(rows); len(active) > n {
+		active = active[:n]
+	}
+	for _, b := range active {
+		b.style(width)
+		bars = append(bars, b.bar)
+	}
+	if o := p.overallLocked(); o != nil {
+		if width < wideColumns {
+			o.SetTemplateString(totalCompactTemplate)
+		} else {
+			o.SetTemplateString(totalTemplate)
+		}
+		if final && len(p.bars) == 0 {
+			bars = nil
+		}
+		bars = append(bars, o)
+	} else if final && len(bars) == 0 && p.last != nil {
+		p.last.style(width)
+		bars = append(bars, p.last.bar)
+	}
+
 	var s strings.Builder
-	if p.drawn > 0 {
-		fmt.Fprintf(&s, "\x1b[%dA", p.drawn)
+	s.WriteString("\r")
+	// Lines drawn at a greater width than the window now has take several
+	// rows each if the terminal rewrapped them.
+	up := 0
+	for _, w := range p.drawn {
+		up += max(1, (w+cols-1)/cols)
 	}
-	for _, b := range p.bars {
-		s.WriteString("\r")
-		s.WriteString(b.bar.String())
+	if up > 0 {
+		fmt.Fprintf(&s, "\x1b[%dA", up)
+	}
+	p.drawn = p.drawn[:0]
+	for _, bar := range bars {
+		bar.SetWidth(width)
+		line := bar.String()
+		line = pb.StripString(line, width)
+		s.WriteString(line)
 		s.WriteString("\x1b[K\n")
+		p.drawn = append(p.drawn, pb.CellCount(line))
 	}
-	p.drawn = len(p.bars)
+	s.WriteString("\x1b[J")
 	_, _ = io.WriteString(p.w, s.String())
 }
 

@@ -70,6 +70,9 @@ func runPullBlob(a *app, args []string) error {
 		return err
 	}
 	p, err := a.placedOutput(out, items)
+	if err == nil {
+		a.planProgress(items)
+	}
 	if err == nil && p != nil {
 		err = a.pullPlaced(p, items)
 	}
@@ -143,6 +146,20 @@ func (a *app) pullItems(args []string) ([]pullItem, error) {
 		items = append(items, e...)
 	}
 	return items, nil
+}
+
+// planProgress tells the progress display how many blobs and bytes are
+// to come.
+func (a *app) planProgress(items []pullItem) {
+	var n int
+	var bytes int64
+	for _, it := range items {
+		if it.json == "" {
+			n++
+			bytes += max(it.size, 0)
+		}
+	}
+	a.progress.plan("blobs", n, bytes)
 }
 
 func aliasPullItems(al *blobstore.Alias) []pullItem {
@@ -301,7 +318,10 @@ func (a *app) pullOne(w io.Writer, it pullItem, o opened) error {
 			return fmt.Errorf("writing the output: %w", err)
 		}
 	}
-	bar := a.progress.start(shortDigest(d.String()), size)
+	if it.size < 0 {
+		a.progress.grow(size)
+	}
+	bar := a.progress.start("", d.String(), size)
 	pw := &progressWriter{w: w, bar: bar}
 	if o.data != nil {
 		// Read ahead: write what arrived (even if it failed verification,
@@ -440,7 +460,7 @@ func (a *app) pullPlacedOne(ctx context.Context, s *placedSection, it pullItem, 
 	if err := checkSize(br, it); err != nil {
 		return err
 	}
-	bar := a.progress.start(shortDigest(it.digest.String()), it.size)
+	bar := a.progress.start("", it.digest.String(), it.size)
 	if stream {
 		_, err = br.WriteTo(&progressWriter{w: s, bar: bar})
 		if err == nil && s.written() != it.size {

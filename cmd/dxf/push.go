@@ -82,6 +82,7 @@ func checkPushArgs(cmd *command, args []string) error {
 func runPushBlob(a *app, args []string) error {
 	files, alias := splitPushArgs(args)
 	results := make([]blobstore.PushResult, len(files))
+	a.progress.plan("files", len(files), filesSize(files))
 	err := forEach(a.ctx, a.cfg.jobs, len(files), func(ctx context.Context, i int) error {
 		var err error
 		results[i], err = a.pushOne(ctx, files[i])
@@ -118,7 +119,7 @@ func (a *app) pushOne(ctx context.Context, file string) (blobstore.PushResult, e
 	var bar *blobBar
 	progress := blobstore.WithProgress(func(done, total int64) {
 		if bar == nil {
-			bar = a.progress.start(desc, total)
+			bar = a.progress.start(desc, "", total)
 		}
 		bar.set(done)
 	})
@@ -135,8 +136,23 @@ func (a *app) pushOne(ctx context.Context, file string) (blobstore.PushResult, e
 	if err != nil {
 		return res, err
 	}
-	bar.finish(shortDigest(res.Digest.String()))
+	if bar == nil {
+		a.progress.skipped(res.Size)
+	}
+	bar.finish(res.Digest.String())
 	return res, nil
+}
+
+// filesSize is the size of the files to push, for the overall progress
+// bar; standard input counts for nothing.
+func filesSize(files []string) int64 {
+	var n int64
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && f != "-" {
+			n += fi.Size()
+		}
+	}
+	return n
 }
 
 // shortDigest is the Python tool's progress bar description: the first

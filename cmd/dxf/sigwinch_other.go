@@ -1,0 +1,9 @@
+//go:build !unix
+
+package main
+
+import "os"
+
+// sigWinch is nil where windows send no resize signal: the size is read
+// at each redraw instead.
+var sigWinch os.Signal

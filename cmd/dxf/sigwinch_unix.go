@@ -1,0 +1,11 @@
+//go:build unix
+
+package main
+
+import (
+	"os"
+	"syscall"
+)
+
+// sigWinch is the signal a terminal sends when its window is resized.
+var sigWinch os.Signal = syscall.SIGWINCH
