@@ -71,6 +71,9 @@ func report(stderr io.Writer, err error, secrets []string) int {
 		return code
 	}
 	msg := err.Error()
+	if errors.Is(err, blobstore.ErrPlainHTTP) {
+		msg += " (DXF_INSECURE=1)"
+	}
 	if code == exitInterrupted {
 		msg = "interrupted"
 	}

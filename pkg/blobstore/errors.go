@@ -9,6 +9,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
 // Sentinel errors. Every error the package returns for these conditions
@@ -52,6 +54,10 @@ var (
 	ErrMountFailed = errors.New("cross repository blob mount failed")
 	// ErrAuthInsecure: the registry asked for credentials over plain HTTP.
 	ErrAuthInsecure = errors.New("auth requires HTTPS")
+	// ErrPlainHTTP: a request would have gone over plain HTTP to a registry
+	// not made [WithInsecure] (go-containerregistry falls back to plain HTTP
+	// for localhost on its own).
+	ErrPlainHTTP = errors.New("plain HTTP is not allowed without the insecure option")
 	// ErrSizeMismatch: a blob's body was longer or shorter than announced.
 	ErrSizeMismatch = errors.New("size mismatch")
 	// ErrNoBlobs: an alias needs at least one blob.
@@ -229,7 +235,13 @@ func checkResponse(op string, s subject, resp *http.Response, want ...int) error
 	err := wrapErr(op, s, transport.CheckError(resp, want...))
 	var e *Error
 	if errors.As(err, &e) {
-		e.retryAfter, _ = retryAfter(resp.Header.Get("Retry-After"))
+		e.retryAfter, _ = retry.After(resp.Header.Get("Retry-After"))
 	}
 	return err
+}
+
+// transient reports whether err is worth retrying (see [retry.Transient]):
+// refusals to talk plain HTTP, or to send credentials over it, are not.
+func transient(err error) bool {
+	return retry.Transient(err, ErrAuthInsecure, ErrPlainHTTP)
 }

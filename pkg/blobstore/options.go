@@ -11,6 +11,20 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 )
 
+// Defaults of the options, in one place.
+
+// DefaultRetries is how many times an idempotent request is retried after a
+// transient failure, a broken download resumed, or a failed upload chunk
+// recovered, unless [WithRetries] says otherwise.
+const DefaultRetries = 4
+
+// DefaultJobs bounds concurrent blob operations, unless [WithJobs] says otherwise.
+const DefaultJobs = 8
+
+// defaultUserAgent is sent to the registry unless [WithUserAgent] says
+// otherwise.
+const defaultUserAgent = "dxf-go"
+
 // DefaultUserAgent is sent on token requests; some registries key behaviour
 // on it, and the Python dxf tool sends exactly this value.
 const DefaultUserAgent = "Docker-Client/19.03.2 (linux)"
@@ -37,7 +51,7 @@ type options struct {
 func makeOptions(opts []Option) (*options, error) {
 	o := &options{
 		keychain:  authn.DefaultKeychain,
-		userAgent: "dxf-go",
+		userAgent: defaultUserAgent,
 		retries:   DefaultRetries,
 		jobs:      DefaultJobs,
 		chunkSize: DefaultChunkSize,
@@ -183,7 +197,9 @@ func WithDigestCache(dir string) Option {
 }
 
 // WithRetries sets how many times an idempotent request is retried after a
-// connection error, 408, 429 or 5xx answer (0 disables retries).
+// connection error, 408, 429 or 5xx answer (0 disables retries). The same
+// number bounds how often one download resumes after a broken connection
+// and how often one upload recovers from a failed chunk.
 func WithRetries(n int) Option {
 	return func(o *options) error {
 		if n < 0 {

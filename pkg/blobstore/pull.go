@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
 // BlobReader streams one blob from the registry and verifies it: when the
@@ -30,8 +32,9 @@ type BlobReader struct {
 	h    *asyncHasher
 	n    int64
 	err  error
-	// resumes counts reconnections after a broken body.
-	resumes int
+	// resumes counts reconnections after a broken body, against the limit
+	// WithRetries sets.
+	resumes *retry.Counter
 	onClose []func()
 	closed  bool
 }
@@ -52,7 +55,7 @@ func (r *Repository) PullBlob(ctx context.Context, d v1.Hash) (*BlobReader, erro
 	if err != nil {
 		return nil, err
 	}
-	br := &BlobReader{Digest: d, Size: -1, ctx: ctx, repo: r, h: newAsyncHasher()}
+	br := &BlobReader{Digest: d, Size: -1, ctx: ctx, repo: r, h: newAsyncHasher(), resumes: retry.NewCounter(r.reg.o.retries)}
 	br.body = resp.Body
 	br.Size = resp.ContentLength
 	return br, nil
@@ -124,17 +127,14 @@ func (b *BlobReader) overran() bool {
 	return false
 }
 
-// maxResumes bounds reconnections for one blob.
-const maxResumes = 5
-
 // resume reopens the blob at the current offset with a Range request after
-// the body failed with cause. The hash carries on, so the whole blob is still
-// verified.
+// the body failed with cause, at once (the connection broke; the registry
+// did not ask to wait), at most as often as WithRetries allows. The hash
+// carries on, so the whole blob is still verified.
 func (b *BlobReader) resume(cause error) error {
-	if b.resumes >= maxResumes || b.ctx.Err() != nil || !transient(cause) {
+	if b.ctx.Err() != nil || !transient(cause) || !b.resumes.Again() {
 		return fmt.Errorf("pull blob %s: after %d bytes: %w", b.Digest, b.n, cause)
 	}
-	b.resumes++
 	_ = b.body.Close()
 	resp, err := b.repo.getBlob(b.ctx, b.Digest, b.n)
 	if err != nil {

@@ -8,10 +8,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
 // ProgressFunc is told how many bytes of a blob have been transferred so far
@@ -169,9 +170,8 @@ func (r *Repository) pushStream(ctx context.Context, c *http.Client, op string, 
 	}
 	h := newAsyncHasher()
 	defer h.close()
-	body := &countingReader{r: rd, h: h, total: o.size, progress: o.progress}
-	body.rewind = body.rewinder()
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, upload: body, length: o.size,
+	body := streamBody(rd, h, o.size, o.progress)
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, upload: body,
 		header: http.Header{"Content-Type": {"application/octet-stream"}}})
 	if err != nil {
 		return PushResult{}, wrapErr(op, subjectRepo, err)
@@ -217,7 +217,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 		loc      string
 		off      int64  // bytes the registry has acknowledged
 		saved    []byte // hash state at off
-		failures int
+		failures = retry.NewCounter(r.reg.o.retries)
 	)
 	start := func() error {
 		var err error
@@ -239,16 +239,14 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 			saved = h.state()
 			continue
 		}
-		failures++
-		if failures > r.reg.o.retries || !pushRecoverable(err) || ctx.Err() != nil {
+		if !failures.Again() || !pushRecoverable(err) || ctx.Err() != nil {
 			return PushResult{}, err
 		}
-		delay := backoff(failures - 1)
-		var e *Error
-		if errors.As(err, &e) && e.retryAfter > 0 {
-			delay = e.retryAfter
+		var after time.Duration
+		if e := (*Error)(nil); errors.As(err, &e) {
+			after = e.retryAfter
 		}
-		if err := sleepCtx(ctx, delay); err != nil {
+		if err := failures.Wait(ctx, after); err != nil {
 			return PushResult{}, err
 		}
 		// Where does the upload stand?
@@ -281,20 +279,12 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 
 // patchChunk sends bytes [off, off+n) of ra and returns the next upload URL.
 func (r *Repository) patchChunk(ctx context.Context, c *http.Client, op, loc string, ra io.ReaderAt, off, n, total int64, h *asyncHasher, saved []byte, progress ProgressFunc) (string, error) {
-	sec := io.NewSectionReader(ra, off, n)
-	body := &countingReader{r: sec, h: h, base: off, total: total, progress: progress}
-	body.rewind = func() error {
-		if _, err := sec.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		body.n = 0
-		return h.restore(saved)
-	}
+	body := sectionBody(ra, off, n, total, h, saved, progress)
 	hdr := http.Header{"Content-Type": {"application/octet-stream"}}
 	if n > 0 {
 		hdr.Set("Content-Range", fmt.Sprintf("%d-%d", off, off+n-1))
 	}
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, upload: body, length: n, header: hdr})
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, upload: body, header: hdr})
 	if err != nil {
 		return "", wrapErr(op, subjectRepo, err)
 	}
@@ -365,17 +355,6 @@ func pushRecoverable(err error) bool {
 	return false
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // startUpload opens an upload session (POST) and returns its URL. With a
 // query (e.g. a mount request) the answer may also be 201.
 func (r *Repository) startUpload(ctx context.Context, c *http.Client, op, query string) (string, error) {
@@ -435,108 +414,4 @@ func resolveLocation(base, loc string) (string, error) {
 		return "", fmt.Errorf("bad upload location %q: %w", loc, err)
 	}
 	return b.ResolveReference(l).String(), nil
-}
-
-// countingReader counts and hashes what passes through it, reports
-// progress, and remembers a read error (to tell it from a network error).
-// The HTTP transport reads it through attempt bodies; stop and restart
-// retire the current one, so a transport goroutine still reading an old
-// attempt can never feed the hash after the caller moved on.
-type countingReader struct {
-	r        io.Reader
-	h        io.Writer
-	n        int64
-	base     int64 // offset of r's first byte in the blob, for progress
-	total    int64
-	progress ProgressFunc
-	err      error
-	// rewind, if set, restarts the data from its beginning (and the hash
-	// from the matching state), so the request can be sent again.
-	rewind func() error
-
-	mu  sync.Mutex
-	gen int
-}
-
-// errRetired is what a retired attempt body answers.
-var errRetired = errors.New("request body no longer in use")
-
-// attemptBody is the body of one attempt to send a countingReader.
-type attemptBody struct {
-	c   *countingReader
-	gen int
-}
-
-func (a *attemptBody) Read(p []byte) (int, error) {
-	a.c.mu.Lock()
-	defer a.c.mu.Unlock()
-	if a.c.gen != a.gen {
-		return 0, errRetired
-	}
-	return a.c.read(p)
-}
-
-func (a *attemptBody) Close() error { return nil }
-
-// attempt retires any earlier attempt and returns the body for a new one.
-func (c *countingReader) attempt() io.ReadCloser {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	return &attemptBody{c: c, gen: c.gen}
-}
-
-// stop retires the current attempt, waiting for a Read in progress.
-func (c *countingReader) stop() {
-	c.mu.Lock()
-	c.gen++
-	c.mu.Unlock()
-}
-
-// restart retires the current attempt and rewinds the data.
-func (c *countingReader) restart() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	return c.rewind()
-}
-
-// rewinder returns a function that restarts the data from where it began,
-// if the underlying reader can seek; otherwise nil.
-func (c *countingReader) rewinder() func() error {
-	s, ok := c.r.(io.Seeker)
-	if !ok {
-		return nil
-	}
-	start, err := s.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return nil
-	}
-	return func() error {
-		if _, err := s.Seek(start, io.SeekStart); err != nil {
-			return err
-		}
-		c.n = 0
-		if a, ok := c.h.(*asyncHasher); ok {
-			return a.restore(nil)
-		}
-		return nil
-	}
-}
-
-func (c *countingReader) read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if n > 0 {
-		if c.h != nil {
-			_, _ = c.h.Write(p[:n])
-		}
-		c.n += int64(n)
-		if c.progress != nil {
-			c.progress(c.base+c.n, c.total)
-		}
-	}
-	if err != nil && err != io.EOF {
-		c.err = err
-	}
-	return n, err
 }

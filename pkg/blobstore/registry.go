@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,14 +15,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
-
-// DefaultRetries is how many times an idempotent request is retried after a
-// transient failure, unless [WithRetries] says otherwise.
-const DefaultRetries = 4
-
-// DefaultJobs bounds concurrent blob operations, unless [WithJobs] says otherwise.
-const DefaultJobs = 8
 
 // Registry is a connection to one registry host. It is safe for concurrent
 // use and caches one authenticated transport per scope, so that many calls
@@ -158,8 +150,7 @@ type request struct {
 	url     string
 	header  http.Header
 	body    []byte
-	upload  *countingReader
-	length  int64 // of upload; -1 if unknown
+	upload  *uploadBody
 	noRetry bool
 }
 
@@ -171,10 +162,7 @@ func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.R
 		req.method != http.MethodPost && req.method != http.MethodPatch
 	attempt := func() error {
 		var body io.Reader
-		switch {
-		case req.upload != nil:
-			body = req.upload.attempt()
-		case req.body != nil:
+		if req.body != nil {
 			body = bytes.NewReader(req.body)
 		}
 		hr, err := http.NewRequestWithContext(ctx, req.method, req.url, body)
@@ -182,21 +170,7 @@ func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.R
 			return err
 		}
 		if req.upload != nil {
-			hr.ContentLength = req.length
-			if req.length == 0 {
-				hr.Body = http.NoBody
-			}
-			if req.upload.rewind != nil {
-				hr.GetBody = func() (io.ReadCloser, error) {
-					if err := req.upload.restart(); err != nil {
-						return nil, err
-					}
-					return req.upload.attempt(), nil
-				}
-			}
-			// The transport may still be reading the body after answering
-			// (a registry can refuse a request before reading it); make sure
-			// it has stopped before the caller touches the hash again.
+			req.upload.attach(hr)
 			defer req.upload.stop()
 		}
 		for k, v := range req.header {
@@ -206,8 +180,8 @@ func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.R
 		if err != nil {
 			return err
 		}
-		if idempotent && isRetryStatus(resp.StatusCode) {
-			return &retryableStatus{resp: resp}
+		if idempotent && retry.IsStatus(resp.StatusCode) {
+			return &retry.Status{Resp: resp}
 		}
 		return nil
 	}
@@ -215,10 +189,10 @@ func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.R
 		return resp, cleanURLError(attempt())
 	}
 	err := r.retry(ctx, attempt)
-	var rs *retryableStatus
+	var rs *retry.Status
 	if errors.As(err, &rs) {
 		// Out of attempts: hand back the last answer for the caller to report.
-		return rs.resp, nil
+		return rs.Resp, nil
 	}
 	return resp, cleanURLError(err)
 }
@@ -235,11 +209,11 @@ func (r *Registry) getBody(ctx context.Context, c *http.Client, op string, s sub
 	err := r.retry(ctx, func() error {
 		resp, err := r.do(ctx, c, req)
 		if err != nil {
-			return &permanent{wrapErr(op, s, err)}
+			return &retry.Permanent{Err: wrapErr(op, s, err)}
 		}
 		defer resp.Body.Close()
 		if err := checkResponse(op, s, resp, http.StatusOK); err != nil {
-			return &permanent{err}
+			return &retry.Permanent{Err: err}
 		}
 		hdr = resp.Header
 		raw, err = io.ReadAll(io.LimitReader(resp.Body, limit))
@@ -248,108 +222,29 @@ func (r *Registry) getBody(ctx context.Context, c *http.Client, op string, s sub
 		}
 		return nil
 	})
-	var p *permanent
+	var p *retry.Permanent
 	if errors.As(err, &p) {
-		return nil, nil, p.err
+		return nil, nil, p.Err
 	}
 	return raw, hdr, err
 }
 
-// permanent marks an error retry must not retry (do already retried it).
-type permanent struct{ err error }
-
-func (p *permanent) Error() string { return p.err.Error() }
-
-type retryableStatus struct{ resp *http.Response }
-
-func (e *retryableStatus) Error() string { return e.resp.Status }
-
-func isRetryStatus(code int) bool { return slices.Contains(retryStatuses, code) }
-
 // retry runs f until it succeeds, fails permanently, or the attempts allowed
-// by WithRetries are spent, sleeping with exponential backoff and jitter (or
-// as long as a Retry-After header asks) between attempts.
+// by WithRetries are spent, waiting as the retry policy says between
+// attempts (back-off, or as long as a Retry-After header asks).
 func (r *Registry) retry(ctx context.Context, f func() error) error {
-	var err error
-	for i := 0; ; i++ {
-		err = f()
-		if err == nil || i >= r.o.retries || !transient(err) || ctx.Err() != nil {
-			return err
+	return retry.Do(ctx, r.o.retries, f, func(err error) (bool, time.Duration) {
+		if !transient(err) {
+			return false, 0
 		}
-		delay := backoff(i)
-		var rs *retryableStatus
+		var rs *retry.Status
 		if errors.As(err, &rs) {
-			if d, ok := retryAfter(rs.resp.Header.Get("Retry-After")); ok {
-				delay = d
-			}
-			_, _ = io.Copy(io.Discard, io.LimitReader(rs.resp.Body, 64<<10))
-			_ = rs.resp.Body.Close()
+			after := rs.After()
+			rs.Discard()
+			return true, after
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
-}
-
-// backoff returns the delay before retry i (0-based): 200ms doubling, capped
-// at 10s, with ±50% jitter so that many clients do not retry in step.
-func backoff(i int) time.Duration {
-	d := 200 * time.Millisecond << min(i, 6)
-	d = min(d, 10*time.Second)
-	return d/2 + time.Duration(rand.Int64N(int64(d))) //nolint:gosec // jitter needs no cryptographic randomness
-}
-
-// retryAfter parses a Retry-After header (seconds or an HTTP date), capped at
-// a minute.
-func retryAfter(v string) (time.Duration, bool) {
-	if v == "" {
-		return 0, false
-	}
-	var d time.Duration
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		d = time.Duration(s) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = time.Until(t)
-	} else {
-		return 0, false
-	}
-	return max(0, min(d, time.Minute)), true
-}
-
-// transient reports whether err is worth retrying.
-func transient(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var p *permanent
-	if errors.As(err, &p) {
-		return false
-	}
-	var rs *retryableStatus
-	if errors.As(err, &rs) {
-		return true
-	}
-	if errors.Is(err, ErrAuthInsecure) {
-		return false
-	}
-	var terr *transport.Error
-	if errors.As(err, &terr) {
-		return terr.Temporary()
-	}
-	// Connection refused, reset, EOF mid-response, DNS hiccups: all worth
-	// another go, within the bounded number of attempts. TLS certificate
-	// errors are not.
-	msg := err.Error()
-	for _, permanent := range []string{"certificate", "x509", "tls: ", "no such host", "server gave HTTP response to HTTPS client", "plain HTTP is not allowed"} {
-		if strings.Contains(msg, permanent) {
-			return false
-		}
-	}
-	return true
+		return true, 0
+	})
 }
 
 // cleanURLError drops the query string from the URL in a *url.Error: signed

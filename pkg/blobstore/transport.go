@@ -1,9 +1,6 @@
 package blobstore
 
 import (
-	"errors"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -14,8 +11,9 @@ import (
 
 // baseTransport sits below go-containerregistry's authentication layers. It
 // enforces what those layers do not: no credentials over plain HTTP, the
-// Docker client User-Agent on token requests, and DXF_AUTH_HOST (sending
-// token requests to another host than the realm names).
+// Docker client User-Agent on token requests, and the auth host of
+// [WithAuthHost] (sending token requests to another host than the realm
+// names).
 type baseTransport struct {
 	inner     http.RoundTripper
 	registry  string // host[:port] of the registry
@@ -64,7 +62,7 @@ func (t *baseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			_ = req.Body.Close()
 		}
-		return nil, errPlainHTTP
+		return nil, ErrPlainHTTP
 	}
 	if real := t.aliases.resolve(req.URL.Host); real != "" && !toRegistry {
 		req = req.Clone(req.Context())
@@ -106,48 +104,6 @@ func (t *baseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// errPlainHTTP refuses plain HTTP to a registry not marked insecure.
-var errPlainHTTP = errors.New("plain HTTP is not allowed without the insecure option (DXF_INSECURE=1)")
-
-// sentBody marks a request body that has been handed to the network once.
-type sentBody struct {
-	io.ReadCloser
-	read bool
-}
-
-func (b *sentBody) Read(p []byte) (int, error) {
-	b.read = true
-	return b.ReadCloser.Read(p)
-}
-
-// rewindIfReplayed gives a request that is being sent again a fresh body.
-// go-containerregistry's bearer transport re-sends a request after
-// refreshing an expired token, but with the body the first attempt consumed;
-// GetBody (set for byte bodies, and for seekable file bodies by push) lets us
-// start it over.
-func rewindIfReplayed(req *http.Request) error {
-	if req.Body == nil || req.Body == http.NoBody {
-		return nil
-	}
-	sb, ok := req.Body.(*sentBody)
-	if !ok {
-		req.Body = &sentBody{ReadCloser: req.Body}
-		return nil
-	}
-	if !sb.read {
-		return nil
-	}
-	if req.GetBody == nil {
-		return fmt.Errorf("%s %s: the request must be sent again (new credentials) but its body cannot be replayed", req.Method, req.URL.Redacted())
-	}
-	body, err := req.GetBody()
-	if err != nil {
-		return fmt.Errorf("replaying %s %s: %w", req.Method, req.URL.Redacted(), err)
-	}
-	req.Body = &sentBody{ReadCloser: body}
-	return nil
-}
-
 // noteRealm records the host of a bearer realm, so that token requests to
 // it can be redirected to the auth host.
 func (t *baseTransport) noteRealm(challenges []string) {
@@ -166,14 +122,4 @@ func (t *baseTransport) noteRealm(challenges []string) {
 			t.mu.Unlock()
 		}
 	}
-}
-
-// retryable statuses for idempotent requests.
-var retryStatuses = []int{
-	http.StatusRequestTimeout,
-	http.StatusTooManyRequests,
-	http.StatusInternalServerError,
-	http.StatusBadGateway,
-	http.StatusServiceUnavailable,
-	http.StatusGatewayTimeout,
 }

@@ -73,30 +73,6 @@ func TestRetriesTransientStatuses(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	for in, want := range map[string]time.Duration{"0": 0, "3": 3 * time.Second, "999": time.Minute} {
-		if d, ok := retryAfter(in); !ok || d != want {
-			t.Errorf("retryAfter(%q) = %v, %v", in, d, ok)
-		}
-	}
-	if _, ok := retryAfter("soon"); ok {
-		t.Error("retryAfter accepted garbage")
-	}
-	if d, ok := retryAfter(time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)); !ok || d <= 0 || d > 3*time.Second {
-		t.Errorf("retryAfter(date) = %v, %v", d, ok)
-	}
-}
-
-func TestBackoffGrowsAndIsCapped(t *testing.T) {
-	for i := 0; i < 20; i++ {
-		d := backoff(i)
-		lo := (200 * time.Millisecond << min(i, 6)) / 2
-		if d < min(lo, 5*time.Second) || d > 15*time.Second {
-			t.Fatalf("backoff(%d) = %v", i, d)
-		}
-	}
-}
-
 func TestRegistryNotThere(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	host := strings.TrimPrefix(srv.URL, "http://")
@@ -163,5 +139,22 @@ func TestAuthenticateWithoutAuthGivesNoToken(t *testing.T) {
 	}
 	if err := reg.Ping(t.Context()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestPlainHTTPRefused(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	host := strings.Replace(strings.TrimPrefix(srv.URL, "http://"), "127.0.0.1", "localhost", 1)
+	r, err := New(host, "foo/bar", WithKeychain(nil), WithRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.BlobSize(t.Context(), HashBytes(nil))
+	if !errors.Is(err, ErrPlainHTTP) {
+		t.Fatalf("got %v, want ErrPlainHTTP", err)
+	}
+	if strings.Contains(err.Error(), "DXF_") {
+		t.Errorf("the library's error speaks of the CLI's variables: %v", err)
 	}
 }

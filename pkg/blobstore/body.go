@@ -1,0 +1,192 @@
+package blobstore
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+)
+
+// uploadBody is the data of one upload request: it counts and hashes what
+// the HTTP transport reads, reports progress, and remembers a read error (to
+// tell a failing source from a failing network). It can be sent again —
+// after a token refresh or a redirect — when its data can be rewound: a
+// seekable stream from where it began, a section of a file from its first
+// byte, with the hash put back to the matching state.
+//
+// The transport reads it through attempt bodies; stop and restart retire
+// the current one, so a transport goroutine still reading an old attempt
+// can never feed the hash after the caller moved on.
+type uploadBody struct {
+	r        io.Reader
+	h        *asyncHasher
+	n        int64 // bytes read in this attempt
+	length   int64 // bytes the request carries; -1 if unknown
+	base     int64 // offset of r's first byte in the blob, for progress
+	total    int64 // the blob's size, for progress; -1 if unknown
+	progress ProgressFunc
+	err      error
+	// rewind, if set, restarts the data from its beginning (and the hash
+	// from the matching state), so the request can be sent again.
+	rewind func() error
+
+	mu  sync.Mutex
+	gen int
+}
+
+// streamBody is the body of a one-request upload of rd: length bytes (-1 if
+// unknown) making up the whole blob. It can be sent again if rd can seek.
+func streamBody(rd io.Reader, h *asyncHasher, length int64, progress ProgressFunc) *uploadBody {
+	b := &uploadBody{r: rd, h: h, length: length, total: length, progress: progress}
+	s, ok := rd.(io.Seeker)
+	if !ok {
+		return b
+	}
+	start, err := s.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return b
+	}
+	b.rewind = func() error {
+		if _, err := s.Seek(start, io.SeekStart); err != nil {
+			return err
+		}
+		b.n = 0
+		return h.restore(nil)
+	}
+	return b
+}
+
+// sectionBody is the body of one chunk of an upload: bytes [off, off+n) of
+// ra, in a blob of total bytes whose hash up to off is saved. It can always
+// be sent again.
+func sectionBody(ra io.ReaderAt, off, n, total int64, h *asyncHasher, saved []byte, progress ProgressFunc) *uploadBody {
+	sec := io.NewSectionReader(ra, off, n)
+	b := &uploadBody{r: sec, h: h, length: n, base: off, total: total, progress: progress}
+	b.rewind = func() error {
+		if _, err := sec.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		b.n = 0
+		return h.restore(saved)
+	}
+	return b
+}
+
+// errRetired is what a retired attempt body answers.
+var errRetired = errors.New("request body no longer in use")
+
+// attach makes b the body of hr, retiring any earlier attempt. The caller
+// calls stop once the request is done.
+func (b *uploadBody) attach(hr *http.Request) {
+	hr.Body = b.attempt()
+	hr.ContentLength = b.length
+	if b.length == 0 {
+		hr.Body = http.NoBody
+	}
+	if b.rewind != nil {
+		hr.GetBody = func() (io.ReadCloser, error) {
+			if err := b.restart(); err != nil {
+				return nil, err
+			}
+			return b.attempt(), nil
+		}
+	}
+}
+
+// attemptBody is the body of one attempt to send an uploadBody.
+type attemptBody struct {
+	b   *uploadBody
+	gen int
+}
+
+func (a *attemptBody) Read(p []byte) (int, error) {
+	a.b.mu.Lock()
+	defer a.b.mu.Unlock()
+	if a.b.gen != a.gen {
+		return 0, errRetired
+	}
+	return a.b.read(p)
+}
+
+func (a *attemptBody) Close() error { return nil }
+
+// attempt retires any earlier attempt and returns the body for a new one.
+func (b *uploadBody) attempt() io.ReadCloser {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.gen++
+	return &attemptBody{b: b, gen: b.gen}
+}
+
+// stop retires the current attempt, waiting for a Read in progress. The
+// transport may still be reading the body after answering (a registry can
+// refuse a request before reading it); after stop it no longer can, and
+// the caller may touch the hash again.
+func (b *uploadBody) stop() {
+	b.mu.Lock()
+	b.gen++
+	b.mu.Unlock()
+}
+
+// restart retires the current attempt and rewinds the data.
+func (b *uploadBody) restart() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.gen++
+	return b.rewind()
+}
+
+func (b *uploadBody) read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if n > 0 {
+		_, _ = b.h.Write(p[:n])
+		b.n += int64(n)
+		if b.progress != nil {
+			b.progress(b.base+b.n, b.total)
+		}
+	}
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
+}
+
+// sentBody marks a request body that has been handed to the network once.
+type sentBody struct {
+	io.ReadCloser
+	read bool
+}
+
+func (b *sentBody) Read(p []byte) (int, error) {
+	b.read = true
+	return b.ReadCloser.Read(p)
+}
+
+// rewindIfReplayed gives a request that is being sent again a fresh body.
+// go-containerregistry's bearer transport re-sends a request after
+// refreshing an expired token, but with the body the first attempt consumed;
+// GetBody (set for byte bodies, and by uploadBody.attach for bodies that
+// can be rewound) lets us start it over.
+func rewindIfReplayed(req *http.Request) error {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	sb, ok := req.Body.(*sentBody)
+	if !ok {
+		req.Body = &sentBody{ReadCloser: req.Body}
+		return nil
+	}
+	if !sb.read {
+		return nil
+	}
+	if req.GetBody == nil {
+		return fmt.Errorf("%s %s: the request must be sent again (new credentials) but its body cannot be replayed", req.Method, req.URL.Redacted())
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return fmt.Errorf("replaying %s %s: %w", req.Method, req.URL.Redacted(), err)
+	}
+	req.Body = &sentBody{ReadCloser: body}
+	return nil
+}
