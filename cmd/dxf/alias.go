@@ -26,6 +26,7 @@ Examples:
   dxf set-alias fred/datalogger may15-readings $(dxf push-blob fred/datalogger logger.dat)
   dxf set-alias fred/datalogger week ./day1.dat ./day2.dat`,
 	minArgs: 2,
+	aliases: firstIsAlias,
 	maxArgs: -1,
 	run:     runSetAlias,
 }
@@ -44,6 +45,7 @@ input.
 Examples:
   dxf get-alias fred/datalogger may15-readings
   dxf pull-blob fred/datalogger $(dxf get-alias fred/datalogger may15-readings)`,
+	aliases:         allAliases,
 	maxArgs:         -1,
 	manifestOnStdin: true,
 	run:             runGetAlias,
@@ -62,6 +64,7 @@ With no arguments, use the manifest JSON read from standard input.
 
 Example:
   dxf get-digest fred/datalogger may15-readings`,
+	aliases:         allAliases,
 	maxArgs:         -1,
 	manifestOnStdin: true,
 	run:             runGetDigest,
@@ -80,6 +83,7 @@ manifest.
 Examples:
   dxf get-manifest fred/datalogger may15-readings
   dxf get-manifest fred/datalogger may15-readings | sha256sum`,
+	aliases: allAliases,
 	maxArgs: -1,
 	run:     runGetManifest,
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"slices"
 	"strings"
+
+	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
 // command is one dxf command: its arguments, its help and what it does.
@@ -19,6 +21,8 @@ type command struct {
 	// manifestOnStdin: with no arguments, the command reads a manifest
 	// from standard input.
 	manifestOnStdin bool
+	// aliases says which arguments name aliases, checked before any request.
+	aliases aliasArgs
 	// validate checks the arguments further (alias syntax, …).
 	validate func(cmd *command, args []string) error
 	run      func(a *app, args []string) error
@@ -81,7 +85,53 @@ func (c *command) check(args []string) error {
 		return usagef(c, "too many arguments")
 	}
 	if c.validate != nil {
-		return c.validate(c, args)
+		if err := c.validate(c, args); err != nil {
+			return err
+		}
+	}
+	return c.checkAliases(args)
+}
+
+// aliasArgs says which of a command's arguments are aliases.
+type aliasArgs int
+
+const (
+	noAliases    aliasArgs = iota
+	atAliases              // the arguments written @alias (blob commands)
+	firstIsAlias           // the first argument (set-alias)
+	allAliases             // every argument (get-alias, del-alias, …)
+)
+
+// checkAliases refuses, as a usage error before any request, an alias that
+// is not a valid tag or digest: such a name cannot be stored, and would
+// otherwise be refused only after blobs were uploaded (push-blob @../x).
+func (c *command) checkAliases(args []string) error {
+	for i, arg := range args {
+		name := arg
+		switch c.aliases {
+		case atAliases:
+			var ok bool
+			if name, ok = aliasArg(arg); !ok {
+				continue
+			}
+		case firstIsAlias:
+			if i > 0 {
+				return nil
+			}
+		case allAliases:
+		default:
+			return nil
+		}
+		if err := validAlias(c, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validAlias(cmd *command, name string) error {
+	if blobstore.ValidateAlias(name) != nil {
+		return usagef(cmd, "invalid alias: %q (1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'; or a digest)", name)
 	}
 	return nil
 }
@@ -97,5 +147,5 @@ func checkAlias(cmd *command, arg string) error {
 	if !strings.HasPrefix(arg, "@") || len(arg) == 1 {
 		return usagef(cmd, "invalid alias: %q (an alias is written @name)", arg)
 	}
-	return nil
+	return validAlias(cmd, arg[1:])
 }

@@ -25,6 +25,7 @@ input (the manifest itself is not deleted).
 Examples:
   dxf del-blob fred/datalogger sha256:9f86d081884c7d65...
   dxf del-blob fred/datalogger @may15-readings`,
+	aliases:         atAliases,
 	maxArgs:         -1,
 	manifestOnStdin: true,
 	run:             runDelBlob,
@@ -41,6 +42,7 @@ and a JSON object of platform → that platform's manifest digest is printed.
 
 Example:
   dxf del-alias fred/datalogger may15-readings`,
+	aliases: allAliases,
 	maxArgs: -1,
 	run:     runDelAlias,
 }

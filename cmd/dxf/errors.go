@@ -85,7 +85,8 @@ func report(stderr io.Writer, err error, secrets []string) int {
 }
 
 // oneLine folds a multi-line message (a registry's error body, say) onto
-// one line, so that stderr carries exactly one line per failure.
+// one line, so that stderr carries exactly one line per failure, and
+// escapes what else could act on a terminal (see escapeText).
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return escapeText(strings.Join(strings.Fields(s), " "))
 }

@@ -44,7 +44,8 @@ Example:
 }
 
 // writeLines prints names as they arrive, page by page, so that a long
-// listing starts at once and stays small in memory.
+// listing starts at once and stays small in memory. A name that is not
+// printable ASCII is printed Go-quoted (see listedName).
 func writeLines(a *app, names iter.Seq2[string, error]) error {
 	w := bufio.NewWriter(a.stdout)
 	for name, err := range names {
@@ -52,7 +53,7 @@ func writeLines(a *app, names iter.Seq2[string, error]) error {
 			_ = w.Flush()
 			return err
 		}
-		if _, err := fmt.Fprintln(w, name); err != nil {
+		if _, err := fmt.Fprintln(w, listedName(name)); err != nil {
 			return err
 		}
 	}

@@ -102,6 +102,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return report(stderr, err, nil)
 	}
+	if cfg.digestCache != "" && cmd == pushBlobCommand {
+		if err := blobstore.CheckDigestCache(cfg.digestCache); err != nil {
+			// Someone else could plant digests there: push without it.
+			fmt.Fprintf(stderr, "dxf: warning: %s: not using it\n", oneLine(err.Error()))
+			cfg.digestCache = ""
+		}
+	}
 	a := &app{ctx: ctx, cmd: cmd, cfg: cfg, stdin: stdin, stdout: stdout}
 	err = a.connect(repo)
 	if err == nil {

@@ -88,15 +88,21 @@ var repoSeq atomic.Int64
 // says so.
 func newDXF(t testing.TB, reg *registrytest.Registry) *dxf {
 	t.Helper()
+	return newDXFAt(t, reg.Host, strings.HasPrefix(reg.URL, "https:"))
+}
+
+// newDXFAt returns a runner for the registry at host, plain HTTP unless tls.
+func newDXFAt(t testing.TB, host string, tls bool) *dxf {
+	t.Helper()
 	home := t.TempDir()
 	d := &dxf{t: t, dir: t.TempDir(), env: map[string]string{
 		"PATH":           os.Getenv("PATH"),
 		"HOME":           home,
 		"DOCKER_CONFIG":  filepath.Join(home, ".docker"),
 		"XDG_CACHE_HOME": filepath.Join(home, ".cache"),
-		"DXF_HOST":       reg.Host,
+		"DXF_HOST":       host,
 	}}
-	if !strings.HasPrefix(reg.URL, "https:") {
+	if !tls {
 		d.env["DXF_INSECURE"] = "1"
 	}
 	if raceEnabled {

@@ -46,6 +46,7 @@ Examples:
   dxf pull-blob fred/datalogger $(dxf get-alias fred/datalogger may15-readings)
   dxf pull-blob -o logger.dat fred/datalogger sha256:9f86d081884c7d65...
   dxf get-manifest fred/datalogger may15-readings | dxf pull-blob fred/datalogger`,
+	aliases:         atAliases,
 	maxArgs:         -1,
 	manifestOnStdin: true,
 	run:             runPullBlob,

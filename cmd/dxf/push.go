@@ -83,9 +83,11 @@ func runPushBlob(a *app, args []string) error {
 	files, alias := splitPushArgs(args)
 	results := make([]blobstore.PushResult, len(files))
 	a.progress.plan("files", len(files), filesSize(files))
+	// The alias will name the blobs: make sure the registry has them.
+	verify := blobstore.WithVerifyStored(alias != "")
 	err := forEach(a.ctx, a.cfg.jobs, len(files), func(ctx context.Context, i int) error {
 		var err error
-		results[i], err = a.pushOne(ctx, files[i])
+		results[i], err = a.pushOne(ctx, files[i], verify)
 		return err
 	})
 	if err != nil {
@@ -111,7 +113,7 @@ func runPushBlob(a *app, args []string) error {
 // pushOne pushes one file (or standard input for "-"). Its progress bar
 // appears only once data is actually sent: named after the file while its
 // digest is still being computed, after the digest when done.
-func (a *app) pushOne(ctx context.Context, file string) (blobstore.PushResult, error) {
+func (a *app) pushOne(ctx context.Context, file string, opts ...blobstore.PushOption) (blobstore.PushResult, error) {
 	desc := filepath.Base(file)
 	if file == "-" {
 		desc = "stdin"
@@ -126,12 +128,12 @@ func (a *app) pushOne(ctx context.Context, file string) (blobstore.PushResult, e
 	var res blobstore.PushResult
 	var err error
 	if file == "-" {
-		res, err = a.repo.PushBlob(ctx, a.stdin, progress)
+		res, err = a.repo.PushBlob(ctx, a.stdin, append(opts, progress)...)
 		if err != nil {
 			err = fmt.Errorf("push standard input: %w", err)
 		}
 	} else {
-		res, err = a.repo.PushFile(ctx, file, progress)
+		res, err = a.repo.PushFile(ctx, file, append(opts, progress)...)
 	}
 	if err != nil {
 		return res, err

@@ -24,6 +24,7 @@ Examples:
   dxf blob-size fred/datalogger sha256:9f86d081884c7d65...
   dxf blob-size fred/datalogger @may15-readings
   DXF_PLATFORM=linux/amd64 dxf blob-size library/ubuntu @22.04`,
+	aliases:         atAliases,
 	maxArgs:         -1,
 	manifestOnStdin: true,
 	run:             runBlobSize,

@@ -3,6 +3,7 @@ package blobstore
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
 	"sort"
@@ -269,12 +270,15 @@ func (r *Repository) blobSizes(ctx context.Context, digests []v1.Hash) ([]Blob, 
 func (r *Repository) AliasSize(ctx context.Context, m *Manifest) (int64, error) {
 	var unknown []v1.Hash
 	var total int64
+	var err error
 	for _, l := range m.Layers {
 		if l.Size < 0 {
 			unknown = append(unknown, l.Digest)
 			continue
 		}
-		total += l.Size
+		if total, err = addSize(total, l.Size); err != nil {
+			return 0, err
+		}
 	}
 	if len(unknown) > 0 {
 		blobs, err := r.blobSizes(ctx, unknown)
@@ -282,10 +286,21 @@ func (r *Repository) AliasSize(ctx context.Context, m *Manifest) (int64, error) 
 			return 0, err
 		}
 		for _, b := range blobs {
-			total += b.Size
+			if total, err = addSize(total, b.Size); err != nil {
+				return 0, err
+			}
 		}
 	}
 	return total, nil
+}
+
+// addSize adds a blob's size to a total, refusing a sum past the largest
+// int64 (a manifest claiming absurd sizes) rather than wrapping round.
+func addSize(total, n int64) (int64, error) {
+	if n > math.MaxInt64-total {
+		return 0, fmt.Errorf("alias size: %w: the blob sizes add up to more than %d bytes", ErrInvalidManifest, int64(math.MaxInt64))
+	}
+	return total + n, nil
 }
 
 // DeleteAlias deletes the manifest alias names (which removes every alias

@@ -28,6 +28,7 @@ type pushOptions struct {
 	size        int64
 	progress    ProgressFunc
 	checkExists bool
+	verify      bool
 }
 
 // WithDigest gives the blob's digest in advance. The registry then checks it
@@ -52,6 +53,15 @@ func WithProgress(f ProgressFunc) PushOption {
 // is sent and no progress is reported.
 func WithCheckExists(check bool) PushOption {
 	return func(o *pushOptions) { o.checkExists = check }
+}
+
+// WithVerifyStored says whether to ask the registry, after it accepted an
+// upload, whether it really has the blob (a HEAD request; default false).
+// Worth one request when something is about to point at the blob, such as
+// an alias: a registry that answers 201 Created without storing anything
+// would otherwise leave an alias naming a blob it does not have.
+func WithVerifyStored(verify bool) PushOption {
+	return func(o *pushOptions) { o.verify = verify }
 }
 
 // PushResult describes a pushed blob.
@@ -147,7 +157,27 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o pushOptions) (Pus
 	if err != nil {
 		return PushResult{}, err
 	}
+	if o.verify {
+		if err := r.verifyStored(ctx, res); err != nil {
+			return PushResult{}, err
+		}
+	}
 	return res, nil
+}
+
+// verifyStored checks that the registry has the blob just uploaded, of the
+// size sent.
+func (r *Repository) verifyStored(ctx context.Context, res PushResult) error {
+	ok, size, err := r.headBlob(ctx, res.Digest)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return fmt.Errorf("push blob %s: the registry accepted the upload but does not have the blob", res.Digest)
+	case size != res.Size:
+		return fmt.Errorf("push blob %s: %w: the registry holds %d bytes, %d were sent", res.Digest, ErrSizeMismatch, size, res.Size)
+	}
+	return nil
 }
 
 // commit checks the digest computed while sending against the one announced
@@ -389,6 +419,17 @@ func (r *Repository) finishUpload(ctx context.Context, c *http.Client, op, loc s
 		resp.Body.Close()
 	}
 	if err == nil {
+		// The registry names what it stored: anything but d means it
+		// stored other bytes (or is not a registry); as for manifests.
+		if got := resp.Header.Get("Docker-Content-Digest"); got != "" {
+			gd, perr := ParseDigest(got)
+			if perr != nil {
+				return fmt.Errorf("%s: the commit's Docker-Content-Digest: %w", op, perr)
+			}
+			if gd != d {
+				return fmt.Errorf("%s: the registry stored something else: %w", op, &DigestMismatchError{Expected: d, Got: gd})
+			}
+		}
 		return nil
 	}
 	// The commit may have succeeded with its answer lost: a retry then finds
