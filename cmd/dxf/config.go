@@ -45,6 +45,7 @@ type flagValues struct {
 	retries       int
 	noDigestCache bool
 	output        string
+	debug         bool
 	help          bool
 	version       bool
 }
@@ -77,6 +78,7 @@ func newFlagSet(f *flagValues) *pflag.FlagSet {
 	fs.IntVar(&f.retries, "retries", blobstore.DefaultRetries, "retries of a request after a transient failure")
 	fs.BoolVar(&f.noDigestCache, "no-digest-cache", false, "do not remember the digests of pushed files (DXF_DIGEST_CACHE=0)")
 	fs.StringVarP(&f.output, "output", "o", "", "pull-blob: write to `file` (replaced only once every blob is verified)")
+	fs.BoolVarP(&f.debug, "debug", "d", false, "trace each HTTP request and response on standard error, secrets redacted (DXF_DEBUG=1)")
 	fs.BoolVarP(&f.help, "help", "h", false, "show help")
 	fs.BoolVar(&f.version, "version", false, "show the version")
 	return fs
@@ -102,6 +104,8 @@ type config struct {
 	retries       int
 	digestCache   string // "" when disabled
 	output        string
+	debug         bool
+	debugOut      io.Writer // where --debug lines go (standard error)
 }
 
 // environment is the process environment as a lookup table.
@@ -132,12 +136,18 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 		v, ok := env[key]
 		return v, ok
 	}
-	// As in the Python tool, a switch variable is on only when it is "1".
+	// A switch variable is on for 1, true or yes (the Python tool took only
+	// "1"), off for 0, false, no or empty; anything else is a mistake.
+	var boolErr error
 	on := func(flag, key string) bool {
 		if fs.Changed(flag) {
 			return fs.Lookup(flag).Value.String() == "true"
 		}
-		return env[key] == "1"
+		v, err := parseSwitch(key, env[key])
+		if err != nil && boolErr == nil {
+			boolErr = err
+		}
+		return v
 	}
 
 	c.host, _ = str("host", "DXF_HOST")
@@ -217,10 +227,34 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 	if c.retries < 0 {
 		return nil, usagef(nil, "--retries: must not be negative, not %d", c.retries)
 	}
-	if !f.noDigestCache && env["DXF_DIGEST_CACHE"] != "0" {
+	c.debug = on("debug", "DXF_DEBUG")
+	if boolErr != nil {
+		return nil, boolErr
+	}
+	cache := true
+	if v, ok := env["DXF_DIGEST_CACHE"]; ok && v != "" {
+		var err error
+		if cache, err = parseSwitch("DXF_DIGEST_CACHE", v); err != nil {
+			return nil, err
+		}
+	}
+	if !f.noDigestCache && cache {
 		c.digestCache = digestCacheDir(env)
 	}
 	return c, nil
+}
+
+// parseSwitch reads the on/off variable key: 1, true, yes or on; 0, false,
+// no, off or empty (any case). Anything else is refused rather than
+// silently taken as off.
+func parseSwitch(key, v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "", "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s=%q: want 1, true or yes (on), 0, false or no (off)", key, v)
 }
 
 // readPassword reads a password from r: everything up to the first line
@@ -316,6 +350,9 @@ func (c *config) options(useToken bool) ([]blobstore.Option, error) {
 	}
 	if c.digestCache != "" {
 		opts = append(opts, blobstore.WithDigestCache(c.digestCache))
+	}
+	if c.debug {
+		opts = append(opts, blobstore.WithDebugLog(c.debugOut))
 	}
 	return opts, nil
 }

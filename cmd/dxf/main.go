@@ -109,6 +109,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			cfg.digestCache = ""
 		}
 	}
+	cfg.debugOut = stderr
 	a := &app{ctx: ctx, cmd: cmd, cfg: cfg, stdin: stdin, stdout: stdout}
 	err = a.connect(repo)
 	if err == nil {

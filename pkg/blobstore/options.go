@@ -46,6 +46,7 @@ type options struct {
 	retries     int
 	jobs        int
 	chunkSize   int64
+	debug       *debugLog
 }
 
 func makeOptions(opts []Option) (*options, error) {

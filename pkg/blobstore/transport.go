@@ -42,6 +42,9 @@ func newBaseTransport(o *options, registry string) *baseTransport {
 		}
 		inner = t
 	}
+	if o.debug != nil {
+		inner = &logTransport{inner: inner, log: o.debug}
+	}
 	return &baseTransport{
 		inner:     inner,
 		registry:  registry,
