@@ -46,6 +46,8 @@ type flagValues struct {
 	noDigestCache bool
 	output        string
 	debug         bool
+	split         string
+	byteRange     string
 	help          bool
 	version       bool
 }
@@ -79,6 +81,9 @@ func newFlagSet(f *flagValues) *pflag.FlagSet {
 	fs.BoolVar(&f.noDigestCache, "no-digest-cache", false, "do not remember the digests of pushed files (DXF_DIGEST_CACHE=0)")
 	fs.StringVarP(&f.output, "output", "o", "", "pull-blob: write to `file` (replaced only once every blob is verified)")
 	fs.BoolVarP(&f.debug, "debug", "d", false, "trace each HTTP request and response on standard error, secrets redacted (DXF_DEBUG=1)")
+	fs.StringVar(&f.split, "split", "", "push-blob: cut files into content-defined chunks of about `size` bytes each (K, M, G suffixes; --split alone: 4M)")
+	fs.Lookup("split").NoOptDefVal = "default"
+	fs.StringVar(&f.byteRange, "range", "", "pull-blob: write only bytes `START-END` (from 0, END included; END may be left out) of an @alias, verified chunk by chunk")
 	fs.BoolVarP(&f.help, "help", "h", false, "show help")
 	fs.BoolVar(&f.version, "version", false, "show the version")
 	return fs
@@ -105,7 +110,9 @@ type config struct {
 	digestCache   string // "" when disabled
 	output        string
 	debug         bool
-	debugOut      io.Writer // where --debug lines go (standard error)
+	debugOut      io.Writer  // where --debug lines go (standard error)
+	split         int        // average chunk size of push-blob --split; 0: no split
+	byteRange     *byteRange // pull-blob --range
 }
 
 // environment is the process environment as a lookup table.
@@ -226,6 +233,20 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 	}
 	if c.retries < 0 {
 		return nil, usagef(nil, "--retries: must not be negative, not %d", c.retries)
+	}
+	if fs.Changed("split") {
+		n, err := parseSplit(f.split)
+		if err != nil {
+			return nil, usagef(nil, "--split: %v", err)
+		}
+		c.split = n
+	}
+	if fs.Changed("range") {
+		br, err := parseRange(f.byteRange)
+		if err != nil {
+			return nil, usagef(nil, "--range: %v", err)
+		}
+		c.byteRange = br
 	}
 	c.debug = on("debug", "DXF_DEBUG")
 	if boolErr != nil {

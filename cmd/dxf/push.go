@@ -81,6 +81,9 @@ func checkPushArgs(cmd *command, args []string) error {
 
 func runPushBlob(a *app, args []string) error {
 	files, alias := splitPushArgs(args)
+	if a.cfg.split > 0 {
+		return runPushSplit(a, files, alias)
+	}
 	results := make([]blobstore.PushResult, len(files))
 	a.progress.plan("files", len(files), filesSize(files))
 	// The alias will name the blobs: make sure the registry has them.

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/dxf-go/dxf/pkg/blobstore"
+)
+
+// parseSplit reads the --split value: "default" (the flag alone) or a
+// size with an optional binary suffix (K, M, G; KiB, MiB, GiB; KB… mean
+// the same).
+func parseSplit(v string) (int, error) {
+	if v == "default" {
+		return blobstore.DefaultSplitAverage, nil
+	}
+	n, err := parseSize(v)
+	if err != nil {
+		return 0, err
+	}
+	if n <= 0 || n&(n-1) != 0 {
+		return 0, fmt.Errorf("the average chunk size must be a power of two, like 1M or 4M, not %q", v)
+	}
+	return int(n), nil
+}
+
+func parseSize(v string) (int64, error) {
+	s := strings.ToUpper(strings.TrimSpace(v))
+	s = strings.TrimSuffix(strings.TrimSuffix(s, "B"), "I")
+	mult := int64(1)
+	if s != "" {
+		switch s[len(s)-1] {
+		case 'K':
+			mult = 1 << 10
+		case 'M':
+			mult = 1 << 20
+		case 'G':
+			mult = 1 << 30
+		}
+		if mult > 1 {
+			s = s[:len(s)-1]
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("not a size: %q", v)
+	}
+	return n * mult, nil
+}
+
+// byteRange is pull-blob --range: bytes start to end, both included; end
+// < 0 means to the end.
+type byteRange struct{ start, end int64 }
+
+func parseRange(v string) (*byteRange, error) {
+	a, b, ok := strings.Cut(v, "-")
+	if !ok {
+		return nil, fmt.Errorf("want START-END (bytes from 0, END included) or START-, not %q", v)
+	}
+	start, err := parseSize(a)
+	if err != nil {
+		return nil, err
+	}
+	r := &byteRange{start: start, end: -1}
+	if strings.TrimSpace(b) != "" {
+		if r.end, err = parseSize(b); err != nil {
+			return nil, err
+		}
+		if r.end < start {
+			return nil, fmt.Errorf("END %d is before START %d", r.end, start)
+		}
+	}
+	return r, nil
+}
+
+// runPushSplit is push-blob --split: each file is cut into content-defined
+// chunks, the chunks the registry lacks are uploaded, and the digests of
+// all chunks are printed in order (the alias, if any, names them in the
+// same order).
+func runPushSplit(a *app, files []string, alias string) error {
+	var all blobstore.SplitResult
+	for _, file := range files {
+		desc := filepath.Base(file)
+		if file == "-" {
+			desc = "stdin"
+		}
+		var bar *blobBar
+		opts := []blobstore.SplitOption{
+			blobstore.WithSplitAverage(a.cfg.split),
+			blobstore.WithSplitProgress(func(done, total int64) {
+				if bar == nil {
+					bar = a.progress.start(desc, total)
+				}
+				bar.set(done)
+			}),
+		}
+		var res blobstore.SplitResult
+		var err error
+		if file == "-" {
+			res, err = a.repo.PushSplit(a.ctx, a.stdin, opts...)
+			if err != nil {
+				err = fmt.Errorf("push standard input: %w", err)
+			}
+		} else {
+			res, err = a.repo.PushFileSplit(a.ctx, file, opts...)
+		}
+		if err != nil {
+			return err
+		}
+		bar.finish(fmt.Sprintf("%d chunks", len(res.Chunks)))
+		all.Chunks = append(all.Chunks, res.Chunks...)
+	}
+	if alias != "" {
+		// Refuse a manifest the registry would refuse, before sending it.
+		if raw, err := blobstore.MakeManifest(all.Chunks...); err == nil && len(raw) > blobstore.MaxManifestSize {
+			return fmt.Errorf("set alias %s: %w: %d chunks make a manifest of %d bytes, over %d (a larger --split makes fewer)",
+				alias, blobstore.ErrTooManyChunks, len(all.Chunks), len(raw), blobstore.MaxManifestSize)
+		}
+		if _, err := a.repo.SetAliasBlobs(a.ctx, alias, all.Chunks...); err != nil {
+			return err
+		}
+	}
+	var out strings.Builder
+	for _, c := range all.Chunks {
+		out.WriteString(c.Digest.String() + "\n")
+	}
+	_, err := fmt.Fprint(a.stdout, out.String())
+	return err
+}

@@ -1,0 +1,398 @@
+package blobstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dxf-go/dxf/pkg/internal/cdc"
+)
+
+// DefaultSplitAverage is the average chunk size of a split push unless
+// [WithSplitAverage] says otherwise. Chunks are at least a quarter and at
+// most four times the average (see docs/chunking.md).
+const DefaultSplitAverage = 4 << 20
+
+// ErrTooManyChunks: a split push would make an alias whose manifest is over
+// [MaxManifestSize], which registries refuse. Nothing is pointed at the
+// chunks; a larger average chunk size makes fewer.
+var ErrTooManyChunks = errors.New("too many chunks for one manifest")
+
+// SplitOption configures a split push.
+type SplitOption func(*splitOptions)
+
+type splitOptions struct {
+	avg      int
+	progress ProgressFunc
+}
+
+// WithSplitAverage sets the average chunk size: a power of two from 4 KiB to
+// 256 MiB. The same file pushed with the same average is cut at the same
+// places, by any version of dxf.
+func WithSplitAverage(n int) SplitOption {
+	return func(o *splitOptions) { o.avg = n }
+}
+
+// WithSplitProgress reports how many bytes of the input have been chunked
+// and found in the registry or uploaded so far (total is the input's size,
+// -1 if unknown). Calls come from one goroutine at a time.
+func WithSplitProgress(f ProgressFunc) SplitOption {
+	return func(o *splitOptions) { o.progress = f }
+}
+
+// SplitResult describes a split push.
+type SplitResult struct {
+	// Chunks are the chunks, in order: their concatenation is the input.
+	Chunks []Blob
+	// Size is the input's size in bytes.
+	Size int64
+	// Uploaded counts the chunks the registry did not have, which were sent.
+	Uploaded int
+	// UploadedBytes is their total size: what the push sent.
+	UploadedBytes int64
+}
+
+func (s *SplitResult) add(o SplitResult) {
+	s.Chunks = append(s.Chunks, o.Chunks...)
+	s.Size += o.Size
+	s.Uploaded += o.Uploaded
+	s.UploadedBytes += o.UploadedBytes
+}
+
+// PushSplit cuts what rd yields into content-defined chunks (FastCDC, see
+// docs/chunking.md) and uploads each chunk the registry lacks as a blob; a
+// chunk it has costs one HEAD request. The data is read once: chunking,
+// hashing (on the other cores), existence checks and uploads (WithJobs at a
+// time) overlap. Memory is bounded by a few maximum-size chunks. It sets no
+// alias: see [Repository.PushFilesSplit], or pass the chunks to
+// [Repository.SetAliasBlobs].
+func (r *Repository) PushSplit(ctx context.Context, rd io.Reader, opts ...SplitOption) (SplitResult, error) {
+	o, p, err := splitParams(opts)
+	if err != nil {
+		return SplitResult{}, fmt.Errorf("push split: %w", err)
+	}
+	return r.pushSplit(ctx, rd, -1, o, p, maxChunks())
+}
+
+// PushFileSplit is [Repository.PushSplit] for the file at path.
+func (r *Repository) PushFileSplit(ctx context.Context, path string, opts ...SplitOption) (SplitResult, error) {
+	o, p, err := splitParams(opts)
+	if err != nil {
+		return SplitResult{}, fmt.Errorf("push %s: %w", path, err)
+	}
+	return r.pushFileSplit(ctx, path, o, p, maxChunks())
+}
+
+// PushFilesSplit pushes each file as [Repository.PushFileSplit] does, in
+// order, and, if alias is not empty, points alias at all their chunks in
+// order: pulling the alias then yields the files' contents concatenated,
+// as for an alias of unsplit files. If the chunks would not fit in one
+// manifest ([ErrTooManyChunks]), it says so before uploading anything when
+// the sizes tell, and in any case before setting the alias.
+func (r *Repository) PushFilesSplit(ctx context.Context, alias string, paths []string, opts ...SplitOption) (SplitResult, error) {
+	if alias != "" {
+		if err := ValidateAlias(alias); err != nil {
+			return SplitResult{}, fmt.Errorf("set alias %s: %w", alias, err)
+		}
+	}
+	o, p, err := splitParams(opts)
+	if err != nil {
+		return SplitResult{}, fmt.Errorf("push split: %w", err)
+	}
+	var total int64
+	for _, path := range paths {
+		if fi, err := os.Stat(path); err == nil {
+			total += fi.Size()
+		}
+	}
+	budget := maxChunks()
+	if err := checkChunkBudget(total, p, budget); err != nil {
+		return SplitResult{}, err
+	}
+	var res SplitResult
+	for _, path := range paths {
+		one, err := r.pushFileSplit(ctx, path, o, p, budget-len(res.Chunks))
+		if err != nil {
+			return SplitResult{}, err
+		}
+		res.add(one)
+	}
+	if alias != "" {
+		if _, err := r.SetAliasBlobs(ctx, alias, res.Chunks...); err != nil {
+			return SplitResult{}, err
+		}
+	}
+	return res, nil
+}
+
+func splitParams(opts []SplitOption) (splitOptions, cdc.Params, error) {
+	o := splitOptions{avg: DefaultSplitAverage}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	p, err := cdc.New(o.avg)
+	return o, p, err
+}
+
+func (r *Repository) pushFileSplit(ctx context.Context, path string, o splitOptions, p cdc.Params, budget int) (SplitResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return SplitResult{}, fmt.Errorf("push %s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return SplitResult{}, fmt.Errorf("push %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return SplitResult{}, fmt.Errorf("push %s: not a regular file", path)
+	}
+	if err := checkChunkBudget(fi.Size(), p, budget); err != nil {
+		return SplitResult{}, fmt.Errorf("push %s: %w", path, err)
+	}
+	res, err := r.pushSplit(ctx, f, fi.Size(), o, p, budget)
+	if err != nil {
+		return SplitResult{}, fmt.Errorf("push %s: %w", path, err)
+	}
+	if res.Size != fi.Size() {
+		return SplitResult{}, fmt.Errorf("push %s: %w: read %d bytes, expected %d (the file changed while it was pushed)", path, ErrSizeMismatch, res.Size, fi.Size())
+	}
+	return res, nil
+}
+
+// manifestDescriptorMax is the most bytes one layer adds to a manifest
+// written by [MakeManifest]: `{"digest": "sha256:<64 hex>", "mediaType":
+// "application/octet-stream", "size": <up to 19 digits>}, `.
+const manifestDescriptorMax = len(`{"digest": "`) + 71 + len(`", "mediaType": "`) + len(MediaTypeBlob) + len(`", "size": `) + 19 + len(`}, `)
+
+// maxChunks is how many chunks fit in one manifest, whatever their sizes.
+func maxChunks() int {
+	const fixed = 512 // the config descriptor, media type, schema version
+	return (MaxManifestSize - fixed - manifestDescriptorMax) / manifestDescriptorMax
+}
+
+// checkChunkBudget refuses, before anything is sent, an input whose chunks
+// are expected to be too many for one manifest.
+func checkChunkBudget(size int64, p cdc.Params, budget int) error {
+	if size <= 0 {
+		return nil
+	}
+	if expect := size / int64(p.Avg); expect > int64(budget) {
+		return fmt.Errorf("%w: %d bytes make about %d chunks of %d bytes on average; one manifest holds at most %d (use a larger average chunk size, at least %d)",
+			ErrTooManyChunks, size, expect, p.Avg, budget, nextPow2(size/int64(budget)+1))
+	}
+	return nil
+}
+
+func nextPow2(n int64) int64 {
+	p := int64(1)
+	for p < n {
+		p <<= 1
+	}
+	return p
+}
+
+// splitChunk is one chunk on its way through the pipeline.
+type splitChunk struct {
+	index int
+	data  []byte
+	buf   []byte // the buffer data lies in, to give back
+}
+
+// pushSplit is the pipeline: this goroutine reads and cuts; workers hash,
+// check and upload. Buffers (each the maximum chunk size) circulate through
+// a fixed pool, which bounds memory.
+func (r *Repository) pushSplit(ctx context.Context, rd io.Reader, size int64, o splitOptions, p cdc.Params, budget int) (SplitResult, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	jobs := r.reg.o.jobs
+	nbuf := min(max(64<<20/p.Max, 2), jobs+1)
+	pool := make(chan []byte, nbuf)
+	for range nbuf {
+		pool <- nil // allocated on first use
+	}
+	take := func() ([]byte, error) {
+		select {
+		case b := <-pool:
+			if b == nil {
+				b = make([]byte, p.Max)
+			}
+			return b, nil
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+	var (
+		mu       sync.Mutex
+		res      SplitResult
+		chunks   []Blob
+		done     int64
+		firstErr error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+		cancel(err)
+	}
+	if o.progress != nil {
+		o.progress(0, size)
+	}
+	work := make(chan splitChunk)
+	var wg sync.WaitGroup
+	for range min(jobs, nbuf) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				b, sent, err := r.pushSplitChunk(ctx, c.data)
+				pool <- c.buf
+				if err != nil {
+					fail(err)
+					continue
+				}
+				mu.Lock()
+				chunks[c.index] = b
+				if sent {
+					res.Uploaded++
+					res.UploadedBytes += b.Size
+				}
+				done += b.Size
+				if o.progress != nil {
+					o.progress(done, size)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	readErr := func() error {
+		defer close(work)
+		buf, err := take()
+		if err != nil {
+			return err
+		}
+		filled, eof := 0, false
+		for index := 0; ; index++ {
+			if !eof {
+				n, err := io.ReadFull(rd, buf[filled:])
+				filled += n
+				switch {
+				case err == io.EOF || err == io.ErrUnexpectedEOF:
+					eof = true
+				case err != nil:
+					pool <- buf
+					return fmt.Errorf("reading the data: %w", err)
+				}
+			}
+			if filled == 0 && index > 0 {
+				pool <- buf
+				return nil
+			}
+			// (Empty input makes one empty chunk, as an unsplit push makes
+			// one empty blob.)
+			if index >= budget {
+				pool <- buf
+				return fmt.Errorf("%w: more than %d chunks of %d bytes on average (use a larger average chunk size)", ErrTooManyChunks, budget, p.Avg)
+			}
+			n := p.Cut(buf[:filled])
+			next, err := take()
+			if err != nil {
+				pool <- buf
+				return err
+			}
+			rest := copy(next, buf[n:filled])
+			mu.Lock()
+			chunks = append(chunks, Blob{})
+			res.Size += int64(n)
+			mu.Unlock()
+			select {
+			case work <- splitChunk{index: index, data: buf[:n], buf: buf}:
+			case <-ctx.Done():
+				pool <- buf
+				pool <- next
+				return context.Cause(ctx)
+			}
+			buf, filled = next, rest
+		}
+	}()
+	wg.Wait()
+	if firstErr != nil {
+		return SplitResult{}, firstErr
+	}
+	if readErr != nil {
+		return SplitResult{}, readErr
+	}
+	res.Chunks = chunks
+	return res, nil
+}
+
+// pushSplitChunk hashes one chunk, asks the registry for it, and uploads it
+// if it is missing. It reports whether it was sent.
+func (r *Repository) pushSplitChunk(ctx context.Context, data []byte) (Blob, bool, error) {
+	sum := sha256.Sum256(data)
+	d := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
+	b := Blob{Digest: d, Size: int64(len(data))}
+	ok, size, err := r.headBlob(ctx, d)
+	if err != nil {
+		return b, false, err
+	}
+	if ok {
+		if size != b.Size {
+			return b, false, fmt.Errorf("blob size %s: %w: the registry has %d bytes, the chunk %d", d, ErrSizeMismatch, size, b.Size)
+		}
+		return b, false, nil
+	}
+	return b, true, r.putBlob(ctx, d, data)
+}
+
+// putBlob uploads data, whose digest is d, in one request: an upload session
+// (POST), then one PUT carrying the data and the digest, which the registry
+// checks before storing it.
+func (r *Repository) putBlob(ctx context.Context, d v1.Hash, data []byte) error {
+	op := "push blob " + d.String()
+	c, err := r.pushClient(ctx)
+	if err != nil {
+		return wrapErr(op, subjectRepo, err)
+	}
+	loc, err := r.startUpload(ctx, c, op, "")
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return fmt.Errorf("%s: bad upload location: %w", op, err)
+	}
+	q := u.Query()
+	q.Set("digest", d.String())
+	u.RawQuery = q.Encode()
+	hdr := http.Header{"Content-Type": {"application/octet-stream"}}
+	body := data
+	if body == nil {
+		body = []byte{}
+	}
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodPut, url: u.String(), body: body, header: hdr})
+	if err == nil {
+		err = checkResponse(op, subjectBlob, resp, http.StatusCreated, http.StatusNoContent)
+		resp.Body.Close()
+	}
+	if err == nil {
+		return nil
+	}
+	// A retried PUT whose first answer was lost finds the session gone;
+	// the blob being there says it landed.
+	if ok, _, herr := r.headBlob(ctx, d); herr == nil && ok {
+		return nil
+	}
+	return wrapErr(op, subjectBlob, err)
+}
