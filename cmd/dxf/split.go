@@ -91,7 +91,7 @@ func runPushSplit(a *app, files []string, alias string) error {
 			blobstore.WithSplitAverage(a.cfg.split),
 			blobstore.WithSplitProgress(func(done, total int64) {
 				if bar == nil {
-					bar = a.progress.start(desc, total)
+					bar = a.progress.start(desc, "", total)
 				}
 				bar.set(done)
 			}),
@@ -109,7 +109,7 @@ func runPushSplit(a *app, files []string, alias string) error {
 		if err != nil {
 			return err
 		}
-		bar.finish(fmt.Sprintf("%d chunks", len(res.Chunks)))
+		bar.finish("")
 		all.Chunks = append(all.Chunks, res.Chunks...)
 	}
 	if alias != "" {
