@@ -62,6 +62,9 @@ type pullItem struct {
 }
 
 func runPullBlob(a *app, args []string) error {
+	if a.cfg.byteRange != nil {
+		return runPullRange(a, args)
+	}
 	items, err := a.pullItems(args)
 	if err != nil {
 		return err

@@ -44,3 +44,27 @@ func TestPushSplitUsage(t *testing.T) {
 	d.fails(exitUsage, []string{"push-blob", "--split=lots", "r", f}, "--split", "not a size")
 	d.fails(exitFailure, []string{"push-blob", "--split=1K", "r", f}, "average chunk size")
 }
+
+// TestPullRange: pull-blob --range writes bytes START-END of an alias's
+// concatenation (or of one blob), verified.
+func TestPullRange(t *testing.T) {
+	t.Parallel()
+	d := newDXF(t, shared)
+	repo := uniqueRepo("range")
+	data := randomBytes(t, 900<<10)
+	f, dgst := d.file("data.bin", data)
+	d.ok("push-blob", "--split=64K", repo, f, "@v")
+	if got := d.ok("pull-blob", "--range", "100000-400000", repo, "@v"); got != string(data[100000:400001]) {
+		t.Fatalf("--range 100000-400000: %d bytes", len(got))
+	}
+	if got := d.ok("pull-blob", "--range=800000-", repo, "@v"); got != string(data[800000:]) {
+		t.Fatalf("--range 800000-: %d bytes", len(got))
+	}
+	d.ok("push-blob", repo, f)
+	if got := d.ok("pull-blob", "--range=5-9", repo, dgst); got != string(data[5:10]) {
+		t.Fatalf("--range 5-9 of a blob: %q", got)
+	}
+	d.fails(exitUsage, []string{"pull-blob", "--range=9-5", repo, "@v"}, "--range", "before")
+	d.fails(exitUsage, []string{"pull-blob", "--range=x", repo, "@v"}, "--range")
+	d.fails(exitFailure, []string{"pull-blob", "--range=2000000-", repo, "@v"}, "only 921600 bytes")
+}
