@@ -243,5 +243,5 @@ func checkResponse(op string, s subject, resp *http.Response, want ...int) error
 // transient reports whether err is worth retrying (see [retry.Transient]):
 // refusals to talk plain HTTP, or to send credentials over it, are not.
 func transient(err error) bool {
-	return retry.Transient(err, ErrAuthInsecure, ErrPlainHTTP)
+	return retry.Transient(err, ErrAuthInsecure, ErrPlainHTTP, ErrRedirectDowngrade, ErrCredentialsOtherHost)
 }

@@ -85,7 +85,7 @@ func (r *Registry) url(path string) string {
 // authenticator resolves the credentials to use for resource.
 func (r *Registry) authenticator(ctx context.Context, res authn.Resource) (authn.Authenticator, error) {
 	if r.o.auth != nil {
-		return r.o.auth, nil
+		return r.o.auth, r.learnCredentials(ctx, r.o.auth)
 	}
 	if r.o.keychain == nil {
 		return authn.Anonymous, nil
@@ -94,7 +94,7 @@ func (r *Registry) authenticator(ctx context.Context, res authn.Resource) (authn
 	if err != nil {
 		return nil, fmt.Errorf("resolving credentials for %s: %w", res.RegistryStr(), err)
 	}
-	return a, nil
+	return a, r.learnCredentials(ctx, a)
 }
 
 // client returns the cached authenticated client for scopes, creating it

@@ -1,6 +1,8 @@
 package blobstore
 
 import (
+	"bytes"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -25,6 +27,7 @@ type baseTransport struct {
 	realms map[string]bool // hosts named by bearer realms seen so far
 
 	aliases *realmAliases // placeholders of accepted private realms (realm.go)
+	secrets *secretSet    // credentials and tokens: see guard.go
 }
 
 func newBaseTransport(o *options, registry string) *baseTransport {
@@ -53,6 +56,7 @@ func newBaseTransport(o *options, registry string) *baseTransport {
 		insecure:  o.insecure,
 		realms:    map[string]bool{},
 		aliases:   newRealmAliases(registry, privateRegistryHost),
+		secrets:   newSecretSet(),
 	}
 }
 
@@ -82,14 +86,16 @@ func (t *baseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.Host = ""
 		}
 	}
-	if err := rewindIfReplayed(req); err != nil {
+	if err := t.checkRedirect(req); err != nil {
+		closeBody(req)
 		return nil, err
 	}
-	if req.URL.Scheme == "http" && req.Header.Get("Authorization") != "" {
-		if req.Body != nil {
-			_ = req.Body.Close()
-		}
-		return nil, ErrAuthInsecure
+	if err := t.guard(req); err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	if err := rewindIfReplayed(req); err != nil {
+		return nil, err
 	}
 	ua := t.userAgent
 	if !toRegistry {
@@ -104,7 +110,47 @@ func (t *baseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.noteRealm(resp.Header.Values("WWW-Authenticate"))
 		t.aliases.rewrite(req.Context(), resp.Header)
 	}
+	if resp.StatusCode >= 400 {
+		t.redactBody(resp)
+	}
 	return resp, nil
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
+
+// maxRedactedBody is how much of an error answer is searched for secrets
+// (error bodies are read with smaller limits than this).
+const maxRedactedBody = 64 << 10
+
+// redactBody replaces known secrets in the start of an error answer's body
+// (a registry may echo the token it was sent), so that no message built from
+// it shows them.
+func (t *baseTransport) redactBody(resp *http.Response) {
+	if resp.Body == nil || resp.Body == http.NoBody || len(t.secrets.list()) == 0 {
+		return
+	}
+	head, err := io.ReadAll(io.LimitReader(resp.Body, maxRedactedBody))
+	clean := []byte(t.secrets.redact(string(head)))
+	var rest io.Reader = resp.Body
+	if err != nil {
+		rest = &errReader{err}
+	}
+	resp.Body = &readCloser{Reader: io.MultiReader(bytes.NewReader(clean), rest), Closer: resp.Body}
+	resp.ContentLength = -1
+	resp.Header.Del("Content-Length")
+}
+
+type errReader struct{ err error }
+
+func (e *errReader) Read([]byte) (int, error) { return 0, e.err }
+
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // noteRealm records the host of a bearer realm, so that token requests to
