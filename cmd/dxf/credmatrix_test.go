@@ -237,7 +237,9 @@ func newMatrixRegistry(t *testing.T, mt *matrixTLS) *matrixRegistry {
 	return m
 }
 
-func (m *matrixRegistry) host() string { return strings.TrimPrefix(strings.TrimPrefix(m.srv.URL, "https://"), "http://") }
+func (m *matrixRegistry) host() string {
+	return strings.TrimPrefix(strings.TrimPrefix(m.srv.URL, "https://"), "http://")
+}
 
 // newAttacker starts a host that wants credentials: it answers every
 // request with a bearer challenge of its own and issues tokens to anyone.
