@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/internal/jobs"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -91,7 +92,7 @@ Examples:
 func runSetAlias(a *app, args []string) error {
 	alias, names := args[0], args[1:]
 	digests := make([]v1.Hash, len(names))
-	err := forEach(a.ctx, a.cfg.jobs, len(names), func(_ context.Context, i int) error {
+	err := jobs.ForEach(a.ctx, a.cfg.jobs, len(names), func(_ context.Context, i int) error {
 		var err error
 		digests[i], err = blobDigest(names[i])
 		return err

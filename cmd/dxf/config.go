@@ -349,7 +349,6 @@ func (c *config) authenticator(useToken bool) (authn.Authenticator, error) {
 func (c *config) options(useToken bool) ([]blobstore.Option, error) {
 	opts := []blobstore.Option{
 		blobstore.WithInsecure(c.insecure),
-		blobstore.WithJobs(c.jobs),
 		blobstore.WithRetries(c.retries),
 		blobstore.WithUserAgent("dxf-go/" + buildVersion()),
 	}

@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dxf-go/dxf/internal/testutil"
 	"github.com/dxf-go/dxf/pkg/registrytest"
 )
 
@@ -238,19 +236,9 @@ func uniqueRepo(prefix string) string {
 	return fmt.Sprintf("%s/r%d", prefix, repoSeq.Add(1))
 }
 
-func digestOf(b []byte) string {
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
+func digestOf(b []byte) string { return testutil.Digest(b) }
 
-func randomBytes(t testing.TB, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func randomBytes(t testing.TB, n int) []byte { return testutil.RandomBytes(t, n) }
 
 func lines(s ...string) string {
 	if len(s) == 0 {

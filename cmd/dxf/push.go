@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -84,15 +83,17 @@ func runPushBlob(a *app, args []string) error {
 	if a.cfg.split > 0 {
 		return runPushSplit(a, files, alias)
 	}
-	results := make([]blobstore.PushResult, len(files))
 	a.progress.plan("files", len(files), filesSize(files))
-	// The alias will name the blobs: make sure the registry has them.
-	verify := blobstore.WithVerifyStored(alias != "")
-	err := forEach(a.ctx, a.cfg.jobs, len(files), func(ctx context.Context, i int) error {
-		var err error
-		results[i], err = a.pushOne(ctx, files[i], verify)
-		return err
-	})
+	srcs := make([]blobstore.Source, len(files))
+	for i, f := range files {
+		srcs[i] = blobstore.Source{Path: f}
+		if f == "-" {
+			srcs[i] = blobstore.Source{Reader: a.stdin, Name: "standard input"}
+		}
+	}
+	results, err := a.repo.PushBlobs(a.ctx, srcs, blobstore.WithJobs(a.cfg.jobs), a.pushProgress(files),
+		// The alias will name the blobs: make sure the registry has them.
+		blobstore.WithVerifyStored(alias != ""))
 	if err != nil {
 		return err
 	}
@@ -113,39 +114,30 @@ func runPushBlob(a *app, args []string) error {
 	return err
 }
 
-// pushOne pushes one file (or standard input for "-"). Its progress bar
-// appears only once data is actually sent: named after the file while its
-// digest is still being computed, after the digest when done.
-func (a *app) pushOne(ctx context.Context, file string, opts ...blobstore.PushOption) (blobstore.PushResult, error) {
-	desc := filepath.Base(file)
-	if file == "-" {
-		desc = "stdin"
-	}
-	var bar *blobBar
-	progress := blobstore.WithProgress(func(done, total int64) {
-		if bar == nil {
-			bar = a.progress.start(desc, "", total)
+// pushProgress draws a progress bar per file. A bar appears only once data
+// is actually sent: named after the file while its digest is still being
+// computed, after the digest when done. A blob the registry had counts as
+// skipped.
+func (a *app) pushProgress(files []string) blobstore.TransferOption {
+	bars := make([]*blobBar, len(files))
+	// Each file's reports come from one goroutine: bars[i] is its own.
+	return blobstore.WithProgress(func(p blobstore.Progress) {
+		bar := bars[p.Index]
+		switch {
+		case p.Existed:
+			a.progress.skipped(p.Blob.Size)
+		case bar == nil:
+			desc := filepath.Base(files[p.Index])
+			if files[p.Index] == "-" {
+				desc = "stdin"
+			}
+			bars[p.Index] = a.progress.start(desc, "", p.Blob.Size)
+		case p.Finished:
+			bar.finish(p.Blob.Digest.String())
+		default:
+			bar.set(p.Done)
 		}
-		bar.set(done)
 	})
-	var res blobstore.PushResult
-	var err error
-	if file == "-" {
-		res, err = a.repo.PushBlob(ctx, a.stdin, append(opts, progress)...)
-		if err != nil {
-			err = fmt.Errorf("push standard input: %w", err)
-		}
-	} else {
-		res, err = a.repo.PushFile(ctx, file, append(opts, progress)...)
-	}
-	if err != nil {
-		return res, err
-	}
-	if bar == nil {
-		a.progress.skipped(res.Size)
-	}
-	bar.finish(res.Digest.String())
-	return res, nil
 }
 
 // filesSize is the size of the files to push, for the overall progress

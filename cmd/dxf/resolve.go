@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/internal/jobs"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -65,7 +66,7 @@ func (a *app) resolveAliases(names []string) ([]*blobstore.Alias, error) {
 		return []*blobstore.Alias{al}, nil
 	}
 	aliases := make([]*blobstore.Alias, len(names))
-	err := forEach(a.ctx, a.cfg.jobs, len(names), func(ctx context.Context, i int) error {
+	err := jobs.ForEach(a.ctx, a.cfg.jobs, len(names), func(ctx context.Context, i int) error {
 		var err error
 		aliases[i], err = a.repo.GetAlias(ctx, names[i], a.cfg.platform)
 		return err

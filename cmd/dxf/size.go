@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dxf-go/dxf/internal/jobs"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -44,7 +45,7 @@ func runBlobSize(a *app, args []string) error {
 		lines = []string{line}
 	} else {
 		lines = make([]string, len(args))
-		err := forEach(a.ctx, a.cfg.jobs, len(args), func(ctx context.Context, i int) error {
+		err := jobs.ForEach(a.ctx, a.cfg.jobs, len(args), func(ctx context.Context, i int) error {
 			name, isAlias := aliasArg(args[i])
 			if !isAlias {
 				d, err := parseDigestArg(name)

@@ -88,13 +88,14 @@ func runPushSplit(a *app, files []string, alias string) error {
 			desc = "stdin"
 		}
 		var bar *blobBar
-		opts := []blobstore.SplitOption{
+		opts := []blobstore.TransferOption{
 			blobstore.WithSplitAverage(a.cfg.split),
-			blobstore.WithSplitProgress(func(done, total int64) {
+			blobstore.WithJobs(a.cfg.jobs),
+			blobstore.WithProgress(func(p blobstore.Progress) {
 				if bar == nil {
-					bar = a.progress.start(desc, "", total)
+					bar = a.progress.start(desc, "", p.Blob.Size)
 				}
-				bar.set(done)
+				bar.set(p.Done)
 			}),
 		}
 		var res blobstore.SplitResult

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dxf-go/dxf/internal/testutil"
 	"github.com/dxf-go/dxf/pkg/registrytest/faultproxy"
 )
 
@@ -43,20 +44,7 @@ func openOutput(t *testing.T, path string, content []byte, flag int) *os.File {
 	return f
 }
 
-func checkFile(t *testing.T, path string, want []byte) {
-	t.Helper()
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		i := 0
-		for i < len(got) && i < len(want) && got[i] == want[i] {
-			i++
-		}
-		t.Fatalf("%s: %d bytes, want %d; first difference at byte %d", filepath.Base(path), len(got), len(want), i)
-	}
-}
+func checkFile(t *testing.T, path string, want []byte) { t.Helper(); testutil.CheckFile(t, path, want) }
 
 // TestPullBlobToFile pulls an alias with standard output redirected to a
 // file in every way a shell can (blobs are then written in place, several

@@ -6,7 +6,9 @@ import (
 	"math"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -37,6 +39,18 @@ func (a *Alias) Image() *Manifest {
 		return nil
 	}
 	return a.Platforms[a.Platform]
+}
+
+// Blobs returns the blobs of the single image the alias stands for (see
+// [Alias.Image]), in order. For a multi-platform alias resolved without a
+// platform it fails with [ErrPlatformNotFound], naming the platforms there
+// are.
+func (a *Alias) Blobs() ([]Blob, error) {
+	m := a.Image()
+	if m == nil {
+		return nil, &PlatformNotFoundError{Platform: "(none given; the alias has " + strings.Join(a.PlatformNames(), ", ") + ")"}
+	}
+	return slices.Clone(m.Layers), nil
 }
 
 // PlatformNames returns the keys of Platforms, sorted.
@@ -136,7 +150,7 @@ func (r *Repository) Resolve(ctx context.Context, m *Manifest, platform string) 
 		mu       sync.Mutex
 		firstErr error
 		wg       sync.WaitGroup
-		sem      = make(chan struct{}, r.reg.o.jobs)
+		sem      = make(chan struct{}, DefaultJobs)
 	)
 	for p, e := range entries {
 		wg.Add(1)
@@ -239,12 +253,12 @@ func (r *Repository) SetAliasBlobs(ctx context.Context, alias string, blobs ...B
 	return raw, nil
 }
 
-// blobSizes HEADs the blobs concurrently (bounded by WithJobs).
+// blobSizes HEADs the blobs concurrently ([DefaultJobs] at a time).
 func (r *Repository) blobSizes(ctx context.Context, digests []v1.Hash) ([]Blob, error) {
 	blobs := make([]Blob, len(digests))
 	errs := make([]error, len(digests))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, r.reg.o.jobs)
+	sem := make(chan struct{}, DefaultJobs)
 	for i, d := range digests {
 		wg.Add(1)
 		go func() {

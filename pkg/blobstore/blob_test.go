@@ -2,12 +2,12 @@ package blobstore
 
 import (
 	"bytes"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +16,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/dxf-go/dxf/internal/testutil"
 )
 
 func writeFile(t testing.TB, path string, b []byte) {
@@ -25,14 +27,7 @@ func writeFile(t testing.TB, path string, b []byte) {
 	}
 }
 
-func randomBytes(t testing.TB, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func randomBytes(t testing.TB, n int) []byte { return testutil.RandomBytes(t, n) }
 
 func pullAll(t testing.TB, r *Repository, d v1.Hash) ([]byte, error) {
 	t.Helper()
@@ -74,7 +69,7 @@ func TestPushWithKnownDigestSkipsExisting(t *testing.T) {
 	d := HashBytes(data)
 	var calls []int64
 	res, err := r.PushBlob(t.Context(), bytes.NewReader(data), WithDigest(d), WithSize(4096),
-		WithProgress(func(done, total int64) { calls = append(calls, done, total) }))
+		WithProgress(func(p Progress) { calls = append(calls, p.Done, p.Blob.Size) }))
 	if err != nil || res.Existed || res.Digest != d {
 		t.Fatalf("first push %+v, %v", res, err)
 	}
@@ -82,13 +77,15 @@ func TestPushWithKnownDigestSkipsExisting(t *testing.T) {
 		t.Fatalf("progress calls %v", calls)
 	}
 	before := srv.received.Load()
-	calls = nil
-	res, err = r.PushBlob(t.Context(), bytes.NewReader(data), WithDigest(d), WithProgress(func(done, total int64) { calls = append(calls, done) }))
+	var reports []Progress
+	res, err = r.PushBlob(t.Context(), bytes.NewReader(data), WithDigest(d), WithProgress(func(p Progress) { reports = append(reports, p) }))
 	if err != nil || !res.Existed || res.Size != 4096 {
 		t.Fatalf("second push %+v, %v", res, err)
 	}
-	if sent := srv.received.Load() - before; sent != 0 || len(calls) != 0 {
-		t.Fatalf("re-push sent %d bytes and reported progress %v", sent, calls)
+	// An existing blob is reported once, as existing and finished.
+	want := []Progress{{Blob: Blob{Digest: d, Size: 4096}, Done: 4096, Existed: true, Finished: true}}
+	if sent := srv.received.Load() - before; sent != 0 || !slices.Equal(reports, want) {
+		t.Fatalf("re-push sent %d bytes and reported progress %+v", sent, reports)
 	}
 }
 
@@ -332,7 +329,8 @@ func TestPushFileInChunksRecoversFromAFailedChunk(t *testing.T) {
 	data := randomBytes(t, 300<<10)
 	writeFile(t, p, data)
 	var last int64
-	res, err := r.PushFile(t.Context(), p, WithProgress(func(done, total int64) {
+	res, err := r.PushFile(t.Context(), p, WithProgress(func(pr Progress) {
+		done, total := pr.Done, pr.Blob.Size
 		if total != int64(len(data)) || done > total {
 			t.Errorf("progress %d/%d", done, total)
 		}

@@ -21,11 +21,10 @@ import (
 type uploadBody struct {
 	r        io.Reader
 	h        *asyncHasher
-	n        int64 // bytes read in this attempt
-	length   int64 // bytes the request carries; -1 if unknown
-	base     int64 // offset of r's first byte in the blob, for progress
-	total    int64 // the blob's size, for progress; -1 if unknown
-	progress ProgressFunc
+	n        int64            // bytes read in this attempt
+	length   int64            // bytes the request carries; -1 if unknown
+	base     int64            // offset of r's first byte in the blob, for progress
+	progress func(done int64) // told the bytes of the blob sent so far
 	err      error
 	// rewind, if set, restarts the data from its beginning (and the hash
 	// from the matching state), so the request can be sent again.
@@ -37,8 +36,8 @@ type uploadBody struct {
 
 // streamBody is the body of a one-request upload of rd: length bytes (-1 if
 // unknown) making up the whole blob. It can be sent again if rd can seek.
-func streamBody(rd io.Reader, h *asyncHasher, length int64, progress ProgressFunc) *uploadBody {
-	b := &uploadBody{r: rd, h: h, length: length, total: length, progress: progress}
+func streamBody(rd io.Reader, h *asyncHasher, length int64, progress func(int64)) *uploadBody {
+	b := &uploadBody{r: rd, h: h, length: length, progress: progress}
 	s, ok := rd.(io.Seeker)
 	if !ok {
 		return b
@@ -58,11 +57,10 @@ func streamBody(rd io.Reader, h *asyncHasher, length int64, progress ProgressFun
 }
 
 // sectionBody is the body of one chunk of an upload: bytes [off, off+n) of
-// ra, in a blob of total bytes whose hash up to off is saved. It can always
-// be sent again.
-func sectionBody(ra io.ReaderAt, off, n, total int64, h *asyncHasher, saved []byte, progress ProgressFunc) *uploadBody {
+// ra, a blob whose hash up to off is saved. It can always be sent again.
+func sectionBody(ra io.ReaderAt, off, n int64, h *asyncHasher, saved []byte, progress func(int64)) *uploadBody {
 	sec := io.NewSectionReader(ra, off, n)
-	b := &uploadBody{r: sec, h: h, length: n, base: off, total: total, progress: progress}
+	b := &uploadBody{r: sec, h: h, length: n, base: off, progress: progress}
 	b.rewind = func() error {
 		if _, err := sec.Seek(0, io.SeekStart); err != nil {
 			return err
@@ -143,7 +141,7 @@ func (b *uploadBody) read(p []byte) (int, error) {
 		_, _ = b.h.Write(p[:n])
 		b.n += int64(n)
 		if b.progress != nil {
-			b.progress(b.base+b.n, b.total)
+			b.progress(b.base + b.n)
 		}
 	}
 	if err != nil && err != io.EOF {

@@ -21,6 +21,10 @@ const DefaultRetries = 4
 // DefaultJobs bounds concurrent blob operations, unless [WithJobs] says otherwise.
 const DefaultJobs = 8
 
+// DefaultChunkSize is how much of a file one upload request carries, unless
+// [WithChunkSize] says otherwise.
+const DefaultChunkSize = 64 << 20
+
 // defaultUserAgent is sent to the registry unless [WithUserAgent] says
 // otherwise.
 const defaultUserAgent = "dxf-go"
@@ -44,7 +48,6 @@ type options struct {
 	userAgent   string
 	digestCache string
 	retries     int
-	jobs        int
 	chunkSize   int64
 	debug       *debugLog
 }
@@ -54,7 +57,6 @@ func makeOptions(opts []Option) (*options, error) {
 		keychain:  authn.DefaultKeychain,
 		userAgent: defaultUserAgent,
 		retries:   DefaultRetries,
-		jobs:      DefaultJobs,
 		chunkSize: DefaultChunkSize,
 	}
 	for _, opt := range opts {
@@ -210,22 +212,6 @@ func WithRetries(n int) Option {
 		return nil
 	}
 }
-
-// WithJobs bounds how many blobs are transferred or inspected at once by the
-// calls that handle several (for example [Repository.SetAlias]).
-func WithJobs(n int) Option {
-	return func(o *options) error {
-		if n <= 0 {
-			return fmt.Errorf("jobs must be positive, got %d", n)
-		}
-		o.jobs = n
-		return nil
-	}
-}
-
-// DefaultChunkSize is how much of a file one upload request carries, unless
-// [WithChunkSize] says otherwise.
-const DefaultChunkSize = 64 << 20
 
 // WithChunkSize sets how many bytes of a file each upload request carries.
 // After a failed request the upload resumes at the last chunk the registry

@@ -15,44 +15,92 @@ import (
 	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
-// ProgressFunc is told how many bytes of a blob have been transferred so far
-// and the blob's total size (-1 if unknown). It is called from the goroutine
-// doing the transfer, first with done == 0.
-type ProgressFunc func(done, total int64)
+// TransferOption configures one call that moves blobs: a push
+// ([Repository.PushBlob], [Repository.PushFile], [Repository.PushBlobs]) or
+// a pull ([Repository.PullBlobs], [Repository.PullAlias],
+// [Repository.PullBlobsAt]). Each option says which calls it applies to;
+// others ignore it. Registry-wide settings are [Option]s instead.
+type TransferOption func(*transferOptions)
 
-// PushOption configures one push.
-type PushOption func(*pushOptions)
-
-type pushOptions struct {
+type transferOptions struct {
 	digest      *v1.Hash
 	size        int64
 	progress    ProgressFunc
 	checkExists bool
 	verify      bool
+	jobs        int
+	bufferSize  int
+	header      func(Blob) []byte
+	platform    string
+	index       int // of the blob in a call moving several, for Progress
+	splitAvg    int // average chunk size of a split push
 }
 
-// WithDigest gives the blob's digest in advance. The registry then checks it
-// is already there before anything is sent (see [WithCheckExists]), and
-// verifies the uploaded bytes against it.
-func WithDigest(d v1.Hash) PushOption {
-	return func(o *pushOptions) { o.digest = &d }
+func makeTransferOptions(opts []TransferOption) transferOptions {
+	o := transferOptions{size: -1, checkExists: true, jobs: DefaultJobs}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
 }
 
-// WithSize gives the blob's size in advance (for progress and Content-Length).
-func WithSize(n int64) PushOption {
-	return func(o *pushOptions) { o.size = n }
+// WithDigest gives the blob's digest in advance (push). The registry is
+// then asked whether it already has the blob before anything is sent (see
+// [WithCheckExists]), and the uploaded bytes are verified against it.
+func WithDigest(d v1.Hash) TransferOption {
+	return func(o *transferOptions) { o.digest = &d }
 }
 
-// WithProgress reports transfer progress to f.
-func WithProgress(f ProgressFunc) PushOption {
-	return func(o *pushOptions) { o.progress = f }
+// WithSize gives the blob's size in advance (push): for progress and
+// Content-Length. With a reader that is also an [io.ReaderAt], a known size
+// makes the push resumable: it is sent in chunks (see [WithChunkSize]), and
+// after a failed chunk it carries on from what the registry holds. A reader
+// of unknown length is sent in one streamed request, which cannot resume.
+func WithSize(n int64) TransferOption {
+	return func(o *transferOptions) { o.size = n }
+}
+
+// WithProgress reports each blob's progress to f (push and pull).
+func WithProgress(f ProgressFunc) TransferOption {
+	return func(o *transferOptions) { o.progress = f }
 }
 
 // WithCheckExists says whether to ask the registry if it already has a blob
-// of known digest before uploading it (default true). When it has, nothing
-// is sent and no progress is reported.
-func WithCheckExists(check bool) PushOption {
-	return func(o *pushOptions) { o.checkExists = check }
+// of known digest before uploading it (push; default true). When it has,
+// nothing is sent and progress reports it as Existed.
+func WithCheckExists(check bool) TransferOption {
+	return func(o *transferOptions) { o.checkExists = check }
+}
+
+// WithJobs bounds how many blobs a call moves at once (default
+// [DefaultJobs]): pushed in parallel by [Repository.PushBlobs], written in
+// parallel into a file by [Repository.PullBlobs] and
+// [Repository.PullBlobsAt], or requested ahead of their turn when
+// [Repository.PullBlobs] writes in order. 1 moves one blob at a time.
+// Values below 1 count as 1.
+func WithJobs(n int) TransferOption {
+	return func(o *transferOptions) { o.jobs = max(1, n) }
+}
+
+// WithBufferSize makes a pull read n bytes at a time from the registry and
+// write them to the output as they come (pull; default: the largest reads
+// the network gives, with hashing on another core). It turns off the
+// parallel write into a file and the read-ahead of small blobs.
+func WithBufferSize(n int) TransferOption {
+	return func(o *transferOptions) { o.bufferSize = max(0, n) }
+}
+
+// WithBlobHeader writes f(blob) to the output before each blob (pull), for
+// instance a line naming it. The blob's size is known by then (asked of the
+// registry if need be). It turns off the parallel write into a file.
+func WithBlobHeader(f func(Blob) []byte) TransferOption {
+	return func(o *transferOptions) { o.header = f }
+}
+
+// WithPlatform selects the platform ("os/architecture[/variant]") of a
+// multi-platform alias ([Repository.PullAlias]).
+func WithPlatform(p string) TransferOption {
+	return func(o *transferOptions) { o.platform = p }
 }
 
 // WithVerifyStored says whether to ask the registry, after it accepted an
@@ -60,8 +108,8 @@ func WithCheckExists(check bool) PushOption {
 // Worth one request when something is about to point at the blob, such as
 // an alias: a registry that answers 201 Created without storing anything
 // would otherwise leave an alias naming a blob it does not have.
-func WithVerifyStored(verify bool) PushOption {
-	return func(o *pushOptions) { o.verify = verify }
+func WithVerifyStored(verify bool) TransferOption {
+	return func(o *transferOptions) { o.verify = verify }
 }
 
 // PushResult describes a pushed blob.
@@ -81,19 +129,21 @@ func (p PushResult) Blob() Blob { return Blob{Digest: p.Digest, Size: p.Size} }
 // digest is computed while the data streams to the registry (one pass, no
 // existence check); with it, an existing blob is not sent again. Memory use
 // is constant whatever the size.
-func (r *Repository) PushBlob(ctx context.Context, rd io.Reader, opts ...PushOption) (PushResult, error) {
-	o := pushOptions{size: -1, checkExists: true}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	return r.push(ctx, rd, o)
+func (r *Repository) PushBlob(ctx context.Context, rd io.Reader, opts ...TransferOption) (PushResult, error) {
+	return r.push(ctx, rd, makeTransferOptions(opts))
 }
 
 // PushFile uploads the file at path as one blob. If the registry was made
 // [WithDigestCache] and the file is unchanged since it was last pushed, its
 // digest comes from the cache and an existing blob costs one HEAD request;
 // otherwise the file is read once, hashed while it is sent.
-func (r *Repository) PushFile(ctx context.Context, path string, opts ...PushOption) (PushResult, error) {
+func (r *Repository) PushFile(ctx context.Context, path string, opts ...TransferOption) (PushResult, error) {
+	return r.pushFile(ctx, path, makeTransferOptions(opts))
+}
+
+// pushFile pushes the file at path; o's digest and size are the file's
+// unless given.
+func (r *Repository) pushFile(ctx context.Context, path string, o transferOptions) (PushResult, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return PushResult{}, fmt.Errorf("push %s: %w", path, err)
@@ -106,16 +156,15 @@ func (r *Repository) PushFile(ctx context.Context, path string, opts ...PushOpti
 	if !fi.Mode().IsRegular() {
 		return PushResult{}, fmt.Errorf("push %s: not a regular file", path)
 	}
-	o := pushOptions{size: fi.Size(), checkExists: true}
+	if o.size < 0 {
+		o.size = fi.Size()
+	}
 	var cache *digestCache
 	if r.reg.o.digestCache != "" {
 		cache = &digestCache{dir: r.reg.o.digestCache}
-		if d, ok := cache.lookup(path, fi); ok {
+		if d, ok := cache.lookup(path, fi); ok && o.digest == nil {
 			o.digest = &d
 		}
-	}
-	for _, opt := range opts {
-		opt(&o)
 	}
 	res, err := r.push(ctx, f, o)
 	if err != nil {
@@ -127,14 +176,16 @@ func (r *Repository) PushFile(ctx context.Context, path string, opts ...PushOpti
 	return res, nil
 }
 
-func (r *Repository) push(ctx context.Context, rd io.Reader, o pushOptions) (PushResult, error) {
+func (r *Repository) push(ctx context.Context, rd io.Reader, o transferOptions) (PushResult, error) {
 	if o.digest != nil && o.checkExists {
 		ok, size, err := r.headBlob(ctx, *o.digest)
 		if err != nil {
 			return PushResult{}, err
 		}
 		if ok {
-			return PushResult{Digest: *o.digest, Size: size, Existed: true}, nil
+			res := PushResult{Digest: *o.digest, Size: size, Existed: true}
+			o.report(Progress{Index: o.index, Blob: res.Blob(), Done: size, Existed: true, Finished: true})
+			return res, nil
 		}
 	}
 	op := "push blob"
@@ -145,14 +196,19 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o pushOptions) (Pus
 	if err != nil {
 		return PushResult{}, wrapErr(op, subjectRepo, err)
 	}
-	if o.progress != nil {
-		o.progress(0, o.size)
+	var known v1.Hash
+	if o.digest != nil {
+		known = *o.digest
 	}
+	sent := func(done int64) {
+		o.report(Progress{Index: o.index, Blob: Blob{Digest: known, Size: o.size}, Done: done})
+	}
+	sent(0)
 	var res PushResult
 	if ra, ok := rd.(io.ReaderAt); ok && o.size >= 0 {
-		res, err = r.pushChunked(ctx, c, op, ra, o)
+		res, err = r.pushChunked(ctx, c, op, ra, o, sent)
 	} else {
-		res, err = r.pushStream(ctx, c, op, rd, o)
+		res, err = r.pushStream(ctx, c, op, rd, o, sent)
 	}
 	if err != nil {
 		return PushResult{}, err
@@ -162,6 +218,7 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o pushOptions) (Pus
 			return PushResult{}, err
 		}
 	}
+	o.report(Progress{Index: o.index, Blob: res.Blob(), Done: res.Size, Finished: true})
 	return res, nil
 }
 
@@ -183,7 +240,7 @@ func (r *Repository) verifyStored(ctx context.Context, res PushResult) error {
 // commit checks the digest computed while sending against the one announced
 // (if any) — so a file that changed under us never lands under the wrong
 // name — then commits the upload.
-func (r *Repository) commit(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, o pushOptions) error {
+func (r *Repository) commit(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, o transferOptions) error {
 	if o.digest != nil && d != *o.digest {
 		return fmt.Errorf("%s: %w (the data changed while it was pushed)", op, &DigestMismatchError{Expected: *o.digest, Got: d})
 	}
@@ -193,14 +250,14 @@ func (r *Repository) commit(ctx context.Context, c *http.Client, op, loc string,
 // pushStream sends data that can only be read once (standard input, a
 // pipe): one streamed PATCH, hashed on the way, then the commit. If a token
 // refresh needs the request sent again, a seekable reader is rewound.
-func (r *Repository) pushStream(ctx context.Context, c *http.Client, op string, rd io.Reader, o pushOptions) (PushResult, error) {
+func (r *Repository) pushStream(ctx context.Context, c *http.Client, op string, rd io.Reader, o transferOptions, sent func(int64)) (PushResult, error) {
 	loc, err := r.startUpload(ctx, c, op, "")
 	if err != nil {
 		return PushResult{}, err
 	}
 	h := newAsyncHasher()
 	defer h.close()
-	body := streamBody(rd, h, o.size, o.progress)
+	body := streamBody(rd, h, o.size, sent)
 	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, upload: body,
 		header: http.Header{"Content-Type": {"application/octet-stream"}}})
 	if err != nil {
@@ -235,7 +292,7 @@ func (r *Repository) pushStream(ctx context.Context, c *http.Client, op string, 
 // it asks the registry how much it holds (GET on the upload URL) and carries
 // on from there; if the session cannot continue, it starts a new one. The
 // number of recoveries is bounded by WithRetries.
-func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string, ra io.ReaderAt, o pushOptions) (PushResult, error) {
+func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string, ra io.ReaderAt, o transferOptions, sent func(int64)) (PushResult, error) {
 	size := o.size
 	chunk := r.reg.o.chunkSize
 	if chunk <= 0 || chunk > size {
@@ -263,7 +320,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 	}
 	for off < size {
 		n := min(chunk, size-off)
-		next, err := r.patchChunk(ctx, c, op, loc, ra, off, n, size, h, saved, o.progress)
+		next, err := r.patchChunk(ctx, c, op, loc, ra, off, n, h, saved, sent)
 		if err == nil {
 			loc, off = next, off+n
 			saved = h.state()
@@ -308,8 +365,8 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 }
 
 // patchChunk sends bytes [off, off+n) of ra and returns the next upload URL.
-func (r *Repository) patchChunk(ctx context.Context, c *http.Client, op, loc string, ra io.ReaderAt, off, n, total int64, h *asyncHasher, saved []byte, progress ProgressFunc) (string, error) {
-	body := sectionBody(ra, off, n, total, h, saved, progress)
+func (r *Repository) patchChunk(ctx context.Context, c *http.Client, op, loc string, ra io.ReaderAt, off, n int64, h *asyncHasher, saved []byte, sent func(int64)) (string, error) {
+	body := sectionBody(ra, off, n, h, saved, sent)
 	hdr := http.Header{"Content-Type": {"application/octet-stream"}}
 	if n > 0 {
 		hdr.Set("Content-Range", fmt.Sprintf("%d-%d", off, off+n-1))

@@ -31,8 +31,8 @@ func TestReliabilityPushSurvivesRegistryRestart(t *testing.T) {
 
 	var once sync.Once
 	restarted := make(chan error, 1)
-	res, err := r.PushFile(t.Context(), path, WithProgress(func(done, total int64) {
-		if done >= total*6/10 {
+	res, err := r.PushFile(t.Context(), path, WithProgress(func(p Progress) {
+		if p.Done >= p.Blob.Size*6/10 {
 			once.Do(func() {
 				go func() { restarted <- reg.Restart(t.Context(), 300*time.Millisecond) }()
 			})

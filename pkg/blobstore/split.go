@@ -27,26 +27,15 @@ const DefaultSplitAverage = 4 << 20
 // chunks; a larger average chunk size makes fewer.
 var ErrTooManyChunks = errors.New("too many chunks for one manifest")
 
-// SplitOption configures a split push.
-type SplitOption func(*splitOptions)
-
-type splitOptions struct {
-	avg      int
-	progress ProgressFunc
-}
-
-// WithSplitAverage sets the average chunk size: a power of two from 4 KiB to
-// 256 MiB. The same file pushed with the same average is cut at the same
-// places, by any version of dxf.
-func WithSplitAverage(n int) SplitOption {
-	return func(o *splitOptions) { o.avg = n }
-}
-
-// WithSplitProgress reports how many bytes of the input have been chunked
-// and found in the registry or uploaded so far (total is the input's size,
-// -1 if unknown). Calls come from one goroutine at a time.
-func WithSplitProgress(f ProgressFunc) SplitOption {
-	return func(o *splitOptions) { o.progress = f }
+// WithSplitAverage sets the average chunk size of a split push
+// ([Repository.PushSplit] and the like): a power of two from 4 KiB to 256
+// MiB. The same file pushed with the same average is cut at the same
+// places, by any version of dxf. A split push reports progress
+// ([WithProgress]) as one blob per input: how many bytes of it have been
+// chunked and found in the registry or uploaded so far, from one goroutine
+// at a time. [WithJobs] bounds the chunks checked and uploaded at once.
+func WithSplitAverage(n int) TransferOption {
+	return func(o *transferOptions) { o.splitAvg = n }
 }
 
 // SplitResult describes a split push.
@@ -75,7 +64,7 @@ func (s *SplitResult) add(o SplitResult) {
 // time) overlap. Memory is bounded by a few maximum-size chunks. It sets no
 // alias: see [Repository.PushFilesSplit], or pass the chunks to
 // [Repository.SetAliasBlobs].
-func (r *Repository) PushSplit(ctx context.Context, rd io.Reader, opts ...SplitOption) (SplitResult, error) {
+func (r *Repository) PushSplit(ctx context.Context, rd io.Reader, opts ...TransferOption) (SplitResult, error) {
 	o, p, err := splitParams(opts)
 	if err != nil {
 		return SplitResult{}, fmt.Errorf("push split: %w", err)
@@ -84,7 +73,7 @@ func (r *Repository) PushSplit(ctx context.Context, rd io.Reader, opts ...SplitO
 }
 
 // PushFileSplit is [Repository.PushSplit] for the file at path.
-func (r *Repository) PushFileSplit(ctx context.Context, path string, opts ...SplitOption) (SplitResult, error) {
+func (r *Repository) PushFileSplit(ctx context.Context, path string, opts ...TransferOption) (SplitResult, error) {
 	o, p, err := splitParams(opts)
 	if err != nil {
 		return SplitResult{}, fmt.Errorf("push %s: %w", path, err)
@@ -98,7 +87,7 @@ func (r *Repository) PushFileSplit(ctx context.Context, path string, opts ...Spl
 // as for an alias of unsplit files. If the chunks would not fit in one
 // manifest ([ErrTooManyChunks]), it says so before uploading anything when
 // the sizes tell, and in any case before setting the alias.
-func (r *Repository) PushFilesSplit(ctx context.Context, alias string, paths []string, opts ...SplitOption) (SplitResult, error) {
+func (r *Repository) PushFilesSplit(ctx context.Context, alias string, paths []string, opts ...TransferOption) (SplitResult, error) {
 	if alias != "" {
 		if err := ValidateAlias(alias); err != nil {
 			return SplitResult{}, fmt.Errorf("set alias %s: %w", alias, err)
@@ -134,16 +123,13 @@ func (r *Repository) PushFilesSplit(ctx context.Context, alias string, paths []s
 	return res, nil
 }
 
-func splitParams(opts []SplitOption) (splitOptions, cdc.Params, error) {
-	o := splitOptions{avg: DefaultSplitAverage}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	p, err := cdc.New(o.avg)
+func splitParams(opts []TransferOption) (transferOptions, cdc.Params, error) {
+	o := makeTransferOptions(append([]TransferOption{WithSplitAverage(DefaultSplitAverage)}, opts...))
+	p, err := cdc.New(o.splitAvg)
 	return o, p, err
 }
 
-func (r *Repository) pushFileSplit(ctx context.Context, path string, o splitOptions, p cdc.Params, budget int) (SplitResult, error) {
+func (r *Repository) pushFileSplit(ctx context.Context, path string, o transferOptions, p cdc.Params, budget int) (SplitResult, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return SplitResult{}, fmt.Errorf("push %s: %w", path, err)
@@ -211,10 +197,10 @@ type splitChunk struct {
 // pushSplit is the pipeline: this goroutine reads and cuts; workers hash,
 // check and upload. Buffers (each the maximum chunk size) circulate through
 // a fixed pool, which bounds memory.
-func (r *Repository) pushSplit(ctx context.Context, rd io.Reader, size int64, o splitOptions, p cdc.Params, budget int) (SplitResult, error) {
+func (r *Repository) pushSplit(ctx context.Context, rd io.Reader, size int64, o transferOptions, p cdc.Params, budget int) (SplitResult, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	jobs := r.reg.o.jobs
+	jobs := o.jobs
 	nbuf := min(max(64<<20/p.Max, 2), jobs+1)
 	pool := make(chan []byte, nbuf)
 	for range nbuf {
@@ -246,9 +232,7 @@ func (r *Repository) pushSplit(ctx context.Context, rd io.Reader, size int64, o 
 		mu.Unlock()
 		cancel(err)
 	}
-	if o.progress != nil {
-		o.progress(0, size)
-	}
+	o.report(Progress{Blob: Blob{Size: size}})
 	work := make(chan splitChunk)
 	var wg sync.WaitGroup
 	for range min(jobs, nbuf) {
@@ -269,9 +253,7 @@ func (r *Repository) pushSplit(ctx context.Context, rd io.Reader, size int64, o 
 					res.UploadedBytes += b.Size
 				}
 				done += b.Size
-				if o.progress != nil {
-					o.progress(done, size)
-				}
+				o.report(Progress{Blob: Blob{Size: size}, Done: done})
 				mu.Unlock()
 			}
 		}()

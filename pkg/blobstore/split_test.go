@@ -174,7 +174,7 @@ func TestSplitTooManyChunks(t *testing.T) {
 	}
 	// A stream of unknown size passing the limit stops with the same error.
 	pp, _ := cdc.New(4096)
-	_, err = r.pushSplit(ctx, bytes.NewReader(seededBytes(1<<20, 6)), -1, splitOptions{avg: 4096}, pp, 10)
+	_, err = r.pushSplit(ctx, bytes.NewReader(seededBytes(1<<20, 6)), -1, transferOptions{splitAvg: 4096, jobs: DefaultJobs}, pp, 10)
 	if !errors.Is(err, ErrTooManyChunks) {
 		t.Fatalf("stream: got %v, want ErrTooManyChunks", err)
 	}

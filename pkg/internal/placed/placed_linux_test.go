@@ -1,4 +1,4 @@
-package main
+package placed
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"testing/iotest"
+
+	"github.com/dxf-go/dxf/internal/testutil"
 )
 
 func TestOpenPlacedWhen(t *testing.T) {
@@ -60,7 +62,7 @@ func TestOpenPlacedWhen(t *testing.T) {
 		{"pipe", w, 10, false},
 		{"/dev/null", devnull, 10, false},
 	} {
-		p, err := openPlaced(c.f, c.total)
+		p, err := Open(c.f, c.total)
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
 		}
@@ -73,7 +75,7 @@ func TestOpenPlacedWhen(t *testing.T) {
 		if (p.direct != nil) != direct {
 			t.Errorf("%s: direct I/O %v, want %v", c.name, p.direct != nil, direct)
 		}
-		if err := p.finish(c.total); err != nil {
+		if err := p.Finish(c.total); err != nil {
 			t.Errorf("%s: finish: %v", c.name, err)
 		}
 	}
@@ -89,7 +91,7 @@ func TestPlacedConcurrentSections(t *testing.T) {
 	var parts [][]byte
 	var total int64
 	for _, n := range sizes {
-		parts = append(parts, randomBytes(t, n))
+		parts = append(parts, testutil.RandomBytes(t, n))
 		total += int64(n)
 	}
 	for _, mode := range []string{"default", "page cache", "512-byte blocks", "over old content"} {
@@ -111,9 +113,9 @@ func TestPlacedConcurrentSections(t *testing.T) {
 		if _, err := f.WriteString("head"); err != nil {
 			t.Fatal(err)
 		}
-		p, err := openPlaced(f, total)
+		p, err := Open(f, total)
 		if err != nil || p == nil {
-			t.Fatalf("%s: openPlaced: %v, %v", mode, p, err)
+			t.Fatalf("%s: Open: %v, %v", mode, p, err)
 		}
 		switch {
 		case mode == "page cache" && p.direct != nil:
@@ -125,20 +127,20 @@ func TestPlacedConcurrentSections(t *testing.T) {
 		var wg sync.WaitGroup
 		var off int64
 		for _, b := range parts {
-			s := p.section(off, int64(len(b)))
+			s := p.Section(off, int64(len(b)))
 			off += int64(len(b))
 			wg.Go(func() {
 				var progress int
-				if err := s.readFrom(bytes.NewReader(b), func(n int) { progress += n }); err != nil {
+				if err := s.Fill(bytes.NewReader(b), func(n int) { progress += n }); err != nil {
 					t.Errorf("%s: %v", mode, err)
 				}
-				if s.written() != int64(len(b)) || progress != len(b) {
-					t.Errorf("%s: section wrote %d bytes, reported %d, want %d", mode, s.written(), progress, len(b))
+				if s.Written() != int64(len(b)) || progress != len(b) {
+					t.Errorf("%s: section wrote %d bytes, reported %d, want %d", mode, s.Written(), progress, len(b))
 				}
 			})
 		}
 		wg.Wait()
-		if err := p.finish(total); err != nil {
+		if err := p.Finish(total); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.WriteString("tail"); err != nil {
@@ -149,7 +151,7 @@ func TestPlacedConcurrentSections(t *testing.T) {
 		if mode == "over old content" {
 			want = append(want, bytes.Repeat([]byte{'x'}, 100-8)...)
 		}
-		checkFile(t, path, want)
+		testutil.CheckFile(t, path, want)
 	}
 }
 
@@ -162,23 +164,23 @@ func TestPlacedSectionSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	p, err := openPlaced(f, 30000)
+	p, err := Open(f, 30000)
 	if err != nil || p == nil {
-		t.Fatalf("openPlaced: %v, %v", p, err)
+		t.Fatalf("Open: %v, %v", p, err)
 	}
-	t.Cleanup(func() { _ = p.finish(0) })
+	t.Cleanup(func() { _ = p.Finish(0) })
 	boom := errors.New("boom")
 	for _, c := range []struct {
 		name string
 		r    io.Reader
 		want error
 	}{
-		{"longer", bytes.NewReader(make([]byte, 10001)), errSectionFull},
-		{"shorter", bytes.NewReader(make([]byte, 9999)), errSectionShort},
+		{"longer", bytes.NewReader(make([]byte, 10001)), ErrFull},
+		{"shorter", bytes.NewReader(make([]byte, 9999)), ErrShort},
 		{"failing", io.MultiReader(bytes.NewReader(make([]byte, 5000)), iotest.ErrReader(boom)), boom},
 	} {
-		s := p.section(0, 10000)
-		if err := s.readFrom(c.r, func(int) {}); !errors.Is(err, c.want) {
+		s := p.Section(0, 10000)
+		if err := s.Fill(c.r, func(int) {}); !errors.Is(err, c.want) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
 	}
@@ -206,15 +208,15 @@ func TestPlacedFailure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := openPlaced(f, 8)
+		p, err := Open(f, 8)
 		if err != nil || p == nil {
-			t.Fatalf("%s: openPlaced: %v, %v", c.name, p, err)
+			t.Fatalf("%s: Open: %v, %v", c.name, p, err)
 		}
-		s := p.section(0, 8)
-		if err := s.readFrom(bytes.NewReader([]byte("abcdefgh")[:c.written]), func(int) {}); !errors.Is(err, errSectionShort) {
+		s := p.Section(0, 8)
+		if err := s.Fill(bytes.NewReader([]byte("abcdefgh")[:c.written]), func(int) {}); !errors.Is(err, ErrShort) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if err := p.finish(s.written()); err != nil {
+		if err := p.Finish(s.Written()); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.WriteString("!"); err != nil {

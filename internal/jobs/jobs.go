@@ -1,4 +1,6 @@
-package main
+// Package jobs runs a bounded number of calls at once, with the error
+// reporting of a sequential loop.
+package jobs
 
 import (
 	"cmp"
@@ -7,20 +9,20 @@ import (
 	"sync"
 )
 
-// forEach calls f(ctx, i) for every i in [0, n), at most jobs at a time.
+// ForEach calls f(ctx, i) for every i in [0, n), at most jobs at a time.
 // After a failure no new call starts and the context of running ones is
 // cancelled. The error returned is that of the lowest index that failed for
 // a reason of its own (not the cancellation), so the message does not
 // depend on timing.
-func forEach(ctx context.Context, jobs, n int, f func(ctx context.Context, i int) error) error {
+func ForEach(ctx context.Context, jobs, n int, f func(ctx context.Context, i int) error) error {
 	return runJobs(ctx, jobs, n, false, f)
 }
 
-// forEachInOrder is forEach with the outcome of a sequential loop that
+// ForEachInOrder is ForEach with the outcome of a sequential loop that
 // stops at the first failure: a failure at index k cancels (or never
 // starts) the calls for indexes after k, while those before k run to
 // completion. The error returned is the lowest index's.
-func forEachInOrder(ctx context.Context, jobs, n int, f func(ctx context.Context, i int) error) error {
+func ForEachInOrder(ctx context.Context, jobs, n int, f func(ctx context.Context, i int) error) error {
 	return runJobs(ctx, jobs, n, true, f)
 }
 

@@ -1,4 +1,9 @@
-package main
+// Package placed writes blobs of known sizes straight to their final
+// offsets in a file (or any io.WriterAt), several at once. The Linux-only
+// means — direct I/O through a second descriptor, preallocation, the check
+// for O_APPEND — are in placed_linux.go; elsewhere files are written the
+// portable way.
+package placed
 
 import (
 	"errors"
@@ -10,8 +15,8 @@ import (
 	"unsafe"
 )
 
-// placed writes blobs of known sizes straight to their final offsets in a
-// regular file, several at once (pull-blob into a file). Each blob's worker
+// File writes blobs of known sizes straight to their final offsets in a
+// regular file, several at once. Each blob's worker
 // reads it into a buffer of its own, hashing as it goes, and writes each
 // buffer at its place with pwrite. Where the file system allows, the
 // block-aligned bulk of every blob goes through a second descriptor opened
@@ -22,9 +27,10 @@ import (
 // host (make bench's alias pull took 0.8-1 s that way, against 0.35 s
 // with direct writes). Only the few bytes of a blob in a block it shares
 // with its neighbours go through the page cache.
-type placed struct {
-	f        *os.File // the output, as given
-	direct   *os.File // the same file opened for direct I/O, or nil
+type File struct {
+	w        io.WriterAt // where the bytes go: f, or any io.WriterAt
+	f        *os.File    // the output, as given; nil for an io.WriterAt
+	direct   *os.File    // the same file opened for direct I/O, or nil
 	noDirect atomic.Bool
 	align    int64 // block size for direct I/O
 	base     int64 // offset of the first byte written
@@ -35,13 +41,13 @@ type placed struct {
 // placedBuffer is each worker's buffer: a multiple of any block size.
 const placedBuffer = 512 << 10
 
-// openPlaced returns a placed output for total bytes to be written to f
+// Open returns a placed output for total bytes to be written to f
 // from its current offset on, or nil if f does not allow it: not a regular
 // file, opened for appending, or not seekable, or a system without the
 // means. Space is reserved first where the file system can, so a full disk
 // is an error before any download.
-func openPlaced(f *os.File, total int64) (*placed, error) {
-	if total <= 0 || !placeable(f) {
+func Open(f *os.File, total int64) (*File, error) {
+	if total <= 0 || !Placeable(f) {
 		return nil, nil
 	}
 	fi, err := f.Stat()
@@ -55,14 +61,21 @@ func openPlaced(f *os.File, total int64) (*placed, error) {
 	if err := reserve(f, base, total); err != nil {
 		return nil, fmt.Errorf("writing the output: reserving %d bytes: %w", total, err)
 	}
-	p := &placed{f: f, base: base, end: base + total, origSize: fi.Size()}
+	p := &File{w: f, f: f, base: base, end: base + total, origSize: fi.Size()}
 	p.direct, p.align = openDirect(f, fi)
 	return p, nil
 }
 
-// placeable reports whether blobs can be written in place in f: a regular
+// NewWriterAt returns a File that writes the total bytes at offset base on
+// of w, through its WriteAt only: no direct I/O, no preallocation, and
+// Finish leaves w as it is.
+func NewWriterAt(w io.WriterAt, base, total int64) *File {
+	return &File{w: w, base: base, end: base + total}
+}
+
+// Placeable reports whether blobs can be written in place in f: a regular
 // file, not opened for appending, on a system where this is done.
-func placeable(f *os.File) bool {
+func Placeable(f *os.File) bool {
 	if !placedSupported {
 		return false
 	}
@@ -74,7 +87,10 @@ func placeable(f *os.File) bool {
 // first n bytes would have: on success (n is everything) the descriptor's
 // offset moves past the data; on failure the file is cut after the n bytes
 // that had been written in order, unless it was longer to begin with.
-func (p *placed) finish(n int64) error {
+func (p *File) Finish(n int64) error {
+	if p.f == nil {
+		return nil
+	}
 	if p.direct != nil {
 		p.direct.Close()
 	}
@@ -92,7 +108,7 @@ func (p *placed) finish(n int64) error {
 
 // writeAt writes b at file offset off: its block-aligned part directly if
 // it can, the rest through the page cache.
-func (p *placed) writeAt(b []byte, off int64) error {
+func (p *File) writeAt(b []byte, off int64) error {
 	if p.direct != nil && !p.noDirect.Load() && off%p.align == 0 && addrOf(b)%p.align == 0 {
 		if n := int64(len(b)) &^ (p.align - 1); n > 0 {
 			_, err := p.direct.WriteAt(b[:n], off)
@@ -111,14 +127,14 @@ func (p *placed) writeAt(b []byte, off int64) error {
 	if len(b) == 0 {
 		return nil
 	}
-	if _, err := p.f.WriteAt(b, off); err != nil {
+	if _, err := p.w.WriteAt(b, off); err != nil {
 		return fmt.Errorf("writing the output: %w", err)
 	}
 	return nil
 }
 
 // alignment is the block size the section's reads keep to.
-func (p *placed) alignment() int64 {
+func (p *File) alignment() int64 {
 	if p.direct == nil {
 		return 1
 	}
@@ -127,8 +143,8 @@ func (p *placed) alignment() int64 {
 
 // placedSection is one blob's place in the output. It is used by one
 // goroutine.
-type placedSection struct {
-	p     *placed
+type Section struct {
+	p     *File
 	start int64 // file offset of the section
 	pos   int64 // next file offset to write
 	limit int64 // file offset after the section
@@ -136,15 +152,15 @@ type placedSection struct {
 
 // section returns the writer of the size bytes at offset off (counted from
 // the start of the output).
-func (p *placed) section(off, size int64) *placedSection {
-	return &placedSection{p: p, start: p.base + off, pos: p.base + off, limit: p.base + off + size}
+func (p *File) Section(off, size int64) *Section {
+	return &Section{p: p, start: p.base + off, pos: p.base + off, limit: p.base + off + size}
 }
 
 // Write writes b at the section's current position: the section is the
 // io.Writer of one blob streamed by BlobReader.WriteTo.
-func (s *placedSection) Write(b []byte) (int, error) {
+func (s *Section) Write(b []byte) (int, error) {
 	if int64(len(b)) > s.limit-s.pos {
-		return 0, errSectionFull
+		return 0, ErrFull
 	}
 	if err := s.p.writeAt(b, s.pos); err != nil {
 		return 0, err
@@ -153,13 +169,13 @@ func (s *placedSection) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// errSectionFull is a blob longer than its place.
-var errSectionFull = errors.New("more data than the blob's size")
+// ErrFull is a blob longer than its place.
+var ErrFull = errors.New("more data than the blob's size")
 
-// readFrom fills the section from r, which must hold exactly its bytes
+// Fill fills the section from r, which must hold exactly its bytes
 // (and report any verification failure as a read error), calling progress
 // with each count of bytes written.
-func (s *placedSection) readFrom(r io.Reader, progress func(int)) error {
+func (s *Section) Fill(r io.Reader, progress func(int)) error {
 	bp := alignedBuffers.Get().(*[]byte)
 	defer alignedBuffers.Put(bp)
 	buf := *bp
@@ -181,7 +197,7 @@ func (s *placedSection) readFrom(r io.Reader, progress func(int)) error {
 		switch {
 		case err == nil:
 		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-			return errSectionShort
+			return ErrShort
 		default:
 			return err
 		}
@@ -195,7 +211,7 @@ func (s *placedSection) readFrom(r io.Reader, progress func(int)) error {
 	}
 	switch {
 	case n > 0:
-		return errSectionFull
+		return ErrFull
 	case errors.Is(err, io.EOF):
 		return nil
 	default:
@@ -203,11 +219,11 @@ func (s *placedSection) readFrom(r io.Reader, progress func(int)) error {
 	}
 }
 
-// errSectionShort is a blob that ended before filling its place.
-var errSectionShort = errors.New("fewer bytes than the blob's size")
+// ErrShort is a blob that ended before filling its place.
+var ErrShort = errors.New("fewer bytes than the blob's size")
 
 // written is how many bytes of the section have been written.
-func (s *placedSection) written() int64 { return s.pos - s.start }
+func (s *Section) Written() int64 { return s.pos - s.start }
 
 // alignedBuffers recycles the workers' buffers, aligned in memory to any
 // block size as direct I/O requires (Go does not move heap objects).

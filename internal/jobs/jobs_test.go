@@ -1,4 +1,4 @@
-package main
+package jobs
 
 import (
 	"context"
@@ -56,9 +56,9 @@ var errBoom = errors.New("boom")
 
 func TestForEachCancelsAll(t *testing.T) {
 	t.Parallel()
-	completed, cancelled, _, err := jobOutcome(t, forEach)
+	completed, cancelled, _, err := jobOutcome(t, ForEach)
 	if !errors.Is(err, errBoom) || err.Error() != "job 2: boom" {
-		t.Fatalf("forEach returned %v, want job 2's error", err)
+		t.Fatalf("ForEach returned %v, want job 2's error", err)
 	}
 	for _, i := range []int{0, 1} {
 		if !cancelled[i] || completed[i] {
@@ -69,9 +69,9 @@ func TestForEachCancelsAll(t *testing.T) {
 
 func TestForEachInOrder(t *testing.T) {
 	t.Parallel()
-	completed, cancelled, started, err := jobOutcome(t, forEachInOrder)
+	completed, cancelled, started, err := jobOutcome(t, ForEachInOrder)
 	if !errors.Is(err, errBoom) || err.Error() != "job 2: boom" {
-		t.Fatalf("forEachInOrder returned %v, want job 2's error", err)
+		t.Fatalf("ForEachInOrder returned %v, want job 2's error", err)
 	}
 	for _, i := range []int{0, 1} {
 		if !completed[i] || cancelled[i] {
@@ -92,7 +92,7 @@ func TestForEachInOrder(t *testing.T) {
 
 func TestForEachParentCancelled(t *testing.T) {
 	t.Parallel()
-	for _, run := range []func(context.Context, int, int, func(context.Context, int) error) error{forEach, forEachInOrder} {
+	for _, run := range []func(context.Context, int, int, func(context.Context, int) error) error{ForEach, ForEachInOrder} {
 		ctx, cancel := context.WithCancel(t.Context())
 		var calls atomic.Int32
 		err := run(ctx, 2, 10, func(ctx context.Context, i int) error {
