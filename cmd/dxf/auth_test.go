@@ -70,9 +70,14 @@ func TestHtpasswd(t *testing.T) {
 	if got := user.ok("pull-blob", repo, "@basic"); got != string(data) {
 		t.Fatal("pull-blob: wrong data")
 	}
-	// A Basic registry issues no token: auth prints nothing.
+	// A Basic registry issues no token: auth prints nothing, but it checks
+	// the credentials (it used to print nothing and exit 0 on wrong ones).
 	if got := user.ok("auth", repo, "*"); got != "" {
 		t.Errorf("auth printed %q", got)
+	}
+	r := user.with("DXF_PASSWORD", "Wr0ngPassw0rd").fails(exitUnauthorized, []string{"auth", repo, "*"}, "unauthorized")
+	if strings.Contains(r.stderr, "Wr0ngPassw0rd") {
+		t.Errorf("the password leaked: %q", r.stderr)
 	}
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(reg.Username+":"+reg.Password))
 	for name, e := range map[string]*dxf{
@@ -106,7 +111,7 @@ func TestHtpasswd(t *testing.T) {
 
 	// Wrong or missing credentials: EACCES, and never the password.
 	wrong := noConfig.with("DXF_USERNAME", reg.Username, "DXF_PASSWORD", "Wr0ngPassw0rd")
-	r := wrong.fails(exitUnauthorized, []string{"get-alias", repo, "basic"}, "unauthorized")
+	r = wrong.fails(exitUnauthorized, []string{"get-alias", repo, "basic"}, "unauthorized")
 	if strings.Contains(r.stderr, "Wr0ngPassw0rd") {
 		t.Errorf("the password leaked: %q", r.stderr)
 	}
@@ -122,6 +127,12 @@ func TestAuthInsecure(t *testing.T) {
 	reg := registrytest.StartT(t, registrytest.Config{Auth: registrytest.AuthHtpasswd})
 	d := newDXF(t, reg).with("DXF_USERNAME", reg.Username, "DXF_PASSWORD", reg.Password)
 	r := d.fails(exitFailure, []string{"list-aliases", uniqueRepo("insecure")}, "HTTPS")
+	if strings.Contains(r.stderr, reg.Password) {
+		t.Errorf("the password leaked: %q", r.stderr)
+	}
+	// dxf auth too (it used to print nothing and exit 0), as the Python
+	// tool's "Auth requires HTTPS".
+	r = d.fails(exitFailure, []string{"auth", uniqueRepo("insecure"), "*"}, "auth requires HTTPS")
 	if strings.Contains(r.stderr, reg.Password) {
 		t.Errorf("the password leaked: %q", r.stderr)
 	}

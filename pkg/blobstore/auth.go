@@ -2,6 +2,7 @@ package blobstore
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -27,19 +28,35 @@ func (r *Registry) Ping(ctx context.Context) error {
 
 // Authenticate logs in for the given actions on repo ("pull", "push", "*"…;
 // with no repo, the catalog) and returns the bearer token the registry's
-// token server issued. A registry that needs no token (no auth, or Basic
-// auth) gives "".
+// token server issued. A registry that needs no token gives "": with no
+// authentication at all, or with Basic authentication, after checking the
+// credentials with a request (wrong ones give [ErrUnauthorized]). A registry
+// that asks for credentials over plain HTTP gives [ErrAuthInsecure].
 func (r *Registry) Authenticate(ctx context.Context, repo string, actions ...string) (string, error) {
 	op := "authenticate with " + r.Host()
 	pr, err := transport.Ping(ctx, r.reg, r.base)
 	if err != nil {
 		return "", wrapErr(op, subjectOther, err)
 	}
-	if !strings.EqualFold(pr.Scheme, "bearer") {
-		return "", nil
+	if pr.Scheme == "" {
+		return "", nil // the registry asks for no credentials
 	}
 	if r.o.insecure || pr.Insecure {
+		// It asks for credentials, which never go over plain HTTP (the
+		// Python tool's "Auth requires HTTPS").
 		return "", wrapErr(op, subjectOther, ErrAuthInsecure)
+	}
+	if !strings.EqualFold(pr.Scheme, "bearer") {
+		// Basic: no token to give, but the credentials are checked, so
+		// that wrong ones fail here rather than in the next command.
+		if err := r.Ping(ctx); err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				e.Op = op
+			}
+			return "", err
+		}
+		return "", nil
 	}
 	var scopes []string
 	var res authn.Resource = r.reg
