@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dxf-go/dxf/pkg/blobstore"
 	"github.com/dxf-go/dxf/pkg/registrytest/hostile"
 )
 
@@ -158,5 +159,76 @@ func TestHostileDigestCacheUntrusted(t *testing.T) {
 	r := d.run("push-blob", "r", f)
 	if r.code != 0 || r.stdout != lines(dg) || !strings.Contains(r.stderr, "writable by others") {
 		t.Errorf("with a world-writable cache directory: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// aliasOf serves, as alias a of repository r, the manifest dxf would write
+// for blobs of the given digests and sizes.
+func aliasOf(t *testing.T, s *hostile.Server, a string, blobs ...blobstore.Blob) {
+	t.Helper()
+	raw, err := blobstore.MakeManifest(blobs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Handle("GET", "/v2/r/manifests/"+a, hostile.Manifest(raw))
+}
+
+func blobOf(t *testing.T, data []byte) blobstore.Blob {
+	t.Helper()
+	d, err := blobstore.ParseDigest(digestOf(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return blobstore.Blob{Digest: d, Size: int64(len(data))}
+}
+
+// TestHostileEndlessBlob: a blob sent without Content-Length is held to the
+// size the manifest (or a HEAD request) gives: an endless body ends with a
+// size mismatch after at most that many bytes, to a pipe or a file, and a
+// blob whose size cannot be had at all is refused.
+func TestHostileEndlessBlob(t *testing.T) {
+	t.Parallel()
+	data := []byte(strings.Repeat("d", 100))
+	b := blobOf(t, data)
+	const maxSent = 16 << 20 // what the client may read before it stops: buffers, not the stream
+	for _, c := range []struct {
+		name string
+		head http.Handler // answer to HEAD of the blob
+		args []string     // after "pull-blob r"
+		env  []string
+		want string
+	}{
+		{"alias-pipe", nil, []string{"@a"}, nil, "size mismatch"},
+		{"alias-blob-info", nil, []string{"@a"}, []string{"DXF_BLOB_INFO", "1"}, "size mismatch"},
+		{"alias-output", nil, []string{"-o", "out", "@a"}, nil, "size mismatch"},
+		{"alias-output-blob-info", nil, []string{"-o", "out", "@a"}, []string{"DXF_BLOB_INFO", "1"}, "size mismatch"},
+		{"alias-chunk-size", nil, []string{"@a"}, []string{"DXF_CHUNK_SIZE", "7"}, "size mismatch"},
+		{"digest-head-size", hostile.WithHeader(hostile.Bytes(http.StatusOK, "", data), "Docker-Content-Digest", b.Digest.String()), []string{b.Digest.String()}, nil, "size mismatch"},
+		{"digest-output-head-size", hostile.WithHeader(hostile.Bytes(http.StatusOK, "", data), "Docker-Content-Digest", b.Digest.String()), []string{"-o", "out", b.Digest.String()}, nil, "size mismatch"},
+		{"digest-no-size", hostile.Endless(), []string{b.Digest.String()}, nil, "size cannot be had"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			s, d := newHostile(t)
+			aliasOf(t, s, "a", b)
+			s.Handle("GET", "/v2/r/blobs/.*", hostile.Endless())
+			if c.head != nil {
+				s.Handle("HEAD", "/v2/r/blobs/.*", c.head)
+			}
+			args := append([]string{"pull-blob", "r"}, c.args...)
+			r := d.with(c.env...).run(args...)
+			if r.code != 1 || !strings.Contains(r.stderr, c.want) {
+				t.Errorf("dxf %s: exit %d, stderr %q; want exit 1 and %q", strings.Join(args, " "), r.code, r.stderr, c.want)
+			}
+			if len(r.stdout) > 100+len(b.Digest.String())+5 {
+				t.Errorf("%d bytes reached standard output; the blob is 100", len(r.stdout))
+			}
+			if n := s.BytesSent(); n > maxSent {
+				t.Errorf("the registry sent %d bytes before dxf stopped reading", n)
+			}
+			if ents, _ := os.ReadDir(d.dir); len(ents) != 0 {
+				t.Errorf("files left behind: %v", ents)
+			}
+		})
 	}
 }

@@ -22,8 +22,10 @@ import (
 type BlobReader struct {
 	// Digest is the digest the blob was asked for by.
 	Digest v1.Hash
-	// Size is the blob's size as announced by the registry (Content-Length),
-	// or -1 if it did not say.
+	// Size is the blob's size: as the caller knew it ([Repository.PullBlobSize]),
+	// else as the registry announced it (Content-Length, or its answer to a
+	// HEAD request when the GET carried none). The body is held to it: a
+	// byte past it is an error, and never handed out.
 	Size int64
 
 	ctx  context.Context
@@ -47,7 +49,20 @@ func (b *BlobReader) OnClose(f func()) *BlobReader {
 
 // PullBlob opens the blob with digest d for reading. The registry's answer
 // must be 200; a missing blob gives an error matching [ErrBlobNotFound].
+// The blob is held to the size the registry gives: its Content-Length, or,
+// for an answer without one, the size a HEAD request gives. A registry that
+// gives no size at all is refused: an endless body could not be told from
+// a large blob.
 func (r *Repository) PullBlob(ctx context.Context, d v1.Hash) (*BlobReader, error) {
+	return r.PullBlobSize(ctx, d, -1)
+}
+
+// PullBlobSize is [Repository.PullBlob] for a blob whose size is known (from
+// a manifest): the blob must be exactly size bytes. An answer announcing
+// another Content-Length fails with [ErrSizeMismatch] before any byte is
+// read, and one without Content-Length is read up to size bytes and no
+// further. A negative size means unknown.
+func (r *Repository) PullBlobSize(ctx context.Context, d v1.Hash, size int64) (*BlobReader, error) {
 	if d.Algorithm != "sha256" {
 		return nil, fmt.Errorf("%w: expected digest method sha256, got %q", ErrUnexpectedDigestMethod, d.Algorithm)
 	}
@@ -55,9 +70,28 @@ func (r *Repository) PullBlob(ctx context.Context, d v1.Hash) (*BlobReader, erro
 	if err != nil {
 		return nil, err
 	}
-	br := &BlobReader{Digest: d, Size: -1, ctx: ctx, repo: r, h: newAsyncHasher(), resumes: retry.NewCounter(r.reg.o.retries)}
+	op := "pull blob " + d.String()
+	switch {
+	case size >= 0 && resp.ContentLength >= 0 && resp.ContentLength != size:
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s: %w: the registry sends %d bytes, %d expected", op, ErrSizeMismatch, resp.ContentLength, size)
+	case size < 0 && resp.ContentLength >= 0:
+		size = resp.ContentLength
+	case size < 0:
+		// Sent without Content-Length (chunked): ask for the size, and
+		// hold the body to it.
+		ok, n, herr := r.headBlob(ctx, d)
+		if herr == nil && !ok {
+			herr = &Error{Op: op, StatusCode: http.StatusNotFound, kind: ErrBlobNotFound}
+		}
+		if herr != nil {
+			resp.Body.Close()
+			return nil, fmt.Errorf("%s: sent without Content-Length, and its size cannot be had: %w", op, herr)
+		}
+		size = n
+	}
+	br := &BlobReader{Digest: d, Size: size, ctx: ctx, repo: r, h: newAsyncHasher(), resumes: retry.NewCounter(r.reg.o.retries)}
 	br.body = resp.Body
-	br.Size = resp.ContentLength
 	return br, nil
 }
 
@@ -95,15 +129,20 @@ func (b *BlobReader) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
+	if b.Size >= 0 && int64(len(p)) > b.Size-b.n {
+		// Read at most one byte past the end, to tell an overlong body.
+		p = p[:b.Size-b.n+1]
+	}
 	n, err := b.body.Read(p)
 	if n > 0 {
 		b.h.writeInline(p[:n])
 		b.n += int64(n)
 	}
+	if b.overran() {
+		// The byte past the end is not handed out.
+		return n - int(b.n-b.Size), b.err
+	}
 	if err == nil {
-		if b.overran() {
-			return n, b.err
-		}
 		return n, nil
 	}
 	if errors.Is(err, io.EOF) {

@@ -216,7 +216,7 @@ func (r *Repository) pullPlaced(ctx context.Context, p *placed.File, blobs []Blo
 // pullPlacedOne pulls blob i into its section of the output, hashing it on
 // another core if stream is set.
 func (r *Repository) pullPlacedOne(ctx context.Context, s *placed.Section, i int, b Blob, headed, stream bool, o transferOptions) error {
-	br, err := r.PullBlob(ctx, b.Digest)
+	br, err := r.PullBlobSize(ctx, b.Digest, b.Size)
 	if err != nil {
 		return err
 	}
@@ -296,13 +296,9 @@ func (r *Repository) pullOne(ctx context.Context, w io.Writer, i int, b Blob, op
 	if b.Size < 0 {
 		b.Size = br.Size
 	}
+	// b.Size is now known: the manifest's, the Content-Length, or (for a
+	// blob sent without one) what a HEAD request said; the body is held to it.
 	if o.header != nil {
-		if b.Size < 0 {
-			// Sent without Content-Length (chunked): ask for the size.
-			if b.Size, err = r.BlobSize(ctx, b.Digest); err != nil {
-				return err
-			}
-		}
 		if _, err := w.Write(o.header(b)); err != nil {
 			return fmt.Errorf("writing the output: %w", err)
 		}
@@ -421,7 +417,7 @@ func (r *Repository) readAhead(ctx context.Context, blobs []Blob, o transferOpti
 				continue
 			}
 			go func() {
-				br, err := r.PullBlob(ctx, b.Digest)
+				br, err := r.PullBlobSize(ctx, b.Digest, b.Size)
 				if br == nil {
 					<-window
 					p.slots[i] <- opened{err: err}
