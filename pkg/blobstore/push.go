@@ -32,8 +32,9 @@ type transferOptions struct {
 	bufferSize  int
 	header      func(Blob) []byte
 	platform    string
-	index       int // of the blob in a call moving several, for Progress
-	splitAvg    int // average chunk size of a split push
+	index       int          // of the blob in a call moving several, for Progress
+	splitAvg    int          // average chunk size of a split push
+	spec        *speculation // set by pushSpeculative
 }
 
 func makeTransferOptions(opts []TransferOption) transferOptions {
@@ -205,7 +206,9 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o transferOptions) 
 	}
 	sent(0)
 	var res PushResult
-	if ra, ok := rd.(io.ReaderAt); ok && o.size >= 0 {
+	if ra, ok := rd.(io.ReaderAt); ok && o.size >= speculateMin && o.digest == nil && o.checkExists {
+		res, err = r.pushSpeculative(ctx, c, op, ra, o, sent)
+	} else if ok && o.size >= 0 {
 		res, err = r.pushChunked(ctx, c, op, ra, o, sent)
 	} else {
 		res, err = r.pushStream(ctx, c, op, rd, o, sent)
@@ -299,6 +302,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 		chunk = size
 	}
 	h := newAsyncHasher()
+	h.off = o.spec != nil // the digest comes from the speculation's hasher
 	defer h.close()
 	var (
 		loc      string
@@ -309,6 +313,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 	start := func() error {
 		var err error
 		loc, err = r.startUpload(ctx, c, op, "")
+		o.spec.session(loc)
 		off, saved = 0, nil
 		if err == nil {
 			err = h.restore(nil)
@@ -324,6 +329,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 		if err == nil {
 			loc, off = next, off+n
 			saved = h.state()
+			o.spec.session(loc)
 			continue
 		}
 		if !failures.Again() || !pushRecoverable(err) || ctx.Err() != nil {
@@ -356,8 +362,15 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 			}
 		}
 		loc, off, saved = statusLoc, got, h.state()
+		o.spec.session(loc)
 	}
 	d := h.digest()
+	if o.spec != nil {
+		var err error
+		if d, err = o.spec.digest(ctx); err != nil {
+			return PushResult{}, fmt.Errorf("%s: %w", op, err)
+		}
+	}
 	if err := r.commit(ctx, c, op, loc, d, o); err != nil {
 		return PushResult{}, err
 	}
