@@ -100,11 +100,11 @@ func runSetAlias(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	raw, err := a.repo.SetAlias(a.ctx, alias, digests...)
+	m, err := a.repo.SetAlias(a.ctx, alias, digests...)
 	if err != nil {
 		return err
 	}
-	_, err = a.stdout.Write(raw)
+	_, err = a.stdout.Write(m.Raw)
 	return err
 }
 

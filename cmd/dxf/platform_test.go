@@ -76,8 +76,8 @@ func TestMultiPlatform(t *testing.T) {
 	t.Parallel()
 	d := newDXF(t, shared)
 	p := newPlatformFixture(t, d)
-	p.setList(t, "list", blobstore.MediaTypeDockerManifestList)
-	p.setList(t, "index", blobstore.MediaTypeOCIIndex)
+	p.setList(t, "list", string(blobstore.MediaTypeDockerManifestList))
+	p.setList(t, "index", string(blobstore.MediaTypeOCIIndex))
 	repo := p.repo
 
 	quoted := func(raw string) string { return `"` + strings.ReplaceAll(raw, `"`, `\"`) + `"` }
@@ -151,7 +151,7 @@ func TestMultiPlatformStdin(t *testing.T) {
 	t.Parallel()
 	d := newDXF(t, shared)
 	p := newPlatformFixture(t, d)
-	list := p.setList(t, "list", blobstore.MediaTypeDockerManifestList)
+	list := p.setList(t, "list", string(blobstore.MediaTypeDockerManifestList))
 	repo := p.repo
 	wantAlias := `{"linux/amd64": ["` + p.ha1 + `", "` + p.ha2 + `"], "linux/arm64/v8": ["` + p.hb + `"]}` + "\n"
 
@@ -184,8 +184,8 @@ func TestMultiPlatformDelete(t *testing.T) {
 	t.Parallel()
 	d := newDXF(t, shared)
 	p := newPlatformFixture(t, d)
-	p.setList(t, "list", blobstore.MediaTypeDockerManifestList)
-	p.setList(t, "index", blobstore.MediaTypeOCIIndex)
+	p.setList(t, "list", string(blobstore.MediaTypeDockerManifestList))
+	p.setList(t, "index", string(blobstore.MediaTypeOCIIndex))
 	repo := p.repo
 
 	// del-alias deletes only the list and prints platform → child.

@@ -52,7 +52,7 @@ func (a *app) stdinAlias(platform string) (*blobstore.Alias, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.repo.Resolve(a.ctx, m, platform)
+	return a.repo.ResolvePlatforms(a.ctx, m, platform)
 }
 
 // resolveAliases resolves the named aliases (or, with none, the manifest on

@@ -75,12 +75,12 @@ func runBlobSize(a *app, args []string) error {
 // is not counted), or the JSON object of the totals per platform.
 func (a *app) aliasSize(ctx context.Context, al *blobstore.Alias) (string, error) {
 	if m := al.Image(); m != nil {
-		n, err := a.repo.AliasSize(ctx, m)
+		n, err := a.repo.ManifestSize(ctx, m)
 		return strconv.FormatInt(n, 10), err
 	}
 	sizes := make(map[string]int64, len(al.Platforms))
 	for _, p := range al.PlatformNames() {
-		n, err := a.repo.AliasSize(ctx, al.Platforms[p])
+		n, err := a.repo.ManifestSize(ctx, al.Platforms[p])
 		if err != nil {
 			return "", err
 		}

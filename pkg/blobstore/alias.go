@@ -122,12 +122,15 @@ func (r *Repository) GetAlias(ctx context.Context, alias, platform string) (*Ali
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolve(ctx, m, platform)
+	return r.ResolvePlatforms(ctx, m, platform)
 }
 
-// Resolve resolves a manifest already in hand (for instance read from
-// standard input) as [Repository.GetAlias] does.
-func (r *Repository) Resolve(ctx context.Context, m *Manifest, platform string) (*Alias, error) {
+// ResolvePlatforms makes an [Alias] of a manifest already in hand (for
+// instance read from standard input) as [Repository.GetAlias] does: for a
+// manifest list or index, it fetches the manifest of each platform (only
+// platform's, if not empty; a platform the list lacks gives
+// [*PlatformNotFoundError]).
+func (r *Repository) ResolvePlatforms(ctx context.Context, m *Manifest, platform string) (*Alias, error) {
 	a := &Alias{Manifest: m, Platform: platform}
 	if !m.IsList() {
 		a.Platform = ""
@@ -181,29 +184,30 @@ func (r *Repository) Resolve(ctx context.Context, m *Manifest, platform string) 
 }
 
 // SetManifest stores raw under alias, with the Content-Type its mediaType
-// field names (so lists and OCI manifests can be re-tagged too). It returns
-// the manifest's digest.
-func (r *Repository) SetManifest(ctx context.Context, alias string, raw []byte) (v1.Hash, error) {
+// field names (so lists and OCI manifests can be re-tagged too). Like every
+// call that writes an alias, it returns the manifest stored: its digest,
+// size, media type and raw bytes (and its blobs, decoded).
+func (r *Repository) SetManifest(ctx context.Context, alias string, raw []byte) (*Manifest, error) {
 	op := "set alias " + alias
 	if err := ValidateAlias(alias); err != nil {
-		return v1.Hash{}, fmt.Errorf("%s: %w", op, err)
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	m, err := ParseManifest(raw, "")
 	if err != nil {
-		return v1.Hash{}, fmt.Errorf("%s: %w", op, err)
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	c, err := r.pushClient(ctx)
 	if err != nil {
-		return v1.Hash{}, wrapErr(op, subjectRepo, err)
+		return nil, wrapErr(op, subjectRepo, err)
 	}
 	resp, err := r.reg.do(ctx, c, request{method: http.MethodPut, url: r.url("/manifests/%s", alias), body: raw,
-		header: http.Header{"Content-Type": {m.MediaType}}})
+		header: http.Header{"Content-Type": {string(m.MediaType)}}})
 	if err != nil {
-		return v1.Hash{}, wrapErr(op, subjectManifest, err)
+		return nil, wrapErr(op, subjectManifest, err)
 	}
 	defer resp.Body.Close()
 	if err := checkResponse(op, subjectBlob, resp, http.StatusCreated, http.StatusOK); err != nil {
-		return v1.Hash{}, err
+		return nil, err
 	}
 	// The registry names what it stored: if that is not what we sent, the
 	// manifest was damaged on the way (or this is not a registry at all).
@@ -212,21 +216,21 @@ func (r *Repository) SetManifest(ctx context.Context, alias string, raw []byte) 
 	case got != "":
 		d, err := ParseDigest(got)
 		if err != nil {
-			return v1.Hash{}, fmt.Errorf("%s: Docker-Content-Digest: %w", op, err)
+			return nil, fmt.Errorf("%s: Docker-Content-Digest: %w", op, err)
 		}
 		if d != m.Digest {
-			return v1.Hash{}, fmt.Errorf("%s: the registry stored something else: %w", op, &DigestMismatchError{Expected: m.Digest, Got: d})
+			return nil, fmt.Errorf("%s: the registry stored something else: %w", op, &DigestMismatchError{Expected: m.Digest, Got: d})
 		}
 	case resp.StatusCode != http.StatusCreated:
-		return v1.Hash{}, fmt.Errorf("%s: %w: the answer (%s) is not a registry's", op, ErrInvalidManifest, resp.Status)
+		return nil, fmt.Errorf("%s: %w: the answer (%s) is not a registry's", op, ErrInvalidManifest, resp.Status)
 	}
-	return m.Digest, nil
+	return m, nil
 }
 
 // SetAlias points alias at the blobs with the given digests, in order, and
 // returns the manifest it stored (see [MakeManifest]). Each blob's size is
 // asked of the registry, so each must already be there ([ErrBlobNotFound]).
-func (r *Repository) SetAlias(ctx context.Context, alias string, digests ...v1.Hash) ([]byte, error) {
+func (r *Repository) SetAlias(ctx context.Context, alias string, digests ...v1.Hash) (*Manifest, error) {
 	if err := ValidateAlias(alias); err != nil {
 		return nil, fmt.Errorf("set alias %s: %w", alias, err)
 	}
@@ -242,15 +246,12 @@ func (r *Repository) SetAlias(ctx context.Context, alias string, digests ...v1.H
 
 // SetAliasBlobs is [Repository.SetAlias] for blobs whose sizes are known
 // (e.g. just pushed): no request is made but the manifest PUT.
-func (r *Repository) SetAliasBlobs(ctx context.Context, alias string, blobs ...Blob) ([]byte, error) {
+func (r *Repository) SetAliasBlobs(ctx context.Context, alias string, blobs ...Blob) (*Manifest, error) {
 	raw, err := MakeManifest(blobs...)
 	if err != nil {
 		return nil, fmt.Errorf("set alias %s: %w", alias, err)
 	}
-	if _, err := r.SetManifest(ctx, alias, raw); err != nil {
-		return nil, err
-	}
-	return raw, nil
+	return r.SetManifest(ctx, alias, raw)
 }
 
 // blobSizes HEADs the blobs concurrently ([DefaultJobs] at a time).
@@ -278,10 +279,26 @@ func (r *Repository) blobSizes(ctx context.Context, digests []v1.Hash) ([]Blob, 
 	return blobs, nil
 }
 
-// AliasSize returns the total size of the blobs of an image manifest: the
+// AliasSize returns the total size of the blobs alias names (for a
+// multi-platform alias, those of platform; see [Alias.Blobs]).
+func (r *Repository) AliasSize(ctx context.Context, alias, platform string) (int64, error) {
+	al, err := r.GetAlias(ctx, alias, platform)
+	if err != nil {
+		return 0, err
+	}
+	m := al.Image()
+	if m == nil {
+		if _, err := al.Blobs(); err != nil {
+			return 0, err
+		}
+	}
+	return r.ManifestSize(ctx, m)
+}
+
+// ManifestSize returns the total size of the blobs of an image manifest: the
 // sum of its layer sizes, asking the registry for sizes the manifest does not
 // record (schema 1).
-func (r *Repository) AliasSize(ctx context.Context, m *Manifest) (int64, error) {
+func (r *Repository) ManifestSize(ctx context.Context, m *Manifest) (int64, error) {
 	var unknown []v1.Hash
 	var total int64
 	var err error
@@ -318,7 +335,8 @@ func addSize(total, n int64) (int64, error) {
 }
 
 // DeleteAlias deletes the manifest alias names (which removes every alias
-// naming the same manifest) and returns what it was. The blobs stay.
+// naming the same manifest) and returns the manifest deleted. The blobs
+// stay.
 func (r *Repository) DeleteAlias(ctx context.Context, alias string) (*Manifest, error) {
 	m, err := r.GetManifest(ctx, alias)
 	if err != nil {

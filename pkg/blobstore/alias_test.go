@@ -10,15 +10,15 @@ import (
 
 // pushIndex pushes two single-platform aliases and an OCI index over them,
 // and returns the index's digest string.
-func pushIndex(t *testing.T, r *Repository, mediaType string) (amd, arm []byte) {
+func pushIndex(t *testing.T, r *Repository, mediaType MediaType) (amd, arm []byte) {
 	t.Helper()
 	a := pushBytes(t, r, []byte("amd64 data"))
 	b := pushBytes(t, r, []byte("arm64 data"))
-	amd, err := r.SetAliasBlobs(t.Context(), "amd", a.Blob())
+	amd, err := rawOf(r.SetAliasBlobs(t.Context(), "amd", a.Blob()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	arm, err = r.SetAliasBlobs(t.Context(), "arm", b.Blob())
+	arm, err = rawOf(r.SetAliasBlobs(t.Context(), "arm", b.Blob()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestAliasRoundTrip(t *testing.T) {
 	r := newMemRepo(t, "foo/bar")
 	a := pushBytes(t, r, []byte("first"))
 	b := pushBytes(t, r, []byte("second"))
-	raw, err := r.SetAlias(t.Context(), "two", a.Digest, b.Digest)
+	raw, err := rawOf(r.SetAlias(t.Context(), "two", a.Digest, b.Digest))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestAliasRoundTrip(t *testing.T) {
 	if img := al.Image(); img == nil || len(img.Layers) != 2 || img.Layers[0] != a.Blob() || img.Layers[1] != b.Blob() || img.Config != a.Blob() || al.Platforms != nil {
 		t.Fatalf("alias %+v", al)
 	}
-	if size, err := r.AliasSize(t.Context(), al.Image()); err != nil || size != a.Size+b.Size {
+	if size, err := r.ManifestSize(t.Context(), al.Image()); err != nil || size != a.Size+b.Size {
 		t.Fatalf("AliasSize = %d, %v", size, err)
 	}
 }
@@ -79,8 +79,8 @@ func TestSetAliasErrors(t *testing.T) {
 }
 
 func TestMultiPlatformAlias(t *testing.T) {
-	for _, mt := range []string{MediaTypeOCIIndex, MediaTypeDockerManifestList} {
-		t.Run(mt, func(t *testing.T) {
+	for _, mt := range []MediaType{MediaTypeOCIIndex, MediaTypeDockerManifestList} {
+		t.Run(string(mt), func(t *testing.T) {
 			r := newMemRepo(t, "foo/bar")
 			amd, arm := pushIndex(t, r, mt)
 			al, err := r.GetAlias(t.Context(), "multi", "")
@@ -145,23 +145,23 @@ func manifestServer(t *testing.T, raw, contentType, dcd string) *Repository {
 }
 
 func TestManifestVerifiedAgainstDockerContentDigest(t *testing.T) {
-	raw := `{"schemaVersion":2,"mediaType":"` + MediaTypeDockerManifest + `","config":{"digest":"` + d1 + `","size":1},"layers":[{"digest":"` + d1 + `","size":1}]}`
-	r := manifestServer(t, raw, MediaTypeDockerManifest, HashBytes([]byte(raw)).String())
+	raw := `{"schemaVersion":2,"mediaType":"` + string(MediaTypeDockerManifest) + `","config":{"digest":"` + d1 + `","size":1},"layers":[{"digest":"` + d1 + `","size":1}]}`
+	r := manifestServer(t, raw, string(MediaTypeDockerManifest), HashBytes([]byte(raw)).String())
 	if _, err := r.GetManifest(t.Context(), "x"); err != nil {
 		t.Fatalf("matching digest: %v", err)
 	}
-	r = manifestServer(t, raw, MediaTypeDockerManifest, d2)
+	r = manifestServer(t, raw, string(MediaTypeDockerManifest), d2)
 	_, err := r.GetManifest(t.Context(), "x")
 	var dm *DigestMismatchError
 	if !errors.As(err, &dm) || dm.Expected.String() != d2 || dm.Got != HashBytes([]byte(raw)) {
 		t.Fatalf("mismatching digest: %v", err)
 	}
-	r = manifestServer(t, raw, MediaTypeDockerManifest, "sha512:abcd")
+	r = manifestServer(t, raw, string(MediaTypeDockerManifest), "sha512:abcd")
 	if _, err := r.GetManifest(t.Context(), "x"); !errors.Is(err, ErrUnexpectedDigestMethod) {
 		t.Fatalf("sha512 header: %v", err)
 	}
 	// Fetched by digest, the bytes must match it even without the header.
-	r = manifestServer(t, raw, MediaTypeDockerManifest, "")
+	r = manifestServer(t, raw, string(MediaTypeDockerManifest), "")
 	if _, err := r.GetManifest(t.Context(), d3); !errors.Is(err, ErrDigestMismatch) {
 		t.Fatalf("by wrong digest: %v", err)
 	}
@@ -170,7 +170,7 @@ func TestManifestVerifiedAgainstDockerContentDigest(t *testing.T) {
 func TestSchema1Alias(t *testing.T) {
 	payload := "{\n   \"schemaVersion\": 1,\n   \"name\": \"foo/bar\",\n   \"tag\": \"old\",\n   \"fsLayers\": [{\"blobSum\": \"" + d2 + "\"}, {\"blobSum\": \"" + d1 + "\"}]\n}"
 	raw := signedSchema1(payload)
-	r := manifestServer(t, raw, MediaTypeDockerSchema1Signed, HashBytes([]byte(payload)).String())
+	r := manifestServer(t, raw, string(MediaTypeDockerSchema1Signed), HashBytes([]byte(payload)).String())
 	al, err := r.GetAlias(t.Context(), "old", "")
 	if err != nil {
 		t.Fatal(err)

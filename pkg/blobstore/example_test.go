@@ -101,9 +101,10 @@ func ExampleRepository_SetAlias() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(blobstore.HashBytes(manifest))
+	// Like every alias write, SetAlias returns the manifest stored.
+	fmt.Println(manifest.Digest, manifest.Size(), manifest.MediaType)
 	// Output:
-	// sha256:fc164619e222260028d6741aa4a446ecd7042db644322a88b64f6b6d222b5dbf
+	// sha256:fc164619e222260028d6741aa4a446ecd7042db644322a88b64f6b6d222b5dbf 411 application/vnd.docker.distribution.manifest.v2+json
 }
 
 func ExampleRepository_PullBlob() {

@@ -21,7 +21,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-var knownMediaTypes = []string{
+var knownMediaTypes = []MediaType{
 	MediaTypeDockerManifest, MediaTypeDockerManifestList, MediaTypeDockerSchema1,
 	MediaTypeDockerSchema1Signed, MediaTypeOCIManifest, MediaTypeOCIIndex,
 }
@@ -41,8 +41,8 @@ func FuzzParseManifest(f *testing.F) {
 	blobs := []Blob{{HashBytes([]byte("a")), 1}, {HashBytes([]byte("bb")), 2}}
 	dxf, _ := MakeManifest(blobs...)
 	f.Add(dxf, "")
-	f.Add([]byte(`{"schemaVersion":2,"mediaType":"`+MediaTypeOCIIndex+`","manifests":[{"digest":"`+d1+`","size":9,"platform":{"os":"linux","architecture":"arm64","variant":"v8"}}]}`), "")
-	f.Add([]byte(signedSchema1("{\n   \"schemaVersion\": 1,\n   \"fsLayers\": [{\"blobSum\": \""+d2+"\"}]\n}")), MediaTypeDockerSchema1Signed)
+	f.Add([]byte(`{"schemaVersion":2,"mediaType":"`+string(MediaTypeOCIIndex)+`","manifests":[{"digest":"`+d1+`","size":9,"platform":{"os":"linux","architecture":"arm64","variant":"v8"}}]}`), "")
+	f.Add([]byte(signedSchema1("{\n   \"schemaVersion\": 1,\n   \"fsLayers\": [{\"blobSum\": \""+d2+"\"}]\n}")), string(MediaTypeDockerSchema1Signed))
 	f.Add([]byte(`{"schemaVersion":1,"fsLayers":[{"blobSum":"`+d3+`"}],"signatures":[{"protected":"eyJmb3JtYXRMZW5ndGgiOjEwMDAwMDB9"}]}`), "")
 	f.Fuzz(func(t *testing.T, raw []byte, contentType string) {
 		m, err := ParseManifest(raw, contentType)
@@ -105,7 +105,7 @@ func FuzzParseManifest(f *testing.F) {
 			}
 		}
 		// Parsing again, told the type found, gives the same answer.
-		again, err := ParseManifest(raw, m.MediaType)
+		again, err := ParseManifest(raw, string(m.MediaType))
 		if err != nil || again.MediaType != m.MediaType || again.Digest != m.Digest || !slices.Equal(again.Layers, m.Layers) {
 			t.Fatalf("second parse differs: %v", err)
 		}

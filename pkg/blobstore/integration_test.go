@@ -80,7 +80,7 @@ func TestIntegrationPushPullMultiBlobAlias(t *testing.T) {
 		blobs = append(blobs, res.Blob())
 		all = append(all, data...)
 	}
-	raw, err := r.SetAlias(ctx, "four", blobs[0].Digest, blobs[1].Digest, blobs[2].Digest, blobs[3].Digest)
+	raw, err := rawOf(r.SetAlias(ctx, "four", blobs[0].Digest, blobs[1].Digest, blobs[2].Digest, blobs[3].Digest))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestIntegrationPushPullMultiBlobAlias(t *testing.T) {
 	if !bytes.Equal(got, all) {
 		t.Fatal("pulled data differs")
 	}
-	if size, err := r.AliasSize(ctx, al.Image()); err != nil || size != int64(len(all)) {
+	if size, err := r.ManifestSize(ctx, al.Image()); err != nil || size != int64(len(all)) {
 		t.Fatalf("AliasSize %d, %v", size, err)
 	}
 	// The alias is readable by ggcr (and so crane): fetch it by digest.
@@ -232,7 +232,7 @@ func TestIntegrationCatalogMaxEntries(t *testing.T) {
 
 func TestIntegrationManifestLists(t *testing.T) {
 	t.Parallel()
-	for _, mt := range []string{MediaTypeOCIIndex, MediaTypeDockerManifestList} {
+	for _, mt := range []MediaType{MediaTypeOCIIndex, MediaTypeDockerManifestList} {
 		r := plainRepo(t)
 		amd, _ := pushIndex(t, r, mt)
 		al, err := r.GetAlias(t.Context(), "multi", "linux/amd64")

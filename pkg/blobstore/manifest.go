@@ -15,25 +15,28 @@ import (
 // larger ones are refused with [ErrInvalidManifest].
 const MaxManifestSize = 4 << 20
 
+// MediaType is the media type of a manifest or of a blob a manifest lists.
+type MediaType string
+
 // Manifest media types this package reads and writes.
 const (
-	MediaTypeDockerManifest      = "application/vnd.docker.distribution.manifest.v2+json"
-	MediaTypeDockerManifestList  = "application/vnd.docker.distribution.manifest.list.v2+json"
-	MediaTypeDockerSchema1       = "application/vnd.docker.distribution.manifest.v1+json"
-	MediaTypeDockerSchema1Signed = "application/vnd.docker.distribution.manifest.v1+prettyjws"
-	MediaTypeOCIManifest         = "application/vnd.oci.image.manifest.v1+json"
-	MediaTypeOCIIndex            = "application/vnd.oci.image.index.v1+json"
+	MediaTypeDockerManifest      = MediaType("application/vnd.docker.distribution.manifest.v2+json")
+	MediaTypeDockerManifestList  = MediaType("application/vnd.docker.distribution.manifest.list.v2+json")
+	MediaTypeDockerSchema1       = MediaType("application/vnd.docker.distribution.manifest.v1+json")
+	MediaTypeDockerSchema1Signed = MediaType("application/vnd.docker.distribution.manifest.v1+prettyjws")
+	MediaTypeOCIManifest         = MediaType("application/vnd.oci.image.manifest.v1+json")
+	MediaTypeOCIIndex            = MediaType("application/vnd.oci.image.index.v1+json")
 	// MediaTypeDockerConfig is the config media type of the synthetic manifest.
-	MediaTypeDockerConfig = "application/vnd.docker.container.image.v1+json"
+	MediaTypeDockerConfig = MediaType("application/vnd.docker.container.image.v1+json")
 	// MediaTypeBlob is the layer media type of the synthetic manifest.
-	MediaTypeBlob = "application/octet-stream"
+	MediaTypeBlob = MediaType("application/octet-stream")
 )
 
 // acceptManifests is the Accept header for manifest requests, exactly as the
 // Python tool sends it. Listing the list types makes Docker-Content-Digest
 // name the list itself, which keeps deletes safe.
-const acceptManifests = MediaTypeDockerSchema1 + ", " + MediaTypeDockerManifest + ", " +
-	MediaTypeDockerManifestList + ", " + MediaTypeOCIManifest + ", " + MediaTypeOCIIndex
+const acceptManifests = string(MediaTypeDockerSchema1 + ", " + MediaTypeDockerManifest + ", " +
+	MediaTypeDockerManifestList + ", " + MediaTypeOCIManifest + ", " + MediaTypeOCIIndex)
 
 // Blob is a blob's digest and size.
 type Blob struct {
@@ -53,7 +56,7 @@ type PlatformManifest struct {
 	// Size is the child manifest's size.
 	Size int64
 	// MediaType is the child manifest's media type.
-	MediaType string
+	MediaType MediaType
 }
 
 // Manifest is a manifest as a registry stores it, decoded.
@@ -62,7 +65,7 @@ type Manifest struct {
 	Raw []byte
 	// MediaType is the manifest's media type (from its mediaType field, else
 	// the Content-Type it was served with, else inferred from its shape).
-	MediaType string
+	MediaType MediaType
 	// Digest is the manifest's digest: the sha256 of Raw (of its signed
 	// payload, for a signed schema 1 manifest).
 	Digest v1.Hash
@@ -73,6 +76,9 @@ type Manifest struct {
 	// Manifests are the entries of a list or index, in order.
 	Manifests []PlatformManifest
 }
+
+// Size is the manifest's size in bytes (of Raw).
+func (m *Manifest) Size() int64 { return int64(len(m.Raw)) }
 
 // IsList reports whether m is a manifest list or an OCI index.
 func (m *Manifest) IsList() bool {
@@ -91,7 +97,7 @@ func (m *Manifest) Digests() []v1.Hash {
 // wireManifest is the union of the manifest shapes we read.
 type wireManifest struct {
 	SchemaVersion *int             `json:"schemaVersion"`
-	MediaType     string           `json:"mediaType"`
+	MediaType     MediaType        `json:"mediaType"`
 	Config        *wireDescriptor  `json:"config"`
 	Layers        []wireDescriptor `json:"layers"`
 	Manifests     []wireDescriptor `json:"manifests"`
@@ -104,7 +110,7 @@ type wireManifest struct {
 }
 
 type wireDescriptor struct {
-	MediaType string `json:"mediaType"`
+	MediaType MediaType `json:"mediaType"`
 	Digest    string `json:"digest"`
 	Size      int64  `json:"size"`
 	Platform  *struct {
@@ -208,13 +214,13 @@ func (d *wireDescriptor) blob() (Blob, error) {
 }
 
 // mediaTypeOf strips parameters from a Content-Type value.
-func mediaTypeOf(contentType string) string {
+func mediaTypeOf(contentType string) MediaType {
 	mt, _, _ := strings.Cut(contentType, ";")
 	mt = strings.TrimSpace(mt)
 	if mt == "application/json" || mt == "text/plain" {
 		return ""
 	}
-	return mt
+	return MediaType(mt)
 }
 
 // schema1Payload returns the signed payload of a signed schema 1 manifest:
@@ -249,11 +255,11 @@ func MakeManifest(blobs ...Blob) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	b.Grow(256 + 110*len(blobs))
-	desc := func(mediaType string, bl Blob) {
+	desc := func(mediaType MediaType, bl Blob) {
 		b.WriteString(`{"digest": "`)
 		b.WriteString(bl.Digest.String())
 		b.WriteString(`", "mediaType": "`)
-		b.WriteString(mediaType)
+		b.WriteString(string(mediaType))
 		b.WriteString(`", "size": `)
 		b.WriteString(strconv.FormatInt(bl.Size, 10))
 		b.WriteString(`}`)
@@ -267,6 +273,6 @@ func MakeManifest(blobs ...Blob) ([]byte, error) {
 		}
 		desc(MediaTypeBlob, bl)
 	}
-	b.WriteString(`], "mediaType": "` + MediaTypeDockerManifest + `", "schemaVersion": 2}`)
+	b.WriteString(`], "mediaType": "` + string(MediaTypeDockerManifest) + `", "schemaVersion": 2}`)
 	return b.Bytes(), nil
 }

@@ -108,29 +108,29 @@ const (
 func TestParseManifest(t *testing.T) {
 	for _, tc := range []struct {
 		name, raw, contentType string
-		mediaType              string
+		mediaType              MediaType
 		layers                 []string
 		platforms              []string
 		err                    error
 	}{
-		{name: "docker v2", raw: `{"schemaVersion":2,"mediaType":"` + MediaTypeDockerManifest + `","config":{"digest":"` + d1 + `","size":1},"layers":[{"digest":"` + d2 + `","size":2},{"digest":"` + d3 + `","size":3}]}`,
+		{name: "docker v2", raw: `{"schemaVersion":2,"mediaType":"` + string(MediaTypeDockerManifest) + `","config":{"digest":"` + d1 + `","size":1},"layers":[{"digest":"` + d2 + `","size":2},{"digest":"` + d3 + `","size":3}]}`,
 			mediaType: MediaTypeDockerManifest, layers: []string{d2, d3}},
 		{name: "oci without mediaType", raw: `{"schemaVersion":2,"config":{"digest":"` + d1 + `","size":1},"layers":[{"digest":"` + d2 + `","size":2}]}`,
 			mediaType: MediaTypeOCIManifest, layers: []string{d2}},
-		{name: "oci by content type", raw: `{"schemaVersion":2,"config":{"digest":"` + d1 + `","size":1},"layers":[]}`, contentType: MediaTypeOCIManifest + "; charset=utf-8",
+		{name: "oci by content type", raw: `{"schemaVersion":2,"config":{"digest":"` + d1 + `","size":1},"layers":[]}`, contentType: string(MediaTypeOCIManifest) + "; charset=utf-8",
 			mediaType: MediaTypeOCIManifest, layers: []string{}},
-		{name: "oci index", raw: `{"schemaVersion":2,"mediaType":"` + MediaTypeOCIIndex + `","manifests":[{"digest":"` + d1 + `","size":9,"platform":{"os":"linux","architecture":"amd64"}},{"digest":"` + d2 + `","size":9,"platform":{"os":"linux","architecture":"arm64","variant":"v8"}}]}`,
+		{name: "oci index", raw: `{"schemaVersion":2,"mediaType":"` + string(MediaTypeOCIIndex) + `","manifests":[{"digest":"` + d1 + `","size":9,"platform":{"os":"linux","architecture":"amd64"}},{"digest":"` + d2 + `","size":9,"platform":{"os":"linux","architecture":"arm64","variant":"v8"}}]}`,
 			mediaType: MediaTypeOCIIndex, platforms: []string{"linux/amd64", "linux/arm64/v8"}},
-		{name: "docker list", raw: `{"schemaVersion":2,"mediaType":"` + MediaTypeDockerManifestList + `","manifests":[{"digest":"` + d1 + `","size":9,"platform":{"os":"windows","architecture":"amd64"}}]}`,
+		{name: "docker list", raw: `{"schemaVersion":2,"mediaType":"` + string(MediaTypeDockerManifestList) + `","manifests":[{"digest":"` + d1 + `","size":9,"platform":{"os":"windows","architecture":"amd64"}}]}`,
 			mediaType: MediaTypeDockerManifestList, platforms: []string{"windows/amd64"}},
 		{name: "schema 1 oldest last", raw: `{"schemaVersion":1,"name":"r","tag":"t","fsLayers":[{"blobSum":"` + d3 + `"},{"blobSum":"` + d2 + `"}]}`,
 			mediaType: MediaTypeDockerSchema1, layers: []string{d2, d3}},
 		{name: "unknown type", raw: `{"schemaVersion":2,"mediaType":"application/x-weird"}`, err: ErrUnsupportedManifest},
 		{name: "no type no shape", raw: `{"hello":1}`, err: ErrUnsupportedManifest},
 		{name: "not json", raw: `<html>nope</html>`, err: ErrInvalidManifest},
-		{name: "bad layer digest", raw: `{"mediaType":"` + MediaTypeDockerManifest + `","config":{"digest":"` + d1 + `"},"layers":[{"digest":"sha256:xyz"}]}`, err: ErrInvalidManifest},
-		{name: "missing config", raw: `{"mediaType":"` + MediaTypeDockerManifest + `","layers":[]}`, err: ErrInvalidManifest},
-		{name: "negative size", raw: `{"mediaType":"` + MediaTypeDockerManifest + `","config":{"digest":"` + d1 + `","size":-1},"layers":[]}`, err: ErrInvalidManifest},
+		{name: "bad layer digest", raw: `{"mediaType":"` + string(MediaTypeDockerManifest) + `","config":{"digest":"` + d1 + `"},"layers":[{"digest":"sha256:xyz"}]}`, err: ErrInvalidManifest},
+		{name: "missing config", raw: `{"mediaType":"` + string(MediaTypeDockerManifest) + `","layers":[]}`, err: ErrInvalidManifest},
+		{name: "negative size", raw: `{"mediaType":"` + string(MediaTypeDockerManifest) + `","config":{"digest":"` + d1 + `","size":-1},"layers":[]}`, err: ErrInvalidManifest},
 		{name: "too big", raw: `{"x":"` + strings.Repeat("a", MaxManifestSize) + `"}`, err: ErrInvalidManifest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -88,6 +88,14 @@ func newMemRepo(t testing.TB, name string, opts ...Option) *Repository {
 	return newMemServer(t).repo(t, name, opts...)
 }
 
+// rawOf is the raw bytes of the manifest an alias write returns.
+func rawOf(m *Manifest, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	return m.Raw, nil
+}
+
 // pushBytes pushes b and fails the test on error.
 func pushBytes(t testing.TB, r *Repository, b []byte) PushResult {
 	t.Helper()

@@ -275,7 +275,7 @@ var relOps = map[string]relOp{
 		target: faultproxy.Rule{Method: http.MethodGet, Path: "/manifests/"},
 		run: func(t *testing.T, e *relEnv) error {
 			b := e.pushDirect(t, randomBytes(t, 1000))
-			raw, err := e.direct.SetAlias(t.Context(), "v1", b.Digest)
+			raw, err := rawOf(e.direct.SetAlias(t.Context(), "v1", b.Digest))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -292,7 +292,7 @@ var relOps = map[string]relOp{
 		target: faultproxy.Rule{Method: http.MethodPut, Path: "/manifests/"},
 		run: func(t *testing.T, e *relEnv) error {
 			b := e.pushDirect(t, randomBytes(t, 1000))
-			raw, err := e.repo.SetAlias(t.Context(), "v1", b.Digest)
+			raw, err := rawOf(e.repo.SetAlias(t.Context(), "v1", b.Digest))
 			if err != nil {
 				e.checkAliasBlobs(t, "v1")
 				return err
@@ -1015,11 +1015,11 @@ func TestReliabilityBadInput(t *testing.T) {
 			name, body, contentType string
 			want                    error
 		}{
-			{"not-json", "this is not JSON", MediaTypeDockerManifest, ErrInvalidManifest},
+			{"not-json", "this is not JSON", string(MediaTypeDockerManifest), ErrInvalidManifest},
 			{"html", "<html><body>oops</body></html>", "text/html", ErrInvalidManifest},
-			{"over-4-mib", `{"schemaVersion":2,"x":"` + strings.Repeat("a", MaxManifestSize) + `"}`, MediaTypeOCIManifest, ErrInvalidManifest},
+			{"over-4-mib", `{"schemaVersion":2,"x":"` + strings.Repeat("a", MaxManifestSize) + `"}`, string(MediaTypeOCIManifest), ErrInvalidManifest},
 			{"unknown-media-type", `{"schemaVersion":2,"mediaType":"application/vnd.example.unknown+json"}`, "application/vnd.example.unknown+json", ErrUnsupportedManifest},
-			{"bad-layer-digest", `{"schemaVersion":2,"mediaType":"` + MediaTypeDockerManifest + `","config":{"digest":"sha256:zzz","size":1},"layers":[]}`, MediaTypeDockerManifest, ErrInvalidManifest},
+			{"bad-layer-digest", `{"schemaVersion":2,"mediaType":"` + string(MediaTypeDockerManifest) + `","config":{"digest":"sha256:zzz","size":1},"layers":[]}`, string(MediaTypeDockerManifest), ErrInvalidManifest},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
