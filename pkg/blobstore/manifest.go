@@ -111,8 +111,8 @@ type wireManifest struct {
 
 type wireDescriptor struct {
 	MediaType MediaType `json:"mediaType"`
-	Digest    string `json:"digest"`
-	Size      int64  `json:"size"`
+	Digest    string    `json:"digest"`
+	Size      int64     `json:"size"`
 	Platform  *struct {
 		OS           string `json:"os"`
 		Architecture string `json:"architecture"`
