@@ -117,9 +117,14 @@ func TestPushPull(t *testing.T) {
 	if got := d.ok("pull-blob", "--blob-info", repo, "@fooey"); got != h1+" 1048576\n"+string(blob1) {
 		t.Fatalf("--blob-info pull-blob @fooey: wrong output")
 	}
-	// Any other value than 1 is off, as in Python.
-	if got := d.with("DXF_BLOB_INFO", "yes").ok("pull-blob", repo, h3); got != string(blob3) {
-		t.Fatalf("DXF_BLOB_INFO=yes framed the blob")
+	// Switch variables take 1/true/yes as on and 0/false/no as off; "0" is
+	// off as in Python, and a value that is neither is refused (exit 2)
+	// rather than silently read as off.
+	if got := d.with("DXF_BLOB_INFO", "yes").ok("pull-blob", repo, h3); got != h3+" "+strconv.Itoa(len(blob3))+"\n"+string(blob3) {
+		t.Fatalf("DXF_BLOB_INFO=yes did not frame the blob")
+	}
+	if got := d.with("DXF_BLOB_INFO", "0").ok("pull-blob", repo, h3); got != string(blob3) {
+		t.Fatalf("DXF_BLOB_INFO=0 framed the blob")
 	}
 
 	// blob-size: digests, and the sum of an alias's blobs.
