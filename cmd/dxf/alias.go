@@ -15,6 +15,7 @@ import (
 
 var setAliasCommand = &command{
 	name:     "set-alias",
+	flags:    []string{"jobs"},
 	synopsis: "<repo> <alias> <digest|file>...",
 	summary:  "point an alias at blobs and print its manifest",
 	help: `Point the alias at the blobs, in order, and print the manifest stored for it,
@@ -34,6 +35,7 @@ Examples:
 
 var getAliasCommand = &command{
 	name:     "get-alias",
+	flags:    []string{"platform", "jobs"},
 	synopsis: "<repo> [<alias>...]",
 	summary:  "print the blob digests an alias points to",
 	help: `Print the digests of the blobs each alias points to, one per line, in order.
@@ -54,6 +56,7 @@ Examples:
 
 var getDigestCommand = &command{
 	name:     "get-digest",
+	flags:    []string{"platform", "jobs"},
 	synopsis: "<repo> [<alias>...]",
 	summary:  "print the config digest of aliases",
 	help: `Print the config digest of each alias: for an alias set by dxf, its first blob;
@@ -73,6 +76,7 @@ Example:
 
 var getManifestCommand = &command{
 	name:     "get-manifest",
+	flags:    []string{"platform"},
 	synopsis: "<repo> <alias>...",
 	summary:  "print the manifest of aliases",
 	help: `Print the manifest of each alias exactly as the registry stores it, with no
@@ -113,7 +117,11 @@ func runSetAlias(a *app, args []string) error {
 // hash of that file.
 func blobDigest(arg string) (v1.Hash, error) {
 	if !strings.ContainsRune(arg, '/') && !strings.ContainsRune(arg, os.PathSeparator) {
-		return parseDigestArg(arg)
+		d, err := parseDigestArg(arg)
+		if fi, serr := os.Stat(arg); err != nil && serr == nil && fi.Mode().IsRegular() {
+			return d, &shortError{msg: fmt.Sprintf("%q is a file, not a digest: write ./%s to use its digest (set-alias hashes files, push-blob uploads them)", arg, arg), err: err}
+		}
+		return d, err
 	}
 	d, _, err := blobstore.HashFile(arg)
 	if err != nil {

@@ -15,6 +15,9 @@ type command struct {
 	summary  string // one line, for the command list
 	help     string // what it does, in more detail, and examples
 	noRepo   bool   // takes no <repo> argument (list-repos)
+	// flags names the flags of this command's own, shown in its help; the
+	// flags every command takes are in "dxf help environment".
+	flags []string
 	// minArgs and maxArgs bound the number of arguments after <repo>;
 	// maxArgs < 0 means no limit.
 	minArgs, maxArgs int
@@ -26,6 +29,9 @@ type command struct {
 	// validate checks the arguments further (alias syntax, …).
 	validate func(cmd *command, args []string) error
 	run      func(a *app, args []string) error
+	// local runs a command that needs no registry (help, version,
+	// completion); a.cfg is nil.
+	local func(a *app, args []string) error
 }
 
 // commands lists the commands in the order the Python tool's help did.
@@ -45,23 +51,30 @@ var commands = []*command{
 	listReposCommand,
 }
 
+// moreCommands are those the Python tool did not have.
+var moreCommands = []*command{
+	loginCommand,
+	logoutCommand,
+	completionCommand,
+	helpCommand,
+	versionCommand,
+}
+
+// allCommands lists every command, the Python tool's first.
+func allCommands() []*command {
+	return append(slices.Clone(commands), moreCommands...)
+}
+
 func lookupCommand(name string) *command {
-	for _, c := range commands {
+	if name == completeCommand.name {
+		return completeCommand // not listed: the completion scripts call it
+	}
+	for _, c := range allCommands() {
 		if c.name == name {
 			return c
 		}
 	}
 	return nil
-}
-
-// commandChoices lists the command names as argparse did in its error:
-// 'auth', 'push-blob', …
-func commandChoices() string {
-	names := make([]string, len(commands))
-	for i, c := range commands {
-		names[i] = "'" + c.name + "'"
-	}
-	return strings.Join(names, ", ")
 }
 
 // split separates the repository from the command's other arguments.
@@ -121,6 +134,10 @@ func (c *command) checkAliases(args []string) error {
 		case allAliases:
 		default:
 			return nil
+		}
+		if c.aliases != atAliases && strings.HasPrefix(name, "@") && blobstore.ValidateAlias(name[1:]) == nil {
+			// The @ marks aliases among digests, in blob commands only.
+			return usagef(c, "invalid alias: %q: %s takes alias names without \"@\": %s", name, c.name, name[1:])
 		}
 		if err := validAlias(c, name); err != nil {
 			return err

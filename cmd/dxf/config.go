@@ -113,6 +113,9 @@ type config struct {
 	debugOut      io.Writer  // where --debug lines go (standard error)
 	split         int        // average chunk size of push-blob --split; 0: no split
 	byteRange     *byteRange // pull-blob --range
+	// credSource names the credentials given ("DXF_USERNAME and
+	// DXF_PASSWORD", "--token" …); "" for the Docker config or none.
+	credSource string
 }
 
 // environment is the process environment as a lookup table.
@@ -159,9 +162,21 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 
 	c.host, _ = str("host", "DXF_HOST")
 	if c.host == "" {
-		return nil, errors.New("no registry: set DXF_HOST (or --host) to the registry's host[:port]")
+		return nil, errors.New("no registry: set DXF_HOST (or --host) to the registry's host[:port], or give the repository as host[:port]/repo")
 	}
 	c.insecure = on("insecure", "DXF_INSECURE")
+	// A URL is understood: http:// means plain HTTP (as DXF_INSECURE=1),
+	// https:// the default.
+	switch {
+	case strings.HasPrefix(c.host, "http://"):
+		c.insecure = true
+	case strings.HasPrefix(c.host, "https://") && c.insecure:
+		return nil, fmt.Errorf("DXF_HOST=%s asks for HTTPS, DXF_INSECURE=1 for plain HTTP: choose one", c.host)
+	}
+	c.host = stripScheme(c.host)
+	if strings.Contains(c.host, "/") {
+		return nil, fmt.Errorf("DXF_HOST=%s: want host[:port], without a path", c.host)
+	}
 
 	// Python uses the user name and password only when both are set; an
 	// empty value counts as set.
@@ -177,6 +192,25 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 	c.username, c.password, c.haveUser = user, pass, haveUser && havePass
 	c.authorization, _ = str("authorization", "DXF_AUTHORIZATION")
 	c.token, _ = str("token", "DXF_TOKEN")
+	// Which of them authenticate, in the Python order (see authenticator).
+	from := func(flag, key string) string {
+		if fs.Changed(flag) {
+			return "--" + flag
+		}
+		return key
+	}
+	switch {
+	case c.token != "":
+		c.credSource = "the token of " + from("token", "DXF_TOKEN")
+	case c.haveUser:
+		pw := from("password", "DXF_PASSWORD")
+		if f.passwordStdin {
+			pw = "--password-stdin"
+		}
+		c.credSource = fmt.Sprintf("user %s (%s) with the password of %s", c.username, from("username", "DXF_USERNAME"), pw)
+	case c.authorization != "":
+		c.credSource = from("authorization", "DXF_AUTHORIZATION")
+	}
 	c.authHost, _ = str("auth-host", "DXF_AUTH_HOST")
 
 	// DXF_PROGRESS: "1" on, "0" off, anything else automatic, as in
@@ -375,4 +409,55 @@ func (c *config) options(useToken bool) ([]blobstore.Option, error) {
 		opts = append(opts, blobstore.WithDebugLog(c.debugOut))
 	}
 	return opts, nil
+}
+
+// hostInRepo accepts a repository written with its registry, as docker,
+// crane and oras take it ("localhost:5000/fred/data"): with DXF_HOST unset
+// the host becomes the registry; with DXF_HOST set to that same host it is
+// dropped. Otherwise the argument is left as it is (a first component
+// with a dot is a valid repository name on DXF_HOST, as in the Python
+// tool), except that one with a port, which cannot be a repository, is
+// refused with an explanation.
+func hostInRepo(fs *pflag.FlagSet, env environment, cmd *command, repo string) (string, error) {
+	first, rest, ok := strings.Cut(repo, "/")
+	if cmd.noRepo || !ok || rest == "" || !(strings.ContainsAny(first, ".:") || first == "localhost") {
+		return repo, nil
+	}
+	host := env["DXF_HOST"]
+	if fs.Changed("host") {
+		host = fs.Lookup("host").Value.String()
+	}
+	switch bare := stripScheme(host); {
+	case host == "":
+		_ = fs.Set("host", first)
+		return rest, nil
+	case bare == first:
+		return rest, nil
+	case strings.Contains(first, ":"):
+		return "", usagef(cmd, "repository %q names the registry %s, but DXF_HOST is %s: give the repository alone (%s), with DXF_HOST=%s for that registry", repo, first, bare, rest, first)
+	}
+	return repo, nil
+}
+
+// stripScheme is host without a leading http:// or https:// and trailing
+// slashes.
+func stripScheme(host string) string {
+	h := strings.TrimPrefix(strings.TrimPrefix(host, "https://"), "http://")
+	return strings.TrimRight(h, "/")
+}
+
+// credentialSource names the credentials this run used, for the message
+// of a 401.
+func (c *config) credentialSource(env environment) string {
+	if c.credSource != "" {
+		return c.credSource
+	}
+	cf, err := loadDockerConfig(env)
+	if err == nil {
+		key := dockerKey(c.host)
+		if ac, err := cf.GetAuthConfig(key); err == nil && (ac.Username != "" || ac.IdentityToken != "" || ac.RegistryToken != "" || ac.Auth != "") {
+			return fmt.Sprintf("the Docker config's for %s (%s)", c.host, credentialPlace(cf, key))
+		}
+	}
+	return fmt.Sprintf("none; set DXF_USERNAME and DXF_PASSWORD, or run dxf login %s", c.host)
 }

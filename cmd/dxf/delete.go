@@ -11,6 +11,7 @@ import (
 
 var delBlobCommand = &command{
 	name:     "del-blob",
+	flags:    []string{"jobs"},
 	synopsis: "<repo> [<digest>|@<alias>]...",
 	summary:  "delete blobs",
 	help: `Delete blobs. An @alias stands for its blobs and, as with the Python tool, the
@@ -63,7 +64,7 @@ func runDelBlob(a *app, args []string) error {
 	for _, arg := range args {
 		name, isAlias := aliasArg(arg)
 		if !isAlias {
-			d, err := parseDigestArg(name)
+			d, err := a.digestArg(a.ctx, name)
 			if err != nil {
 				return err
 			}

@@ -71,7 +71,7 @@ func report(stderr io.Writer, err error, secrets []string) int {
 		return code
 	}
 	msg := err.Error()
-	if errors.Is(err, blobstore.ErrPlainHTTP) {
+	if errors.Is(err, blobstore.ErrPlainHTTP) && !strings.Contains(msg, "DXF_INSECURE=1") {
 		msg += " (DXF_INSECURE=1)"
 	}
 	if code == exitInterrupted {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // version is the release, set at build time with
@@ -12,8 +14,11 @@ import (
 // information is used when it is not.
 var version = "dev"
 
+// environmentHelp is "dxf help environment": every variable and the flags
+// that apply to every command.
 const environmentHelp = `Environment (each variable has the flag named beside it; a flag wins):
-  DXF_HOST             --host             registry host[:port] (required)
+  DXF_HOST             --host             registry host[:port] (required; a leading
+                                          http:// means DXF_INSECURE=1, https:// is the default)
   DXF_INSECURE=1       --insecure         plain HTTP instead of HTTPS
   DXF_USERNAME         --username         user to log in as (with DXF_PASSWORD)
   DXF_PASSWORD         --password         password (or --password-stdin)
@@ -28,8 +33,11 @@ const environmentHelp = `Environment (each variable has the flag named beside it
                                           (also REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE)
   DXF_PLATFORM         --platform         os/arch[/variant] of multi-platform aliases
   DXF_DIGEST_CACHE=0   --no-digest-cache  do not remember digests of pushed files
+  DXF_DEBUG=1          -d, --debug        trace HTTP requests and responses on stderr (no secrets)
+On/off variables take 1, true or yes for on and 0, false or no for off.
 With no credentials set, those of the Docker config file are used
-($DOCKER_CONFIG/config.json or ~/.docker/config.json, credential helpers too).
+($DOCKER_CONFIG/config.json or ~/.docker/config.json, credential helpers too),
+as "dxf login" stores them.
 
 Other flags:
   --jobs N             blobs to transfer or inspect at once (default 8)
@@ -42,6 +50,9 @@ Exit status: 0 success, 2 usage error or not found (404), 13 unauthorized
 (401), 130 interrupted, 1 any other failure.
 `
 
+// environmentPointer ends every help text.
+const environmentPointer = "Registry, credentials and every variable: dxf help environment\n"
+
 // writeHelp writes the help of cmd, or the general help for nil.
 func writeHelp(w io.Writer, cmd *command) error {
 	var b strings.Builder
@@ -49,19 +60,38 @@ func writeHelp(w io.Writer, cmd *command) error {
 		b.WriteString("usage: dxf <command> [flags] <repo> [args...]\n\n")
 		b.WriteString("Store arbitrary data in an OCI / Docker v2 registry: files become blobs,\n")
 		b.WriteString("addressed by digest, and aliases name sets of blobs.\n\nCommands:\n")
-		for _, c := range commands {
+		for _, c := range allCommands() {
 			fmt.Fprintf(&b, "  %-13s %s\n", c.name, c.summary)
 		}
-		b.WriteString("  help          show help of a command: dxf help <command>\n")
-		b.WriteString("  version       show the version\n\n")
-		b.WriteString(environmentHelp)
+		b.WriteString("\nHelp topics:\n  environment   every variable and flag: dxf help environment\n\n")
+		b.WriteString("Start with: export DXF_HOST=localhost:5000; dxf help push-blob\n")
+		b.WriteString(environmentPointer)
 	} else {
 		writeUsageLine(&b, cmd)
-		b.WriteString("\n" + cmd.help + "\n\n")
-		b.WriteString(environmentHelp)
+		b.WriteString("\n" + cmd.help + "\n")
+		if fl := commandFlags(cmd); fl != "" {
+			b.WriteString("\nFlags:\n" + fl)
+		}
+		b.WriteString("\n" + environmentPointer)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// commandFlags lists the flags of cmd's own (those of every command are in
+// "dxf help environment").
+func commandFlags(cmd *command) string {
+	if len(cmd.flags) == 0 {
+		return ""
+	}
+	var f flagValues
+	all := newFlagSet(&f)
+	fs := pflag.NewFlagSet(cmd.name, pflag.ContinueOnError)
+	fs.SortFlags = false
+	for _, name := range cmd.flags {
+		fs.AddFlag(all.Lookup(name))
+	}
+	return fs.FlagUsagesWrapped(80)
 }
 
 // writeUsageLine writes the one-line usage of cmd (of dxf for nil).
@@ -73,17 +103,54 @@ func writeUsageLine(w io.Writer, cmd *command) {
 	fmt.Fprintln(w, strings.TrimRight("usage: dxf "+cmd.name+" [flags] "+cmd.synopsis, " "))
 }
 
-// runHelp is "dxf help [command]".
+var helpCommand = &command{
+	name:     "help",
+	synopsis: "[<command>|environment]",
+	summary:  "show help: of dxf, of a command, or of the environment",
+	help: `Show the help of dxf, of a command, or with "environment" every variable and
+the flags every command takes.
+
+Examples:
+  dxf help
+  dxf help push-blob
+  dxf help environment`,
+	maxArgs: 1,
+}
+
+func init() {
+	// Set here: runHelp looks commands up, this one among them.
+	helpCommand.local = func(a *app, args []string) error {
+		return runHelp(a.stdout, args)
+	}
+}
+
+var versionCommand = &command{
+	name:    "version",
+	summary: "show the version",
+	help: `Show the version of dxf and how it was built (Go version, module, commit).
+
+Examples:
+  dxf version
+  dxf --version`,
+	local: func(a *app, _ []string) error {
+		return writeVersion(a.stdout)
+	},
+}
+
+// runHelp is "dxf help [command|environment]".
 func runHelp(w io.Writer, args []string) error {
 	switch {
 	case len(args) == 0:
 		return writeHelp(w, nil)
 	case len(args) > 1:
-		return usagef(nil, "help: too many arguments")
+		return usagef(helpCommand, "too many arguments")
+	case args[0] == "environment" || args[0] == "env":
+		_, err := io.WriteString(w, environmentHelp)
+		return err
 	}
 	cmd := lookupCommand(args[0])
 	if cmd == nil {
-		return usagef(nil, "help: no command '%s' (choose from %s)", args[0], commandChoices())
+		return usagef(helpCommand, "no command '%s'%s", args[0], commandHint(args[0]))
 	}
 	return writeHelp(w, cmd)
 }

@@ -45,6 +45,8 @@ type app struct {
 	cfg      *config
 	stdin    io.Reader
 	stdout   io.Writer
+	stderr   io.Writer
+	env      environment
 	progress *progress
 	reg      *blobstore.Registry
 	repo     *blobstore.Repository // nil for list-repos
@@ -54,10 +56,15 @@ type app struct {
 // streams and environment ("KEY=value" entries) and returns the exit code.
 // It is main without the process: tests call it directly.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+	if len(args) > 0 && args[0] == completeCommand.name {
+		// The words being completed are not parsed as dxf's own.
+		a := &app{ctx: ctx, cmd: completeCommand, stdin: stdin, stdout: stdout, stderr: stderr, env: newEnvironment(environ)}
+		return report(stderr, completeCommand.local(a, args[1:]), nil)
+	}
 	var f flagValues
 	fs := newFlagSet(&f)
 	if err := fs.Parse(args); err != nil {
-		return report(stderr, usagef(nil, "%s", err), nil)
+		return report(stderr, usagef(nil, "%s%s", err, flagHint(err.Error())), nil)
 	}
 	pos := fs.Args()
 	if f.version {
@@ -71,18 +78,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// error is what it is.
 		return report(stderr, usagef(nil, "no command given (dxf help lists them)"), nil)
 	}
-	switch pos[0] {
-	case "help":
-		return report(stderr, runHelp(stdout, pos[1:]), nil)
-	case "version":
-		return report(stderr, writeVersion(stdout), nil)
-	}
 	cmd := lookupCommand(pos[0])
 	if cmd == nil {
-		return report(stderr, usagef(nil, "argument op: invalid choice: '%s' (choose from %s)", pos[0], commandChoices()), nil)
+		// argparse's words, which scripts may look for, and a suggestion.
+		return report(stderr, usagef(nil, "argument op: invalid choice: '%s'%s", pos[0], commandHint(pos[0])), nil)
 	}
 	if f.help {
 		return report(stderr, writeHelp(stdout, cmd), nil)
+	}
+	if cmd.local != nil {
+		if err := cmd.check(pos[1:]); err != nil {
+			return report(stderr, err, nil)
+		}
+		a := &app{ctx: ctx, cmd: cmd, stdin: stdin, stdout: stdout, stderr: stderr, env: newEnvironment(environ)}
+		return report(stderr, cmd.local(a, pos[1:]), nil)
 	}
 	repo, rest, err := cmd.split(pos[1:])
 	if err == nil {
@@ -97,8 +106,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return report(stderr, err, nil)
 	}
+	env := newEnvironment(environ)
+	if (cmd == loginCommand || cmd == logoutCommand) && len(rest) == 1 {
+		_ = fs.Set("host", rest[0])
+	}
+	if repo, err = hostInRepo(fs, env, cmd, repo); err != nil {
+		return report(stderr, err, nil)
+	}
 
-	cfg, err := loadConfig(fs, &f, newEnvironment(environ), stdin)
+	cfg, err := loadConfig(fs, &f, env, stdin)
 	if err != nil {
 		return report(stderr, err, nil)
 	}
@@ -110,7 +126,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 	cfg.debugOut = stderr
-	a := &app{ctx: ctx, cmd: cmd, cfg: cfg, stdin: stdin, stdout: stdout}
+	a := &app{ctx: ctx, cmd: cmd, cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr, env: env}
 	err = a.connect(repo)
 	if err == nil {
 		a.progress = newProgress(stderr, cfg.progress)
@@ -120,6 +136,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil && ctx.Err() != nil && !errors.Is(err, context.Canceled) {
 		// Interrupted: whatever failed as a consequence is not the story.
 		err = fmt.Errorf("%w: %w", context.Canceled, err)
+	}
+	if cmd == loginCommand {
+		err = explain(err, nil, env)
+	} else {
+		err = explain(err, cfg, env)
 	}
 	return report(stderr, err, cfg.secrets())
 }

@@ -29,7 +29,7 @@ Examples:
 }
 
 func runMountBlob(a *app, args []string) error {
-	d, err := parseDigestArg(args[1])
+	d, err := a.digestArg(a.ctx, args[1])
 	if err != nil {
 		return err
 	}

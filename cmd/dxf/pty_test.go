@@ -51,6 +51,7 @@ func (d *dxf) runPTY(rows, cols int, stdout *os.File, resize *pty.Winsize, args 
 	var mu sync.Mutex
 	var buf bytes.Buffer
 	done := make(chan struct{})
+	first := make(chan struct{}, 1)
 	go func() {
 		defer close(done)
 		b := make([]byte, 32<<10)
@@ -58,19 +59,47 @@ func (d *dxf) runPTY(rows, cols int, stdout *os.File, resize *pty.Winsize, args 
 			n, err := f.Read(b)
 			mu.Lock()
 			buf.Write(b[:n])
-			if resize != nil && r.resizedAt < 0 && buf.Len() > 0 {
-				r.resizedAt = buf.Len()
-				if err := pty.Setsize(f, resize); err != nil {
-					d.t.Error(err)
+			mu.Unlock()
+			if n > 0 {
+				select {
+				case first <- struct{}{}:
+				default:
 				}
 			}
-			mu.Unlock()
 			if err != nil {
 				return // EIO once the process has gone
 			}
 		}
 	}()
+	resized := make(chan struct{})
+	go func() {
+		defer close(resized)
+		if resize == nil {
+			return
+		}
+		select {
+		case <-first:
+		case <-done:
+			return
+		}
+		// The window is resized while the terminal has shown everything
+		// written so far, as a terminal emulator reading its output
+		// promptly would have: the command is stopped, its output read to
+		// the end, the window resized, and the command continued. (On a
+		// loaded machine the reader could otherwise lag behind, and output
+		// drawn for the old width be taken as drawn after the resize.)
+		_ = cmd.Process.Signal(syscall.SIGSTOP)
+		time.Sleep(time.Second)
+		mu.Lock()
+		r.resizedAt = buf.Len()
+		if err := pty.Setsize(f, resize); err != nil {
+			d.t.Error(err)
+		}
+		mu.Unlock()
+		_ = cmd.Process.Signal(syscall.SIGCONT)
+	}()
 	err = cmd.Wait()
+	<-resized
 	// The terminal's buffer is drained before the process is waited for;
 	// the reader returns once it is empty.
 	select {

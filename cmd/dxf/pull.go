@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -15,6 +17,7 @@ import (
 
 var pullBlobCommand = &command{
 	name:     "pull-blob",
+	flags:    []string{"output", "platform", "blob-info", "chunk-size", "range", "progress", "jobs"},
 	synopsis: "<repo> [<digest>|@<alias>]...",
 	summary:  "write blobs to standard output",
 	help: `Write the blobs to standard output, one after the other, in argument order.
@@ -170,7 +173,7 @@ func (a *app) pullItems(args []string) ([]pullItem, error) {
 	err := jobs.ForEach(a.ctx, a.cfg.jobs, len(args), func(ctx context.Context, i int) error {
 		name, isAlias := aliasArg(args[i])
 		if !isAlias {
-			d, err := parseDigestArg(name)
+			d, err := a.digestArg(ctx, name)
 			expanded[i] = []pullItem{{blob: blobstore.Blob{Digest: d, Size: -1}}}
 			return err
 		}
@@ -234,7 +237,7 @@ func (a *app) pullOutput() (w io.Writer, commit func() error, discard func(), er
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".dxf-*")
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("output %s: %w", path, err)
+		return nil, nil, nil, outputErr(path, err)
 	}
 	discard = func() {
 		_ = f.Close()
@@ -253,9 +256,22 @@ func (a *app) pullOutput() (w io.Writer, commit func() error, discard func(), er
 		}
 		if err != nil {
 			_ = os.Remove(f.Name())
-			return fmt.Errorf("output %s: %w", path, err)
+			return outputErr(path, err)
 		}
 		return nil
 	}
 	return f, commit, discard, nil
+}
+
+// outputErr says why the --output file could not be written, naming it,
+// not the temporary file beside it.
+func outputErr(path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return &shortError{msg: fmt.Sprintf("output %s: directory %s does not exist", path, filepath.Dir(path)), err: err}
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return &shortError{msg: fmt.Sprintf("output %s: %v", path, pe.Err), err: err}
+	}
+	return fmt.Errorf("output %s: %w", path, err)
 }

@@ -11,6 +11,7 @@ import (
 
 var pushBlobCommand = &command{
 	name:     "push-blob",
+	flags:    []string{"jobs", "progress", "no-digest-cache", "split"},
 	synopsis: "<repo> <file>... [@alias]",
 	summary:  "upload files as blobs and print their digests",
 	help: `Upload each file as a blob and print its digest (sha256:<hex>), one line per

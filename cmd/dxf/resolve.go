@@ -27,7 +27,7 @@ func aliasArg(arg string) (name string, isAlias bool) {
 func parseDigestArg(arg string) (v1.Hash, error) {
 	d, err := blobstore.ParseDigest(arg)
 	if err != nil {
-		return v1.Hash{}, fmt.Errorf("digest %q: %w", arg, err)
+		return v1.Hash{}, digestHint(arg)
 	}
 	return d, nil
 }
@@ -96,4 +96,18 @@ func digestStrings(ds []v1.Hash) []string {
 		out[i] = d.String()
 	}
 	return out
+}
+
+// digestArg parses a digest argument of a blob command. A word that is not
+// a digest but names an alias of the repository gets "did you mean @word?":
+// blob commands take aliases written @name.
+func (a *app) digestArg(ctx context.Context, arg string) (v1.Hash, error) {
+	d, err := parseDigestArg(arg)
+	if err == nil || strings.Contains(arg, ":") || blobstore.ValidateAlias(arg) != nil || isHex(arg) {
+		return d, err
+	}
+	if _, aerr := a.repo.GetAlias(ctx, arg, ""); aerr == nil {
+		return d, &shortError{msg: fmt.Sprintf("%q is not a digest: did you mean @%s? (the alias %s exists, and blob commands take aliases written @name)", arg, arg, arg), err: err}
+	}
+	return d, err
 }

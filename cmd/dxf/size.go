@@ -12,6 +12,7 @@ import (
 
 var blobSizeCommand = &command{
 	name:     "blob-size",
+	flags:    []string{"platform", "jobs"},
 	synopsis: "<repo> [<digest>|@<alias>]...",
 	summary:  "print the size of blobs",
 	help: `Print the size in bytes of each blob, one line per argument. For an @alias,
@@ -48,7 +49,7 @@ func runBlobSize(a *app, args []string) error {
 		err := jobs.ForEach(a.ctx, a.cfg.jobs, len(args), func(ctx context.Context, i int) error {
 			name, isAlias := aliasArg(args[i])
 			if !isAlias {
-				d, err := parseDigestArg(name)
+				d, err := a.digestArg(ctx, name)
 				if err != nil {
 					return err
 				}

@@ -73,46 +73,113 @@ func TestConfigErrors(t *testing.T) {
 	d.with("DXF_TLSVERIFY", "/no/such/ca.pem").fails(exitFailure, []string{"list-repos"}, "/no/such/ca.pem")
 }
 
-// TestHelpAndVersion checks dxf help, --help and dxf version.
+// TestHelpAndVersion checks dxf help, --help, dxf help environment and
+// dxf version.
 func TestHelpAndVersion(t *testing.T) {
 	t.Parallel()
 	d := newDXF(t, shared).with("DXF_HOST", "")
 	general := d.ok("help")
-	for _, c := range commands {
+	for _, c := range allCommands() {
 		if !strings.Contains(general, "  "+c.name+" ") {
 			t.Errorf("dxf help does not list %s", c.name)
 		}
 	}
+	if !strings.Contains(general, "dxf help environment") || strings.Contains(general, "DXF_CHUNK_SIZE") {
+		t.Errorf("dxf help should point at dxf help environment instead of listing variables:\n%s", general)
+	}
+	env := d.ok("help", "environment")
 	for _, v := range []string{"DXF_HOST", "DXF_INSECURE", "DXF_USERNAME", "DXF_PASSWORD", "DXF_AUTHORIZATION",
 		"DXF_TOKEN", "DXF_AUTH_HOST", "DXF_PROGRESS", "DXF_BLOB_INFO", "DXF_CHUNK_SIZE", "DXF_SKIPTLSVERIFY",
-		"DXF_TLSVERIFY", "DXF_PLATFORM", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "--password-stdin", "--jobs", "--retries",
-		"--no-digest-cache", "--output"} {
-		if !strings.Contains(general, v) {
-			t.Errorf("dxf help does not mention %s", v)
+		"DXF_TLSVERIFY", "DXF_PLATFORM", "DXF_DIGEST_CACHE", "DXF_DEBUG", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE",
+		"--password-stdin", "--jobs", "--retries", "--no-digest-cache", "--output", "--debug", "Exit status"} {
+		if !strings.Contains(env, v) {
+			t.Errorf("dxf help environment does not mention %s", v)
 		}
 	}
 	if got := d.ok("--help"); got != general {
 		t.Errorf("dxf --help differs from dxf help")
 	}
-	for _, c := range commands {
-		h := d.ok(c.name, "--help")
-		if !strings.HasPrefix(h, "usage: dxf "+c.name+" ") && h != "" {
-			t.Errorf("dxf %s --help starts %q", c.name, h[:min(len(h), 40)])
+	for _, c := range allCommands() {
+		h := d.ok("help", c.name)
+		if !strings.HasPrefix(h, "usage: dxf "+c.name+" ") && !strings.HasPrefix(h, "usage: dxf "+c.name+"\n") {
+			t.Errorf("dxf help %s starts %q", c.name, h[:min(len(h), 40)])
 		}
 		if !strings.Contains(h, "Example") {
-			t.Errorf("dxf %s --help has no example", c.name)
+			t.Errorf("dxf help %s has no example", c.name)
 		}
-		if got := d.ok("help", c.name); got != h {
-			t.Errorf("dxf help %s differs from dxf %s --help", c.name, c.name)
+		if !strings.HasSuffix(h, "\n"+environmentPointer) {
+			t.Errorf("dxf help %s does not end pointing at dxf help environment:\n%s", c.name, h)
+		}
+		// The variables and the flags of other commands are not repeated.
+		if strings.Contains(h, "DXF_SKIPTLSVERIFY") || strings.Contains(h, "--retries") || strings.Count(h, "\n") > 70 {
+			t.Errorf("dxf help %s repeats the environment:\n%s", c.name, h)
+		}
+		if c.name == "help" || c.name == "version" {
+			continue
+		}
+		if got := d.ok(c.name, "--help"); got != h {
+			t.Errorf("dxf %s --help differs from dxf help %s", c.name, c.name)
 		}
 		if got := d.ok(c.name, "-h", "some/repo", "x"); got != h {
 			t.Errorf("dxf %s -h with arguments differs from --help", c.name)
+		}
+	}
+	// Each command's own flags, and only those.
+	for cmd, flags := range map[string][2][]string{
+		"push-blob":  {{"--jobs", "--progress", "--no-digest-cache"}, {"--output", "--blob-info", "--chunk-size"}},
+		"pull-blob":  {{"--output", "--platform", "--blob-info", "--chunk-size", "--progress"}, {"--no-digest-cache"}},
+		"get-alias":  {{"--platform"}, {"--output", "--progress"}},
+		"login":      {{"--username", "--password-stdin"}, {"--output", "--jobs"}},
+		"list-repos": {nil, {"--output", "--jobs", "--platform", "Flags:"}},
+	} {
+		h := d.ok("help", cmd)
+		for _, f := range flags[0] {
+			if !strings.Contains(h, f) {
+				t.Errorf("dxf help %s lacks %s:\n%s", cmd, f, h)
+			}
+		}
+		for _, f := range flags[1] {
+			if strings.Contains(h, f) {
+				t.Errorf("dxf help %s shows %s, which does not apply:\n%s", cmd, f, h)
+			}
 		}
 	}
 	for _, args := range [][]string{{"version"}, {"--version"}} {
 		v := d.ok(args...)
 		if !strings.HasPrefix(v, "dxf "+testVersion+"\n") || !strings.Contains(v, "go: go1.") {
 			t.Errorf("dxf %s printed %q", args[0], v)
+		}
+	}
+}
+
+// TestSuggestions checks the did-you-mean hints for commands and flags.
+func TestSuggestions(t *testing.T) {
+	t.Parallel()
+	d := newDXF(t, shared)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"push", "r", "f"}, "invalid choice: 'push' (did you mean push-blob?)"},
+		{[]string{"pul-blob", "r"}, "(did you mean pull-blob?)"},
+		{[]string{"get-aliases", "r"}, "(did you mean get-alias?)"},
+		{[]string{"lsit-repos"}, "(did you mean list-repos?)"},
+		{[]string{"logn"}, "(did you mean login?)"},
+		{[]string{"frobnicate"}, "(dxf help lists the commands)"},
+		{[]string{"get-alias", "--jbos", "3", "r"}, "unknown flag: --jbos (did you mean --jobs?)"},
+		{[]string{"pull-blob", "--ouptut", "x", "r"}, "(did you mean --output?)"},
+		{[]string{"-v", "list-repos"}, "--debug traces the HTTP exchange"},
+		{[]string{"help", "pusg-blob"}, "no command 'pusg-blob' (did you mean push-blob?)"},
+	} {
+		r := d.run(c.args...)
+		checkFailure(t, r, exitUsage, c.args, c.want)
+	}
+	for _, c := range []struct{ in, want string }{
+		{"push", "push-blob"}, {"pull", "pull-blob"}, {"del", ""}, {"setalias", "set-alias"},
+		{"get-digets", "get-digest"}, {"x", ""}, {"list-repo", "list-repos"},
+	} {
+		if got := closest(c.in, commandNames()); got != c.want && !(c.want == "" && got != "" && c.in == "del") {
+			t.Errorf("closest(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

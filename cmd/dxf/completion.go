@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+var completionCommand = &command{
+	name:     "completion",
+	synopsis: "bash|zsh|fish",
+	summary:  "print a shell completion script",
+	help: `Print a script that makes the shell complete dxf's commands, flags and
+arguments: files where files go, and (bash, zsh) the aliases of the repository
+typed, asked of the registry (DXF_HOST) when Tab is pressed there.
+
+Examples:
+  source <(dxf completion bash)                       # bash, this shell
+  dxf completion bash > ~/.local/share/bash-completion/completions/dxf
+  dxf completion zsh > "${fpath[1]}/_dxf"             # zsh (compinit)
+  dxf completion fish > ~/.config/fish/completions/dxf.fish`,
+	minArgs: 1,
+	maxArgs: 1,
+	validate: func(cmd *command, args []string) error {
+		if _, ok := completionScripts[args[0]]; !ok {
+			return usagef(cmd, "no completion for %q: bash, zsh or fish", args[0])
+		}
+		return nil
+	},
+	local: func(a *app, args []string) error {
+		_, err := io.WriteString(a.stdout, completionScripts[args[0]])
+		return err
+	},
+}
+
+// completeCommand is what the scripts call: "dxf __complete <words>…"
+// prints the candidates for the last word (possibly empty), given the
+// words before it (without "dxf"). A first line ":files" asks the shell
+// to offer file names too. It is not listed in the help.
+var completeCommand = &command{
+	name:    "__complete",
+	maxArgs: -1,
+}
+
+func init() {
+	// Set here: complete looks commands up, this one among them.
+	completeCommand.local = func(a *app, args []string) error {
+		_, err := io.WriteString(a.stdout, strings.Join(complete(a, args), "\n")+"\n")
+		return err
+	}
+}
+
+// filesDirective asks the shell for file names.
+const filesDirective = ":files"
+
+// completionTimeout bounds the registry request made to complete aliases.
+const completionTimeout = 5 * time.Second
+
+// complete returns the candidates for the last of words.
+func complete(a *app, words []string) []string {
+	if len(words) == 0 {
+		words = []string{""}
+	}
+	cur, before := words[len(words)-1], words[:len(words)-1]
+	var f flagValues
+	fs := newFlagSet(&f)
+
+	// The words before: flags (and their values) and positional arguments.
+	var pos []string
+	wantsValue := ""
+	for i := 0; i < len(before); i++ {
+		w := before[i]
+		if w == "--" {
+			pos = append(pos, before[i+1:]...)
+			break
+		}
+		if strings.HasPrefix(w, "-") && w != "-" {
+			name := strings.TrimLeft(w, "-")
+			if strings.Contains(name, "=") {
+				continue
+			}
+			fl := fs.Lookup(name)
+			if fl == nil && len(name) == 1 {
+				fl = fs.ShorthandLookup(name)
+			}
+			if fl != nil && fl.NoOptDefVal == "" && fl.Value.Type() != "bool" {
+				if i+1 < len(before) {
+					i++
+				} else {
+					wantsValue = fl.Name
+				}
+			}
+			continue
+		}
+		pos = append(pos, w)
+	}
+	// Flags typed so far (--host, --insecure …) count for the registry
+	// request; errors are of no interest here.
+	_ = fs.Parse(before)
+
+	if wantsValue != "" {
+		return flagValueCandidates(wantsValue, cur)
+	}
+	if strings.HasPrefix(cur, "-") {
+		return withPrefix(flagNames(fs), cur)
+	}
+	if len(pos) == 0 {
+		return withPrefix(commandNames(), cur)
+	}
+	cmd := lookupCommand(pos[0])
+	if cmd == nil {
+		return nil
+	}
+	args := pos[1:] // the arguments before the current one
+	switch cmd {
+	case helpCommand:
+		if len(args) == 0 {
+			return withPrefix(append(commandNames(), "environment"), cur)
+		}
+		return nil
+	case completionCommand:
+		if len(args) == 0 {
+			return withPrefix([]string{"bash", "fish", "zsh"}, cur)
+		}
+		return nil
+	}
+	if cmd.local != nil || cmd.noRepo {
+		return nil
+	}
+	if len(args) == 0 {
+		return nil // the repository: not listed (the catalog may be huge or closed)
+	}
+	repo := args[0]
+	n := len(args) - 1 // index of the current word among the command's arguments
+	switch {
+	case cmd == pushBlobCommand:
+		if strings.HasPrefix(cur, "@") {
+			return atAliasNames(a, fs, &f, repo, cur)
+		}
+		return []string{filesDirective}
+	case cmd.aliases == atAliases:
+		return atAliasNames(a, fs, &f, repo, cur)
+	case cmd.aliases == firstIsAlias && n == 0, cmd.aliases == allAliases:
+		return withPrefix(aliasNames(a, fs, &f, repo), cur)
+	case cmd.aliases == firstIsAlias:
+		return []string{filesDirective}
+	}
+	return nil
+}
+
+func atAliasNames(a *app, fs *pflag.FlagSet, f *flagValues, repo, cur string) []string {
+	var out []string
+	for _, n := range aliasNames(a, fs, f, repo) {
+		out = append(out, "@"+n)
+	}
+	return withPrefix(out, cur)
+}
+
+// aliasNames asks the registry for the aliases of repo, within
+// completionTimeout; nothing if that fails.
+func aliasNames(a *app, fs *pflag.FlagSet, f *flagValues, repo string) []string {
+	f.passwordStdin = false
+	cfg, err := loadConfig(fs, f, a.env, strings.NewReader(""))
+	if err != nil {
+		return nil
+	}
+	cfg.retries = 0
+	ctx, cancel := context.WithTimeout(a.ctx, completionTimeout)
+	defer cancel()
+	c := &app{ctx: ctx, cmd: listAliasesCommand, cfg: cfg}
+	if err := c.connect(repo); err != nil {
+		return nil
+	}
+	var names []string
+	for name, err := range c.repo.Aliases(ctx) {
+		if err != nil {
+			return names
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+// flagValueCandidates completes the value of flag name.
+func flagValueCandidates(name, cur string) []string {
+	switch name {
+	case "output", "tls-verify":
+		return []string{filesDirective}
+	case "progress":
+		return withPrefix([]string{"0", "1", "auto"}, cur)
+	case "platform":
+		return withPrefix([]string{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/386", "linux/ppc64le", "linux/s390x", "windows/amd64", "darwin/arm64"}, cur)
+	}
+	return nil
+}
+
+// flagNames lists "--name" for every flag, and "-x" for those with a
+// short form.
+func flagNames(fs *pflag.FlagSet) []string {
+	var names []string
+	fs.VisitAll(func(fl *pflag.Flag) {
+		names = append(names, "--"+fl.Name)
+		if fl.Shorthand != "" {
+			names = append(names, "-"+fl.Shorthand)
+		}
+	})
+	return names
+}
+
+func withPrefix(cands []string, prefix string) []string {
+	var out []string
+	for _, c := range cands {
+		if strings.HasPrefix(c, prefix) {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// completionScripts are the scripts "dxf completion" prints. Each calls
+// "dxf __complete" with the words of the command line.
+var completionScripts = map[string]string{
+	"bash": `# bash completion for dxf: source <(dxf completion bash)
+_dxf_complete() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" line files=0 IFS=$'\n'
+    local -a out
+    COMPREPLY=()
+    while IFS= read -r line; do
+        if [[ $line == ` + filesDirective + ` ]]; then
+            files=1
+        elif [[ -n $line ]]; then
+            out+=("$line")
+        fi
+    done < <("${COMP_WORDS[0]}" __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+    COMPREPLY=("${out[@]}")
+    if (( files )); then
+        COMPREPLY+=($(compgen -f -- "$cur"))
+    fi
+}
+complete -o default -o bashdefault -F _dxf_complete dxf
+`,
+	"zsh": `#compdef dxf
+# zsh completion for dxf: dxf completion zsh > "${fpath[1]}/_dxf"
+_dxf() {
+    local -a cands
+    local line files=0
+    while IFS= read -r line; do
+        if [[ $line == ` + filesDirective + ` ]]; then
+            files=1
+        elif [[ -n $line ]]; then
+            cands+=("$line")
+        fi
+    done < <("${words[1]}" __complete "${(@)words[2,CURRENT]}" 2>/dev/null)
+    (( ${#cands} )) && compadd -Q -- "${cands[@]}"
+    (( files )) && _files
+    return 0
+}
+if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
+    _dxf "$@"
+else
+    compdef _dxf dxf
+fi
+`,
+	"fish": `# fish completion for dxf: dxf completion fish > ~/.config/fish/completions/dxf.fish
+function __dxf_complete
+    set -l words (commandline -opc) (commandline -ct)
+    set -l out ($words[1] __complete $words[2..-1] 2>/dev/null)
+    for line in $out
+        if test "$line" = "` + filesDirective + `"
+            __fish_complete_path (commandline -ct)
+        else if test -n "$line"
+            echo $line
+        end
+    end
+end
+complete -c dxf -f -a '(__dxf_complete)'
+`,
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	dockerconfig "github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/config/configfile"
+	"github.com/docker/cli/cli/config/types"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"golang.org/x/term"
+
+	"github.com/dxf-go/dxf/pkg/blobstore"
+)
+
+var loginCommand = &command{
+	name:     "login",
+	synopsis: "[<host>]",
+	summary:  "check credentials with the registry and store them as docker login does",
+	help: `Log in to the registry (<host>, else DXF_HOST): check the user name and
+password with it, then store them in the Docker config file
+($DOCKER_CONFIG/config.json, else ~/.docker/config.json), in its credential
+helper if it names one ("credsStore", "credHelpers"), exactly as docker login
+does. Later commands use them when no other credentials are set, and so do
+docker, crane, oras and the other tools reading that file.
+
+The user name comes from --username or DXF_USERNAME, else it is asked for on
+the terminal; the password from --password-stdin, --password or DXF_PASSWORD,
+else it is asked for on the terminal without echo.
+
+Examples:
+  dxf login localhost:5000
+  echo "$PASSWORD" | dxf login --username fred --password-stdin registry.example.com
+  dxf logout registry.example.com`,
+	noRepo:  true,
+	maxArgs: 1,
+	flags:   []string{"username", "password-stdin"},
+	run:     runLogin,
+}
+
+var logoutCommand = &command{
+	name:     "logout",
+	synopsis: "[<host>]",
+	summary:  "remove the credentials dxf login stored",
+	help: `Remove the credentials of the registry (<host>, else DXF_HOST) from the
+Docker config file or its credential helper, as docker logout does.
+
+Examples:
+  dxf logout localhost:5000`,
+	noRepo:  true,
+	maxArgs: 1,
+	run:     runLogout,
+}
+
+// dockerConfigDir is the Docker client's configuration directory:
+// $DOCKER_CONFIG, else ~/.docker.
+func dockerConfigDir(env environment) string {
+	if d := env["DOCKER_CONFIG"]; d != "" {
+		return d
+	}
+	home := env["HOME"]
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	return filepath.Join(home, ".docker")
+}
+
+// dockerKey is the key docker login stores a registry's credentials under:
+// the host, or Docker Hub's historical URL.
+func dockerKey(host string) string {
+	switch host {
+	case "docker.io", "index.docker.io", "registry-1.docker.io":
+		return "https://index.docker.io/v1/"
+	}
+	return host
+}
+
+func loadDockerConfig(env environment) (*configfile.ConfigFile, error) {
+	cf, err := dockerconfig.Load(dockerConfigDir(env))
+	if err != nil {
+		return nil, fmt.Errorf("reading the Docker config file: %w", err)
+	}
+	return cf, nil
+}
+
+func runLogin(a *app, _ []string) error {
+	host := a.cfg.host
+	user, pass := a.cfg.username, a.cfg.password
+	if user == "" {
+		var err error
+		if user, err = prompt(a, "Username: ", false); err != nil {
+			return err
+		}
+	}
+	if !a.cfg.haveUser || pass == "" {
+		if a.cfg.password == "" {
+			var err error
+			if pass, err = prompt(a, "Password: ", true); err != nil {
+				return err
+			}
+		}
+	}
+	if user == "" || pass == "" {
+		return errors.New("login: a user name and a password are needed")
+	}
+	// Check them first: nothing wrong is stored.
+	opts, err := a.cfg.options(false)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, blobstore.WithAuth(authn.FromConfig(authn.AuthConfig{Username: user, Password: pass})))
+	reg, err := blobstore.NewRegistry(host, opts...)
+	if err != nil {
+		return err
+	}
+	if err := reg.Ping(a.ctx); err != nil {
+		return fmt.Errorf("login to %s as %s: %w", host, user, err)
+	}
+	cf, err := loadDockerConfig(a.env)
+	if err != nil {
+		return err
+	}
+	key := dockerKey(reg.Host())
+	ac := types.AuthConfig{Username: user, Password: pass, ServerAddress: key}
+	place := credentialPlace(cf, key)
+	if cf.CredentialsStore == "" && cf.CredentialHelpers[key] == "" {
+		// In the file itself, as docker's file store does, without its
+		// several-line warning on stderr: the line below says it.
+		cf.AuthConfigs[key] = ac
+		err = cf.Save()
+		place += " (unencrypted: a credential helper, credsStore, would keep it safer)"
+	} else {
+		err = cf.GetCredentialsStore(key).Store(ac)
+	}
+	if err != nil {
+		return fmt.Errorf("login to %s: storing the credentials: %w", host, err)
+	}
+	_, err = fmt.Fprintf(a.stdout, "Login Succeeded (%s as %s, stored in %s)\n", reg.Host(), user, place)
+	return err
+}
+
+func runLogout(a *app, _ []string) error {
+	cf, err := loadDockerConfig(a.env)
+	if err != nil {
+		return err
+	}
+	reg, err := blobstore.NewRegistry(a.cfg.host)
+	if err != nil {
+		return err
+	}
+	key := dockerKey(reg.Host())
+	store := cf.GetCredentialsStore(key)
+	if ac, err := store.Get(key); err == nil && ac.Username == "" && ac.Password == "" && ac.IdentityToken == "" && ac.Auth == "" {
+		_, err := fmt.Fprintf(a.stdout, "Not logged in to %s\n", reg.Host())
+		return err
+	}
+	if err := store.Erase(key); err != nil {
+		return fmt.Errorf("logout from %s: %w", reg.Host(), err)
+	}
+	_, err = fmt.Fprintf(a.stdout, "Removed the credentials of %s from %s\n", reg.Host(), credentialPlace(cf, key))
+	return err
+}
+
+// credentialPlace names where the credentials of key live.
+func credentialPlace(cf *configfile.ConfigFile, key string) string {
+	if h := cf.CredentialHelpers[key]; h != "" {
+		return "credential helper docker-credential-" + h
+	}
+	if cf.CredentialsStore != "" {
+		return "credential helper docker-credential-" + cf.CredentialsStore
+	}
+	return cf.Filename
+}
+
+// prompt asks for a value on the terminal (standard input), without echo
+// if secret. Standard input that is not a terminal is not read: the value
+// must come from a flag or variable, or --password-stdin.
+func prompt(a *app, question string, secret bool) (string, error) {
+	f, ok := a.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		if secret {
+			return "", errors.New("login: no password: give it with --password-stdin (or DXF_PASSWORD)")
+		}
+		return "", errors.New("login: no user name: give it with --username (or DXF_USERNAME)")
+	}
+	fmt.Fprint(a.stderr, question)
+	if secret {
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(a.stderr)
+		return string(b), err
+	}
+	line, err := bufio.NewReader(io.LimitReader(f, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimSpace(line), nil
+}
