@@ -75,7 +75,7 @@ type cached struct {
 }
 
 // BlobFile is an alias (or one blob) opened as a read-only file: the
-// concatenation of its blobs, as pull-blob writes it. It implements
+// concatenation of its blobs, as [Repository.PullAlias] writes it. It implements
 // io.ReaderAt (safe for concurrent use), io.ReadSeeker and io.Closer.
 //
 // A read fetches only the blobs it touches, each whole, and returns none of

@@ -157,7 +157,7 @@ func FuzzNextLink(f *testing.F) {
 	f.Add("https://r.example/v2/a/tags/list", `<https://r.example@evil.example/x>; rel=next`)
 	f.Add("https://r.example/v2/a/tags/list", `<https://evil.example\@r.example/x>; rel=next`)
 	f.Fuzz(func(t *testing.T, page, link string) {
-		next, err := NextLink(page, []string{link})
+		next, err := nextLink(page, []string{link})
 		if err != nil || next == "" {
 			return
 		}
@@ -172,7 +172,7 @@ func FuzzNextLink(f *testing.F) {
 		if !strings.EqualFold(u.Scheme, base.Scheme) || u.Host != base.Host {
 			t.Fatalf("page %q, link %q: next page %q leaves %s://%s", page, link, next, base.Scheme, base.Host)
 		}
-		if again, err := NextLink(page, []string{link}); err != nil || again != next {
+		if again, err := nextLink(page, []string{link}); err != nil || again != next {
 			t.Fatalf("not deterministic: %q then %q (%v)", next, again, err)
 		}
 	})

@@ -113,18 +113,18 @@ func (r *Registry) page(ctx context.Context, c *http.Client, op string, s subjec
 			return nil, "", fmt.Errorf("%s: %q is not a list of strings: %w", op, field, err)
 		}
 	}
-	next, err := NextLink(u, hdr.Values("Link"))
+	next, err := nextLink(u, hdr.Values("Link"))
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", op, err)
 	}
 	return items, next, nil
 }
 
-// NextLink returns the absolute URL of the rel="next" link among Link header
+// nextLink returns the absolute URL of the rel="next" link among Link header
 // values, resolved against the URL of the page they came with, or "" if there
 // is none. Like the Python tool (for ACR), a next link that repeats the /v2/
 // prefix of an absolute path is tolerated.
-func NextLink(page string, links []string) (string, error) {
+func nextLink(page string, links []string) (string, error) {
 	for _, v := range links {
 		for _, link := range splitLinks(v) {
 			target, params, ok := strings.Cut(link, ";")

@@ -31,9 +31,9 @@ func TestNextLink(t *testing.T) {
 		{"garbage", []string{`garbage; rel="next"`}, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := NextLink(page, tc.links)
+			got, err := nextLink(page, tc.links)
 			if (err != nil) != tc.err || got != tc.want {
-				t.Fatalf("NextLink = %q, %v; want %q (error %v)", got, err, tc.want, tc.err)
+				t.Fatalf("nextLink = %q, %v; want %q (error %v)", got, err, tc.want, tc.err)
 			}
 		})
 	}

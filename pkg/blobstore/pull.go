@@ -41,8 +41,8 @@ type BlobReader struct {
 	closed  bool
 }
 
-// OnClose arranges for f to run when b is first closed, and returns b.
-func (b *BlobReader) OnClose(f func()) *BlobReader {
+// whenClosed arranges for f to run when b is first closed, and returns b.
+func (b *BlobReader) whenClosed(f func()) *BlobReader {
 	b.onClose = append(b.onClose, f)
 	return b
 }

@@ -424,7 +424,7 @@ func (r *Repository) readAhead(ctx context.Context, blobs []Blob, o transferOpti
 					return
 				}
 				// Free the window slot when this blob has been read.
-				br = br.OnClose(func() { <-window })
+				br = br.whenClosed(func() { <-window })
 				op := opened{br: br}
 				if o.bufferSize == 0 && br.Size >= 0 && br.Size <= readAheadMax && p.reserve(br.Size) {
 					// Small: read it now, verified, so its transfer overlaps
@@ -432,7 +432,7 @@ func (r *Repository) readAhead(ctx context.Context, blobs []Blob, o transferOpti
 					op.data = readAheadBuffers.Get().(*bytes.Buffer)
 					_, op.readErr = op.data.ReadFrom(br)
 					size := br.Size
-					op.br = br.OnClose(func() { p.release(size) })
+					op.br = br.whenClosed(func() { p.release(size) })
 				}
 				p.slots[i] <- op
 			}()
