@@ -75,7 +75,7 @@ func runDelBlob(a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := a.repo.DeleteManifest(a.ctx, al.Manifest.Digest); err != nil {
+		if err := a.repo.DeleteAliasManifest(a.ctx, name, al.Manifest.Digest); err != nil {
 			return err
 		}
 		for _, p := range al.PlatformNames() {

@@ -1,7 +1,9 @@
 package blobstore
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // Alias is what an alias names, resolved: its manifest and, for a
@@ -207,7 +210,7 @@ func (r *Repository) SetManifest(ctx context.Context, alias string, raw []byte) 
 	}
 	defer resp.Body.Close()
 	if err := checkResponse(op, subjectBlob, resp, http.StatusCreated, http.StatusOK); err != nil {
-		return nil, err
+		return nil, schema2Hint(err, m.MediaType)
 	}
 	// The registry names what it stored: if that is not what we sent, the
 	// manifest was damaged on the way (or this is not a registry at all).
@@ -336,14 +339,79 @@ func addSize(total, n int64) (int64, error) {
 
 // DeleteAlias deletes the manifest alias names (which removes every alias
 // naming the same manifest) and returns the manifest deleted. The blobs
-// stay.
+// stay. See [Repository.DeleteAliasManifest] for registries that keep the
+// alias.
 func (r *Repository) DeleteAlias(ctx context.Context, alias string) (*Manifest, error) {
 	m, err := r.GetManifest(ctx, alias)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.DeleteManifest(ctx, m.Digest); err != nil {
+	if err := r.DeleteAliasManifest(ctx, alias, m.Digest); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// DeleteAliasManifest deletes the manifest with digest d, which alias names,
+// and makes sure alias is gone. Registries delete the tags of a manifest
+// with it; some (go-containerregistry's in-memory registry) keep them, so
+// when alias still resolves afterwards it is deleted by name (the OCI
+// distribution spec's tag deletion). If that fails too, the error wraps
+// [ErrUnsupported] and says the registry keeps the alias.
+func (r *Repository) DeleteAliasManifest(ctx context.Context, alias string, d v1.Hash) error {
+	if err := r.DeleteManifest(ctx, d); err != nil {
+		return err
+	}
+	if _, err := ParseDigest(alias); err == nil {
+		return nil
+	}
+	op := "delete alias " + alias
+	// The manifest is gone; if the check itself fails, say nothing more.
+	if still, err := r.manifestExists(ctx, op, alias); err != nil || !still {
+		return nil //nolint:nilerr // the deletion asked for succeeded
+	}
+	kept := fmt.Sprintf("the registry deleted manifest %s but keeps the alias (it does not delete tags with their manifest)", d)
+	if err := r.delete(ctx, op, subjectManifest, r.url("/manifests/%s", alias)); err != nil {
+		return fmt.Errorf("%s: %w: %s, and deleting the tag by name failed: %w", op, ErrUnsupported, kept, err)
+	}
+	if still, err := r.manifestExists(ctx, op, alias); err != nil || still {
+		return cmp.Or(err, fmt.Errorf("%s: %w: %s, even after deleting the tag by name", op, ErrUnsupported, kept))
+	}
+	return nil
+}
+
+// manifestExists reports whether alias resolves (HEAD answers 200).
+func (r *Repository) manifestExists(ctx context.Context, op, alias string) (bool, error) {
+	c, err := r.pullClient(ctx)
+	if err != nil {
+		return false, wrapErr(op, subjectManifest, err)
+	}
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodHead, url: r.url("/manifests/%s", alias),
+		header: http.Header{"Accept": {acceptManifests}}})
+	if err != nil {
+		return false, wrapErr(op, subjectManifest, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return false, nil
+	}
+	if err := checkResponse(op, subjectManifest, resp, http.StatusOK); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// schema2Hint explains a registry's refusal of a Docker schema-2 manifest
+// (415 Unsupported Media Type, or MANIFEST_INVALID): some registries accept
+// OCI manifests only unless configured otherwise.
+func schema2Hint(err error, mediaType MediaType) error {
+	var e *Error
+	if mediaType != MediaTypeDockerManifest || !errors.As(err, &e) {
+		return err
+	}
+	if e.StatusCode != http.StatusUnsupportedMediaType && !slices.Contains(e.Codes, string(transport.ManifestInvalidErrorCode)) {
+		return err
+	}
+	return fmt.Errorf("%w; the registry may not accept Docker schema-2 manifests, which dxf writes as the Python tool does "+
+		`(zot needs "compat": ["docker2s2"] in its http configuration)`, err)
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/dxf-go/dxf/pkg/registrytest"
+	"github.com/dxf-go/dxf/pkg/registrytest/matrix"
 	"github.com/google/go-containerregistry/pkg/authn"
 )
 
@@ -49,6 +50,7 @@ func TestMain(m *testing.M) {
 	if plainReg != nil {
 		plainReg.Stop()
 	}
+	matrix.StopAll()
 	os.Exit(code)
 }
 

@@ -3,6 +3,7 @@ package blobstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -53,9 +54,31 @@ func (r *Registry) Repositories(ctx context.Context) iter.Seq2[string, error] {
 		if n := r.o.pageSize; n > 0 {
 			first += "?n=" + strconv.Itoa(n)
 		}
-		r.paginate(ctx, c, "list repositories", subjectOther, first, "repositories", yield)
+		firstPage := true
+		r.paginate(ctx, c, "list repositories", subjectOther, first, "repositories", func(s string, err error) bool {
+			if err != nil && firstPage && errors.Is(err, ErrNotFound) {
+				err = &noCatalogError{err}
+			}
+			firstPage = false
+			return yield(s, err)
+		})
 	}
 }
+
+// noCatalogError is a 404 for the catalog: some registries (olareg, and
+// registries that disable it) have none.
+type noCatalogError struct{ err error }
+
+func (e *noCatalogError) Error() string {
+	status := "404 Not Found"
+	var re *Error
+	if errors.As(e.err, &re) && len(re.Codes) > 0 {
+		status += ": " + strings.Join(re.Codes, ", ")
+	}
+	return "list repositories: the registry has no catalog (GET /v2/_catalog answered " + status + ")"
+}
+
+func (e *noCatalogError) Unwrap() error { return e.err }
 
 // ListRepositories returns all the registry's repositories.
 func (r *Registry) ListRepositories(ctx context.Context) ([]string, error) {

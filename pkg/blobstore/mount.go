@@ -44,7 +44,11 @@ func (r *Repository) MountBlob(ctx context.Context, from string, d v1.Hash) erro
 				cr.Body.Close()
 			}
 		}
-		return fmt.Errorf("%s: %w (the registry answered 202 Accepted: the blob or repository is unknown there)", op, ErrMountFailed)
+		// Tell a registry that does not mount from a missing source.
+		if has, herr := src.HasBlob(ctx, d); herr == nil && has {
+			return fmt.Errorf("%s: %w (the registry answered 202 Accepted although %s holds the blob: it may not support cross-repository mounts; push the blob instead)", op, ErrMountFailed, src.Name())
+		}
+		return fmt.Errorf("%s: %w (the registry answered 202 Accepted: the blob or repository is unknown there, or the registry does not support mounting)", op, ErrMountFailed)
 	}
 	err = checkResponse(op, subjectBlob, resp, http.StatusCreated)
 	return fmt.Errorf("%w: %w", ErrMountFailed, err)

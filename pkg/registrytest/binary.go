@@ -22,8 +22,8 @@ const RegistryVersion = "v3.1.2"
 const CacheEnv = "DXF_TEST_CACHE"
 
 var (
-	binaryMu   sync.Mutex
-	binaryPath string
+	binaryMu    sync.Mutex
+	binaryPaths = map[string]string{} // cache directory name → binary path
 )
 
 // Binary returns the path of the registry binary, installing it first if it
@@ -37,19 +37,36 @@ var (
 // in the same directory makes concurrent callers, including other processes
 // such as parallel test binaries, install it only once.
 func Binary(ctx context.Context) (string, error) {
+	return goTool(ctx, "registry-"+RegistryVersion, RegistryModule+"@"+RegistryVersion, "registry")
+}
+
+// goTool returns the path of the binary bin built from pkg ("path@version")
+// and cached in <cache>/tools/<dirName>, running "go install" once if it
+// is missing (see [Binary]).
+func goTool(ctx context.Context, dirName, pkg, bin string) (string, error) {
+	return cachedTool(ctx, dirName, bin, func(tmp string) error {
+		return goInstall(ctx, tmp, pkg)
+	})
+}
+
+// cachedTool returns <cache>/tools/<dirName>/<bin>, calling install with a
+// temporary directory (next to the final place) to produce <tmp>/<bin> when
+// it is missing. Concurrent callers, in this and other processes, install
+// it once.
+func cachedTool(ctx context.Context, dirName, bin string, install func(tmp string) error) (string, error) {
 	binaryMu.Lock()
 	defer binaryMu.Unlock()
-	if binaryPath != "" {
-		return binaryPath, nil
+	if p := binaryPaths[dirName]; p != "" {
+		return p, nil
 	}
-	dir, err := toolDir()
+	dir, err := toolDir(dirName)
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "registry")
-	if isFile(bin) {
-		binaryPath = bin
-		return bin, nil
+	path := filepath.Join(dir, bin)
+	if isFile(path) {
+		binaryPaths[dirName] = path
+		return path, nil
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", fmt.Errorf("registrytest: create cache directory: %w", err)
@@ -59,19 +76,26 @@ func Binary(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("registrytest: lock cache directory: %w", err)
 	}
 	defer unlock()
-	if isFile(bin) { // another process installed it while we waited
-		binaryPath = bin
-		return bin, nil
+	if !isFile(path) { // another process may have installed it while we waited
+		tmp, err := os.MkdirTemp(dir, "install-")
+		if err != nil {
+			return "", fmt.Errorf("registrytest: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		if err := install(tmp); err != nil {
+			return "", err
+		}
+		if err := os.Rename(filepath.Join(tmp, bin), path); err != nil {
+			return "", fmt.Errorf("registrytest: install %s: %w", bin, err)
+		}
+		fmt.Fprintf(os.Stderr, "registrytest: installed %s\n", path)
 	}
-	if err := install(ctx, dir, bin); err != nil {
-		return "", err
-	}
-	binaryPath = bin
-	return bin, nil
+	binaryPaths[dirName] = path
+	return path, nil
 }
 
-// toolDir is the directory holding the cached registry binary.
-func toolDir() (string, error) {
+// toolDir is the directory holding a cached tool.
+func toolDir(dirName string) (string, error) {
 	root := os.Getenv(CacheEnv)
 	if root == "" {
 		user, err := os.UserCacheDir()
@@ -84,22 +108,16 @@ func toolDir() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(root, "tools", "registry-"+RegistryVersion), nil
+	return filepath.Join(root, "tools", dirName), nil
 }
 
-func install(ctx context.Context, dir, bin string) error {
-	tmp, err := os.MkdirTemp(dir, "install-")
-	if err != nil {
-		return fmt.Errorf("registrytest: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-
-	pkg := RegistryModule + "@" + RegistryVersion
-	fmt.Fprintf(os.Stderr, "registrytest: installing %s into %s (first run only; this takes a couple of minutes)\n", pkg, dir)
+// goInstall runs "go install pkg" with GOBIN=dir.
+func goInstall(ctx context.Context, dir, pkg string) error {
+	fmt.Fprintf(os.Stderr, "registrytest: installing %s (first run only; this takes a couple of minutes)\n", pkg)
 	cmd := exec.CommandContext(ctx, "go", "install", pkg)
-	cmd.Dir = tmp // outside any module, so the current go.mod plays no part
+	cmd.Dir = dir // outside any module, so the current go.mod plays no part
 	cmd.Env = append(os.Environ(),
-		"GOBIN="+tmp,
+		"GOBIN="+dir,
 		"GOFLAGS=", // e.g. -mod=vendor would break installing pkg@version
 		"GOWORK=off",
 		"CGO_ENABLED=0",
@@ -108,10 +126,6 @@ func install(ctx context.Context, dir, bin string) error {
 	if err != nil {
 		return fmt.Errorf("registrytest: go install %s: %w\n%s", pkg, err, tail(string(out), 4096))
 	}
-	if err := os.Rename(filepath.Join(tmp, "registry"), bin); err != nil {
-		return fmt.Errorf("registrytest: install registry binary: %w", err)
-	}
-	fmt.Fprintf(os.Stderr, "registrytest: installed %s\n", bin)
 	return nil
 }
 

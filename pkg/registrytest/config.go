@@ -1,6 +1,7 @@
 package registrytest
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -118,6 +119,21 @@ type Config struct {
 	// may ask for. Zero leaves the registry's default (1000).
 	CatalogMaxEntries int
 
+	// S3 keeps the registry's data in an S3 bucket instead of a local
+	// directory (see [StartS3]); by default the registry then redirects blob
+	// downloads to presigned URLs of the object store.
+	S3 *S3Storage
+
+	// Secret is the registry's http.secret, which signs upload session
+	// state; random when empty. Registries sharing storage behind a load
+	// balancer share it, so an upload begun on one can go on at another.
+	Secret string
+
+	// Binary is the registry program to run instead of [Binary]'s (for
+	// example [LegacyBinary]: Distribution 2.8). It must take the same
+	// configuration file and "serve" and "garbage-collect" commands.
+	Binary string
+
 	// ExactExpClaim writes exp = iat + TTL into tokens. By default exp is
 	// backdated by the registry's 60-second clock-skew leeway (see
 	// [TokenServer]) so that the registry really rejects a token once its
@@ -187,6 +203,7 @@ type registryYAML struct {
 	tokenURL   string // realm, for AuthToken
 	tokenRoot  string // rootcertbundle, for AuthToken
 	catalogMax int    // catalog.maxentries, if > 0
+	s3         *S3Storage
 }
 
 // writeRegistryConfig writes the registry configuration file. Strings are
@@ -199,7 +216,17 @@ func writeRegistryConfig(path string, y registryYAML) error {
 	b.WriteString("version: 0.1\n")
 	b.WriteString("log:\n  level: info\n  formatter: text\n")
 	b.WriteString("storage:\n")
-	fmt.Fprintf(&b, "  filesystem:\n    rootdirectory: %s\n", q(y.rootDir))
+	if s3 := y.s3; s3 != nil {
+		g := s3.Gateway
+		b.WriteString("  s3:\n")
+		fmt.Fprintf(&b, "    accesskey: %s\n    secretkey: %s\n", q(g.AccessKey), q(g.SecretKey))
+		fmt.Fprintf(&b, "    region: %s\n    regionendpoint: %s\n", q(S3Region), q(g.Endpoint))
+		fmt.Fprintf(&b, "    bucket: %s\n    rootdirectory: %s\n", q(g.Bucket), q(cmp.Or(s3.RootDirectory, "/registry")))
+		b.WriteString("    forcepathstyle: true\n    secure: false\n    v4auth: true\n")
+		fmt.Fprintf(&b, "  redirect:\n    disable: %t\n", s3.NoRedirect)
+	} else {
+		fmt.Fprintf(&b, "  filesystem:\n    rootdirectory: %s\n", q(y.rootDir))
+	}
 	b.WriteString("  delete:\n    enabled: true\n")
 	b.WriteString("  maintenance:\n    uploadpurging:\n      enabled: false\n")
 	if y.catalogMax > 0 {

@@ -119,7 +119,7 @@ func TestTokenClaims(t *testing.T) {
 func TestToolDir(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv(CacheEnv, dir)
-	got, err := toolDir()
+	got, err := toolDir("registry-" + RegistryVersion)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,9 +90,12 @@ type process struct {
 //
 // On failure the error includes the tail of the registry's log.
 func Start(ctx context.Context, cfg Config) (*Registry, error) {
-	bin, err := Binary(ctx)
-	if err != nil {
-		return nil, err
+	bin := cfg.Binary
+	if bin == "" {
+		var err error
+		if bin, err = Binary(ctx); err != nil {
+			return nil, err
+		}
 	}
 	cfg = cfg.withDefaults()
 	dir, err := os.MkdirTemp("", "registrytest-")
@@ -125,7 +128,8 @@ func Start(ctx context.Context, cfg Config) (*Registry, error) {
 	var instance [8]byte
 	_, _ = rand.Read(instance[:])
 	r.instance = hex.EncodeToString(instance[:])
-	y := registryYAML{rootDir: r.RootDir, secret: hex.EncodeToString(secret[:]), instance: r.instance, catalogMax: cfg.CatalogMaxEntries}
+	y := registryYAML{rootDir: r.RootDir, secret: cmp.Or(cfg.Secret, hex.EncodeToString(secret[:])), instance: r.instance,
+		catalogMax: cfg.CatalogMaxEntries, s3: cfg.S3}
 	if cfg.TLS || cfg.Auth == AuthToken {
 		if r.pki, err = newPKI(dir); err != nil {
 			return nil, fmt.Errorf("registrytest: %w", err)
@@ -320,6 +324,19 @@ func (r *Registry) Restart(ctx context.Context, down time.Duration) error {
 	r.stopProcess()
 	time.Sleep(down)
 	return r.restartProcess(ctx, "restart")
+}
+
+// Kill kills the registry process at once (SIGKILL), as a crash or a
+// scale-in would: requests in flight fail, nothing is flushed. The registry
+// stays down; [Registry.Stop] still cleans up.
+func (r *Registry) Kill() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p := r.proc; p != nil {
+		r.proc = nil
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
 }
 
 // restartProcess starts the process again after stopProcess; r.mu is held.
