@@ -100,6 +100,7 @@ func collect(seq iter.Seq2[string, error]) ([]string, error) {
 // strings in the JSON array field of each page.
 func (r *Registry) paginate(ctx context.Context, c *http.Client, op string, s subject, u, field string, yield func(string, error) bool) {
 	seen := map[string]bool{}
+	var prev map[string]bool // items of a page followed without a Link
 	for u != "" {
 		if seen[u] {
 			yield("", fmt.Errorf("%s: pagination loops back to %s", op, u))
@@ -111,13 +112,48 @@ func (r *Registry) paginate(ctx context.Context, c *http.Client, op string, s su
 			yield("", err)
 			return
 		}
+		fresh := 0
 		for _, it := range items {
+			if prev[it] {
+				continue
+			}
+			fresh++
 			if !yield(it, nil) {
 				return
 			}
 		}
+		if next == "" && fresh > 0 {
+			// A full page without a Link header: some registries
+			// (go-containerregistry's) honour n and last but never link,
+			// so ask for what follows the last item. A registry that
+			// ignores last answers with items already seen: then stop.
+			next, prev = continuation(u, items)
+		} else {
+			prev = nil
+		}
 		u = next
 	}
+}
+
+// continuation returns the URL of the page after items when page asked for
+// n items and got as many, with items as a set; else "".
+func continuation(page string, items []string) (string, map[string]bool) {
+	pu, err := url.Parse(page)
+	if err != nil {
+		return "", nil
+	}
+	q := pu.Query()
+	n, err := strconv.Atoi(q.Get("n"))
+	if err != nil || n <= 0 || len(items) < n {
+		return "", nil
+	}
+	q.Set("last", items[len(items)-1])
+	pu.RawQuery = q.Encode()
+	set := make(map[string]bool, len(items))
+	for _, it := range items {
+		set[it] = true
+	}
+	return pu.String(), set
 }
 
 func (r *Registry) page(ctx context.Context, c *http.Client, op string, s subject, u, field string) ([]string, string, error) {

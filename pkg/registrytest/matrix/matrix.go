@@ -42,6 +42,10 @@ type Caps struct {
 	// KeepsTags: deleting a manifest by digest leaves its tags resolving;
 	// dxf then deletes the alias by name.
 	KeepsTags bool
+	// CatalogNoPages: the catalog does not paginate; asked for n
+	// repositories it returns an arbitrary n of them (and ignores last), so
+	// only listing without a page size (dxf's default) is complete.
+	CatalogNoPages bool
 	// Redirects: blob downloads are redirected to object storage on
 	// another port (presigned URLs).
 	Redirects bool
@@ -162,7 +166,7 @@ func Targets() []*Target {
 		{Name: TokenRealmLocal, About: "Distribution at 127.0.0.1, token realm on localhost at another port", Caps: tokenCaps, start: tokenStarter("127.0.0.1", "localhost")},
 		{Name: TokenRealmSameIP, About: "Distribution at 127.0.0.1, token realm on 127.0.0.1 at another port", Caps: tokenCaps, start: tokenStarter("127.0.0.1", "127.0.0.1")},
 		{Name: GGCR, About: "go-containerregistry's pkg/registry (crane registry serve), in memory", start: startGGCR,
-			Caps:        Caps{KeepsTags: true},
+			Caps:        Caps{KeepsTags: true, CatalogNoPages: true},
 			Unsupported: map[Op]string{OpMount: MsgNoMount}},
 		{Name: Olareg, About: "olareg, in memory, default configuration", start: startOlareg,
 			Unsupported: map[Op]string{OpCatalog: MsgNoCatalog, OpDeleteManifest: MsgNoDelete, OpDeleteBlob: MsgNoDelete}},
