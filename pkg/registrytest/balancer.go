@@ -3,6 +3,7 @@ package registrytest
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -78,6 +79,11 @@ func (t *balancingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		}
 		out := req.Clone(req.Context())
 		out.URL.Scheme, out.URL.Host = u.Scheme, u.Host
+		if req.Body != nil && req.Body != http.NoBody {
+			// The transport closes the body when the dial fails; the
+			// next backend still needs it (nothing of it has been read).
+			out.Body = io.NopCloser(req.Body)
+		}
 		resp, err := t.inner.RoundTrip(out)
 		if err == nil {
 			t.lb.mu.Lock()

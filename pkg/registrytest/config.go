@@ -222,7 +222,8 @@ func writeRegistryConfig(path string, y registryYAML) error {
 		fmt.Fprintf(&b, "    accesskey: %s\n    secretkey: %s\n", q(g.AccessKey), q(g.SecretKey))
 		fmt.Fprintf(&b, "    region: %s\n    regionendpoint: %s\n", q(S3Region), q(g.Endpoint))
 		fmt.Fprintf(&b, "    bucket: %s\n    rootdirectory: %s\n", q(g.Bucket), q(cmp.Or(s3.RootDirectory, "/registry")))
-		b.WriteString("    forcepathstyle: true\n    secure: false\n    v4auth: true\n")
+		// The gateway's certificate is from its own CA: not verified.
+		b.WriteString("    forcepathstyle: true\n    secure: true\n    skipverify: true\n    v4auth: true\n")
 		fmt.Fprintf(&b, "  redirect:\n    disable: %t\n", s3.NoRedirect)
 	} else {
 		fmt.Fprintf(&b, "  filesystem:\n    rootdirectory: %s\n", q(y.rootDir))

@@ -118,4 +118,3 @@ func copyExecutable(src, dst string) error {
 	}
 	return nil
 }
-

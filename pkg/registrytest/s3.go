@@ -2,6 +2,7 @@ package registrytest
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -42,9 +43,12 @@ const S3Region = "us-east-1"
 // gateway's endpoint (another port than the registry's), which clients
 // follow without credentials.
 type S3Gateway struct {
-	// Endpoint is the URL registries and clients use: http://127.0.0.1:<port>
-	// (the recording proxy).
+	// Endpoint is the URL registries and clients use:
+	// https://127.0.0.1:<port> (the recording proxy, serving TLS: clients
+	// refuse redirects from an HTTPS registry to plain HTTP).
 	Endpoint string
+	// CAFile is the PEM file of the CA of the endpoint's certificate.
+	CAFile string
 	// AccessKey and SecretKey are the gateway's root credentials.
 	AccessKey string
 	// SecretKey is the secret of AccessKey.
@@ -134,7 +138,12 @@ func StartS3(ctx context.Context) (*S3Gateway, error) {
 	if g.proc == nil {
 		return nil, fmt.Errorf("registrytest: start versitygw: no free port\n--- versitygw log (tail) ---\n%s", tail(g.readLog(), logTail))
 	}
-	if err := g.startProxy(backend); err != nil {
+	p, err := newPKI(dir)
+	if err != nil {
+		return nil, fmt.Errorf("registrytest: %w", err)
+	}
+	g.CAFile = p.caFile
+	if err := g.startProxy(backend, p); err != nil {
 		return nil, err
 	}
 	started = true
@@ -198,7 +207,7 @@ func (g *S3Gateway) startProcess(ctx context.Context, bin, addr string) error {
 // startProxy serves Endpoint, passing every request to the gateway at
 // backend unchanged (Host included, which presigned signatures cover) and
 // recording it.
-func (g *S3Gateway) startProxy(backend string) error {
+func (g *S3Gateway) startProxy(backend string, p *pki) error {
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("registrytest: %w", err)
@@ -224,9 +233,10 @@ func (g *S3Gateway) startProxy(backend string) error {
 			return nil
 		},
 	}
-	g.proxy = &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = g.proxy.Serve(l) }()
-	g.Endpoint = "http://" + l.Addr().String()
+	g.proxy = &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{p.server}, MinVersion: tls.VersionTLS12}}
+	go func() { _ = g.proxy.ServeTLS(l, "", "") }()
+	g.Endpoint = "https://" + l.Addr().String()
 	return nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -325,7 +326,38 @@ func startS3(ctx context.Context, sh *shared) (*Server, error) {
 	}
 	s := fromRegistry(r)
 	s.S3 = g
+	// Clients trust the registry's CA and the object store's.
+	bundle, cleanup, err := joinFiles(r.CAFile, g.CAFile)
+	if err != nil {
+		s.Stop()
+		return nil, err
+	}
+	s.CAFile = bundle
+	s.stop = append(s.stop, cleanup)
 	return s, nil
+}
+
+// joinFiles writes the concatenation of files to a temporary file.
+func joinFiles(files ...string) (string, func(), error) {
+	f, err := os.CreateTemp("", "matrix-ca-*.pem")
+	if err != nil {
+		return "", nil, err
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err == nil {
+			_, err = f.Write(b)
+		}
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+			return "", nil, err
+		}
+	}
+	if err := f.Close(); err != nil {
+		return "", nil, err
+	}
+	return f.Name(), func() { _ = os.Remove(f.Name()) }, nil
 }
 
 func startScaleOut(ctx context.Context, sh *shared) (*Server, error) {
@@ -352,6 +384,7 @@ func startScaleOut(ctx context.Context, sh *shared) (*Server, error) {
 	return &Server{
 		Host:       lb.Host,
 		Insecure:   true,
+		CAFile:     g.CAFile,
 		Registries: []*registrytest.Registry{a, b},
 		S3:         g,
 		Version:    registrytest.RegistryVersion,
