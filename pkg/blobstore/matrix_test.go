@@ -175,7 +175,7 @@ func matrixAliases(t *testing.T, s *matrix.Server) {
 	if !bytes.Equal(got, all) {
 		t.Fatal("the alias's blobs differ from those pushed")
 	}
-	if size, err := r.AliasSize(t.Context(), m); err != nil || size != int64(len(all)) {
+	if size, err := r.AliasSize(t.Context(), "v3", ""); err != nil || size != int64(len(all)) {
 		t.Fatalf("alias size %d, %v; want %d", size, err, len(all))
 	}
 	tags, err := r.ListAliases(t.Context())
