@@ -136,7 +136,13 @@ func TestMultiPlatform(t *testing.T) {
 			{"get-alias", repo, alias}, {"blob-size", repo, "@" + alias}, {"get-digest", repo, alias},
 			{"get-manifest", repo, alias}, {"pull-blob", repo, "@" + alias},
 		} {
-			unknown.fails(exitFailure, args, "platform", "linux/s390x")
+			unknown.fails(exitFailure, args, "data not found for platform: linux/s390x (the alias has linux/amd64, linux/arm64/v8)")
+		}
+		// What people type: linux/arm64 for linux/arm64/v8, aarch64.
+		for _, pl := range []string{"linux/arm64", "linux/aarch64"} {
+			if got := d.with("DXF_PLATFORM", pl).ok("get-alias", repo, alias); got != lines(p.hb) {
+				t.Errorf("%s: DXF_PLATFORM=%s get-alias printed %q", alias, pl, got)
+			}
 		}
 
 		// A single manifest ignores DXF_PLATFORM.

@@ -170,16 +170,19 @@ type blobBar struct {
 // newProgress returns the progress display for mode "1" (on), "0" (off) or
 // "auto" (on when stderr is a terminal), or nil when it is off.
 func newProgress(stderr io.Writer, mode string) *progress {
-	terminal := false
-	if f, ok := stderr.(*os.File); ok {
-		terminal = isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
-	}
+	terminal := isTerminal(stderr)
 	if mode == "0" || (mode != "1" && !terminal) {
 		return nil
 	}
 	p := &progress{w: stderr, terminal: terminal, size: terminalSize}
 	p.total.Store(-1)
 	return p
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
 // terminalSize is pb's reading of the terminal's size, with defaults when

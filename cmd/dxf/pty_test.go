@@ -389,3 +389,31 @@ func stripCSI(s string) string {
 	}
 	return b.String()
 }
+
+// TestPullToTerminal checks that pull-blob does not write blob data to a
+// terminal unless -o - says to, while the JSON of a multi-platform alias
+// and output into a pipe are unchanged.
+func TestPullToTerminal(t *testing.T) {
+	t.Parallel()
+	d := newDXF(t, shared)
+	repo := uniqueRepo("ttyout")
+	data := "binary\x1b[2J\x07data"
+	f, h := d.file("blob", []byte(data))
+	d.ok("push-blob", repo, f, "@b")
+
+	r := d.runPTY(24, 80, nil, nil, "pull-blob", repo, "@b")
+	s := render(r, 24, 80, nil).text()
+	if r.code != exitFailure || !strings.Contains(s, "not writing blob data to the terminal") || !strings.Contains(s, "-o -") || strings.Contains(string(r.out), "binary") {
+		t.Errorf("pull-blob to a terminal: exit %d, terminal:\n%s", r.code, s)
+	}
+	for _, args := range [][]string{{"pull-blob", "-o", "-", repo, h}, {"pull-blob", "--output=-", repo, "@b"}} {
+		r = d.runPTY(24, 80, nil, nil, args...)
+		if r.code != 0 || !strings.Contains(string(r.out), "binary") {
+			t.Errorf("dxf %s on a terminal: exit %d, output %q", strings.Join(args, " "), r.code, r.out)
+		}
+	}
+	// Not a terminal: as before.
+	if got := d.ok("pull-blob", repo, "@b"); got != data {
+		t.Errorf("pull-blob into a pipe printed %q", got)
+	}
+}

@@ -66,6 +66,9 @@ func runPullBlob(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := a.refuseTerminal(items); err != nil {
+		return err
+	}
 	out, commit, discard, err := a.pullOutput()
 	if err != nil {
 		return err
@@ -274,4 +277,20 @@ func outputErr(path string, err error) error {
 		return &shortError{msg: fmt.Sprintf("output %s: %v", path, pe.Err), err: err}
 	}
 	return fmt.Errorf("output %s: %w", path, err)
+}
+
+// refuseTerminal refuses to write blob data to a terminal (it could be
+// anything, and binary data sprayed on a terminal can leave it unusable)
+// unless --output - says to. Scripts, whose output is not a terminal, see
+// no change.
+func (a *app) refuseTerminal(items []pullItem) error {
+	if a.cfg.output != "" || !isTerminal(a.stdout) {
+		return nil
+	}
+	for _, it := range items {
+		if it.json == "" {
+			return errors.New("pull-blob: not writing blob data to the terminal: redirect it (> FILE), use -o FILE, or -o - to write it here anyway")
+		}
+	}
+	return nil
 }

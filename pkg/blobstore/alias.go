@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"regexp"
@@ -145,11 +146,12 @@ func (r *Repository) ResolvePlatforms(ctx context.Context, m *Manifest, platform
 		entries[e.Platform] = e
 	}
 	if platform != "" {
-		e, ok := entries[platform]
-		if !ok {
-			return nil, &PlatformNotFoundError{Platform: platform}
+		key, err := MatchPlatform(platform, slices.Collect(maps.Keys(entries)))
+		if err != nil {
+			return nil, err
 		}
-		entries = map[string]PlatformManifest{platform: e}
+		a.Platform = key
+		entries = map[string]PlatformManifest{key: entries[key]}
 	}
 	a.Platforms = make(map[string]*Manifest, len(entries))
 	var (

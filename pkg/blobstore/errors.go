@@ -139,11 +139,16 @@ func (e *DigestMismatchError) Is(target error) bool { return target == ErrDigest
 type PlatformNotFoundError struct {
 	// Platform is the platform asked for, os/architecture[/variant].
 	Platform string
+	// Available lists the platforms the alias has, when known.
+	Available []string
 }
 
-// Error implements error.
+// Error implements error. It starts as the Python tool's message did.
 func (e *PlatformNotFoundError) Error() string {
-	return "data not found for platform: " + e.Platform
+	if len(e.Available) == 0 {
+		return "data not found for platform: " + e.Platform
+	}
+	return "data not found for platform: " + e.Platform + " (the alias has " + strings.Join(e.Available, ", ") + ")"
 }
 
 // Is makes errors.Is(err, ErrPlatformNotFound) true.
