@@ -10,6 +10,16 @@
 // mismatch surfaces as a [*DigestMismatchError] from the reader at the end of
 // the blob; output that failed verification is never reported as success.
 //
+// Each thing the dxf command does is one call: [Repository.PushFiles] and
+// [Repository.PushBlobs] push many files or readers in parallel;
+// [Repository.PullAlias] and [Repository.PullBlobs] pull blobs in order,
+// verified, into any io.Writer (with read-ahead) or in parallel into a file
+// ([Repository.PullBlobsAt] for any io.WriterAt); [Repository.SetAlias],
+// [Repository.GetAlias], [Repository.DeleteAlias] and [Repository.Aliases]
+// manage aliases. Settings for the connection are [Option]s; settings for
+// one call (parallelism, progress, a known digest…) are [TransferOption]s.
+// Progress has one shape, [Progress], for pushes and pulls.
+//
 // Registry I/O goes through go-containerregistry's authenticated transport
 // (ping, Basic and bearer-token auth, token refresh, scope escalation), with
 // credentials from an [authn.Authenticator] or an [authn.Keychain] (by default

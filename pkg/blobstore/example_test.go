@@ -46,15 +46,12 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, d := range alias.Image().Digests() {
-		blob, err := repo.PullBlob(ctx, d)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if _, err := io.Copy(os.Stdout, blob); err != nil {
-			log.Fatal(err) // includes a digest mismatch
-		}
-		blob.Close()
+	blobs, err := alias.Blobs() // an error, not a panic, for a multi-platform alias
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := repo.PullBlobs(ctx, os.Stdout, blobs); err != nil {
+		log.Fatal(err) // includes a size or digest mismatch, naming the blob
 	}
 	fmt.Println()
 	fmt.Println(res.Digest)
@@ -157,4 +154,164 @@ func ExampleMakeManifest() {
 	fmt.Println(m.MediaType, len(m.Layers), m.Config.Size)
 	// Output:
 	// application/vnd.docker.distribution.manifest.v2+json 1 3
+}
+
+func ExampleRepository_PushBlob_unknownLength() {
+	host, stop := exampleRegistry()
+	defer stop()
+	ctx := context.Background()
+	repo, _ := blobstore.New(host, "fred/datalogger", blobstore.WithInsecure(true))
+
+	// A reader of unknown length (a pipe, standard input, a network stream)
+	// is hashed while it streams to the registry in one request. Such a
+	// push cannot resume: give a reader that is also an io.ReaderAt (an
+	// *os.File) and its size (WithSize, or PushFile) for a push sent in
+	// chunks that carries on from where a failure left it.
+	pr, pw := io.Pipe()
+	go func() {
+		for i := range 3 {
+			fmt.Fprintf(pw, "reading %d\n", i)
+		}
+		pw.Close()
+	}()
+	res, err := repo.PushBlob(ctx, pr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Digest, res.Size)
+	// Output:
+	// sha256:1449d6fdd7a787072247f5c902d2b6ba9d50e717187e144e05eba1d68614873b 30
+}
+
+func ExampleRepository_PushFiles() {
+	host, stop := exampleRegistry()
+	defer stop()
+	ctx := context.Background()
+	repo, _ := blobstore.New(host, "fred/datalogger", blobstore.WithInsecure(true))
+
+	dir, _ := os.MkdirTemp("", "dxf-example")
+	defer os.RemoveAll(dir)
+	var files []string
+	for i, data := range []string{"day one", "day two", "day three"} {
+		f := filepath.Join(dir, fmt.Sprintf("day%d.dat", i+1))
+		_ = os.WriteFile(f, []byte(data), 0o600)
+		files = append(files, f)
+	}
+	// Up to two files at a time; results in the files' order.
+	results, err := repo.PushFiles(ctx, files, blobstore.WithJobs(2))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range results {
+		fmt.Println(r.Digest.Hex[:12], r.Size)
+	}
+	// Output:
+	// b5619afdcb4e 7
+	// e1055817bb5b 7
+	// 8c9991eb9b84 9
+}
+
+func ExampleRepository_SetAliasBlobs() {
+	host, stop := exampleRegistry()
+	defer stop()
+	ctx := context.Background()
+	repo, _ := blobstore.New(host, "fred/datalogger", blobstore.WithInsecure(true))
+
+	// Two blobs under one alias, in order: pulling the alias yields them
+	// one after the other.
+	first, _ := repo.PushBlob(ctx, strings.NewReader("first half, "))
+	second, _ := repo.PushBlob(ctx, strings.NewReader("second half\n"))
+	m, err := repo.SetAliasBlobs(ctx, "both-halves", first.Blob(), second.Blob())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(m.Layers), m.MediaType)
+	if err := repo.PullAlias(ctx, os.Stdout, "both-halves"); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// 2 application/vnd.docker.distribution.manifest.v2+json
+	// first half, second half
+}
+
+func ExampleRepository_PullAlias_file() {
+	host, stop := exampleRegistry()
+	defer stop()
+	ctx := context.Background()
+	repo, _ := blobstore.New(host, "fred/datalogger", blobstore.WithInsecure(true))
+	var blobs []blobstore.Blob
+	for _, part := range []string{"alpha ", "beta ", "gamma"} {
+		res, _ := repo.PushBlob(ctx, strings.NewReader(part))
+		blobs = append(blobs, res.Blob())
+	}
+	_, _ = repo.SetAliasBlobs(ctx, "greek", blobs...)
+
+	dir, _ := os.MkdirTemp("", "dxf-example")
+	defer os.RemoveAll(dir)
+	f, _ := os.Create(filepath.Join(dir, "greek.dat"))
+	defer f.Close()
+	// Into a regular file the blobs are fetched in parallel (WithJobs at a
+	// time), each verified and written at its offset; the file ends as a
+	// sequential write would have left it.
+	if err := repo.PullAlias(ctx, f, "greek", blobstore.WithJobs(3)); err != nil {
+		log.Fatal(err) // a size or digest mismatch names the blob
+	}
+	data, _ := os.ReadFile(f.Name())
+	fmt.Println(string(data))
+	// Output:
+	// alpha beta gamma
+}
+
+func ExampleWithProgress() {
+	host, stop := exampleRegistry()
+	defer stop()
+	ctx := context.Background()
+	repo, _ := blobstore.New(host, "fred/datalogger", blobstore.WithInsecure(true))
+	res, _ := repo.PushBlob(ctx, strings.NewReader(strings.Repeat("x", 1000)))
+
+	// The same reports for pushes and pulls: first with Done == 0, as bytes
+	// move, and last with Finished set (also for a blob the registry
+	// already had, then with Existed set).
+	progress := blobstore.WithProgress(func(p blobstore.Progress) {
+		if p.Finished {
+			fmt.Printf("blob %d: %d/%d bytes, existed %v\n", p.Index, p.Done, p.Blob.Size, p.Existed)
+		}
+	})
+	var out strings.Builder
+	if err := repo.PullBlobs(ctx, &out, []blobstore.Blob{res.Blob(), res.Blob()}, progress); err != nil {
+		log.Fatal(err)
+	}
+	_, _ = repo.PushBlob(ctx, strings.NewReader(strings.Repeat("x", 1000)), blobstore.WithDigest(res.Digest), progress)
+	// Output:
+	// blob 0: 1000/1000 bytes, existed false
+	// blob 1: 1000/1000 bytes, existed false
+	// blob 0: 1000/1000 bytes, existed true
+}
+
+func ExampleRepository_DeleteAlias() {
+	host, stop := exampleRegistry()
+	defer stop()
+	ctx := context.Background()
+	repo, _ := blobstore.New(host, "fred/datalogger", blobstore.WithInsecure(true))
+	res, _ := repo.PushBlob(ctx, strings.NewReader("old readings"))
+	_, _ = repo.SetAliasBlobs(ctx, "old", res.Blob())
+
+	// Deleting an alias removes its manifest (and every alias naming it);
+	// the blobs stay until deleted themselves.
+	m, err := repo.DeleteAlias(ctx, "old")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(m.Layers[0].Digest == res.Digest)
+	_, err = repo.GetManifest(ctx, m.Digest.String())
+	fmt.Println(errors.Is(err, blobstore.ErrAliasNotFound))
+	if err := repo.DeleteBlob(ctx, res.Digest); err != nil {
+		log.Fatal(err)
+	}
+	ok, _ := repo.HasBlob(ctx, res.Digest)
+	fmt.Println(ok)
+	// Output:
+	// true
+	// true
+	// false
 }
