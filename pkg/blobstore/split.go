@@ -264,11 +264,16 @@ func (r *Repository) pushSplit(ctx context.Context, rd io.Reader, size int64, o 
 		if err != nil {
 			return err
 		}
+		// Data is read in steps, only as far as the chunk's end needs: what
+		// lies past the cut (less than a step) moves to the next buffer.
+		step := max(p.Avg/4, 64<<10)
 		filled, eof := 0, false
 		for index := 0; ; index++ {
-			if !eof {
-				n, err := io.ReadFull(rd, buf[filled:])
-				filled += n
+			var st cdc.State
+			n, found := p.Find(buf[:filled], &st, eof)
+			for !found {
+				m, err := io.ReadFull(rd, buf[filled:min(filled+step, len(buf))])
+				filled += m
 				switch {
 				case err == io.EOF || err == io.ErrUnexpectedEOF:
 					eof = true
@@ -276,6 +281,7 @@ func (r *Repository) pushSplit(ctx context.Context, rd io.Reader, size int64, o 
 					pool <- buf
 					return fmt.Errorf("reading the data: %w", err)
 				}
+				n, found = p.Find(buf[:filled], &st, eof)
 			}
 			if filled == 0 && index > 0 {
 				pool <- buf
@@ -287,7 +293,6 @@ func (r *Repository) pushSplit(ctx context.Context, rd io.Reader, size int64, o 
 				pool <- buf
 				return fmt.Errorf("%w: more than %d chunks of %d bytes on average (use a larger average chunk size)", ErrTooManyChunks, budget, p.Avg)
 			}
-			n := p.Cut(buf[:filled])
 			next, err := take()
 			if err != nil {
 				pool <- buf

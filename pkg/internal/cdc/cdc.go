@@ -65,28 +65,53 @@ func New(avg int) (Params, error) {
 // at least p.Max bytes unless it is the rest of the input; the result is at
 // most min(len(data), p.Max).
 func (p Params) Cut(data []byte) int {
-	n := len(data)
+	var s State
+	n, _ := p.Find(data, &s, true)
+	return n
+}
+
+// State is where an incremental [Params.Find] stopped. Its zero value
+// starts a chunk.
+type State struct {
+	i int
+	h uint64
+}
+
+// Find looks for the end of the chunk that starts at data[0], scanning on
+// from where the previous call with s stopped: data grows between calls
+// (the same bytes, more of them). It returns the chunk's length and true
+// once the end is decided: a cut point within data, p.Max bytes, or, with
+// final (no more data will come), the end of data. Otherwise it returns
+// false: call again with more data. The result is the same as Cut's on the
+// whole input.
+func (p Params) Find(data []byte, s *State, final bool) (int, bool) {
+	n := min(len(data), p.Max)
 	if n <= p.Min {
-		return n
+		if final || n == p.Max {
+			return n, true
+		}
+		return 0, false
 	}
-	if n > p.Max {
-		n = p.Max
+	if s.i < p.Min {
+		s.i, s.h = p.Min, 0
 	}
-	normal := min(p.Avg, n)
-	var h uint64
-	i := p.Min
+	i, h := s.i, s.h
 	d := data[:n]
-	for ; i < normal; i++ {
+	for normal := min(p.Avg, n); i < normal; i++ {
 		h = h<<1 + Gear[d[i]]
 		if h&p.maskS == 0 {
-			return i + 1
+			return i + 1, true
 		}
 	}
 	for ; i < n; i++ {
 		h = h<<1 + Gear[d[i]]
 		if h&p.maskL == 0 {
-			return i + 1
+			return i + 1, true
 		}
 	}
-	return n
+	s.i, s.h = i, h
+	if n == p.Max || final {
+		return n, true
+	}
+	return 0, false
 }

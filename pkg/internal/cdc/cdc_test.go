@@ -123,3 +123,26 @@ func TestResynchronizes(t *testing.T) {
 		}
 	}
 }
+
+// TestFindIncremental: scanning a growing buffer gives Cut's boundaries.
+func TestFindIncremental(t *testing.T) {
+	p, _ := New(16 << 10)
+	data := pseudoRandom(2<<20, 6)
+	want := cuts(p, data)
+	var got []int
+	for rest := data; len(rest) > 0; {
+		var s State
+		for have := 1000; ; have += 1000 {
+			final := have >= len(rest)
+			n, ok := p.Find(rest[:min(have, len(rest))], &s, final)
+			if ok {
+				got = append(got, n)
+				rest = rest[n:]
+				break
+			}
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("incremental boundaries differ:\n got %v\nwant %v", got, want)
+	}
+}

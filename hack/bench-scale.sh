@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# Scale and incremental benchmarks (issue 14): run by `make bench` after
+# hack/bench.sh, or alone with `make bench-scale` / `hack/bench-scale.sh`.
+# Writes $BENCH_OUT/benchmarks-scale.md.
+#
+# Scenarios (BENCH_SCALE selects, comma-separated; default all):
+#   growth       push and pull time and peak RSS against size (single runs)
+#   blobs        one alias of 1 … 10,000 files of 64 KiB: dxf vs oras
+#   tags         list-aliases of many tags vs crane ls
+#   incremental  split push of a big file, then re-pushes after an edit in
+#                the middle and an insertion at the start, vs whole-file
+#                pushes by dxf and oras; speculative re-push of an existing
+#                blob with no digest cache vs Go's SHA-256; random access
+#
+# Knobs: BENCH_GROWTH_MB="1 16 256 1024 4096 8192", BENCH_BLOBS="1 10 100
+# 1000 10000", BENCH_SCALE_TAGS=100000, BENCH_INC_MB=1024, BENCH_OUT=docs,
+# DXF=bin/dxf, BENCH_TOOLS_DIR (where oras and crane are installed).
+set -euo pipefail
+export LC_ALL=C
+cd "$(dirname "$0")/.."
+root=$PWD
+
+BENCH_SCALE=${BENCH_SCALE:-growth,blobs,tags,incremental}
+BENCH_GROWTH_MB=${BENCH_GROWTH_MB:-1 16 256 1024 4096 8192}
+BENCH_BLOBS=${BENCH_BLOBS:-1 10 100 1000 10000}
+BENCH_SCALE_TAGS=${BENCH_SCALE_TAGS:-100000}
+BENCH_INC_MB=${BENCH_INC_MB:-1024}
+BENCH_OUT=${BENCH_OUT:-$root/docs}
+DXF=${DXF:-$root/bin/dxf}
+BENCH_TOOLS_DIR=${BENCH_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dxf-go/tools}
+ORAS=$BENCH_TOOLS_DIR/oras-v1.3.6/oras
+CRANE=$BENCH_TOOLS_DIR/crane-v0.22.1/crane
+REGISTRY_VERSION=$(sed -n 's/^const RegistryVersion = "\(.*\)"$/\1/p' pkg/registrytest/binary.go)
+
+log() { printf '[bench-scale %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() {
+	log "FAILED: $*"
+	exit 1
+}
+want() { [[ ",$BENCH_SCALE," == *",$1,"* ]]; }
+[ -x "$DXF" ] || die "$DXF not found: run 'make build' first"
+if [ ! -x "$ORAS" ] || [ ! -x "$CRANE" ]; then
+	for t in oras.land/oras/cmd/oras@v1.3.6 github.com/google/go-containerregistry/cmd/crane@v0.22.1; do
+		n=${t%@*}
+		n=${n##*/}
+		v=${t#*@}
+		mkdir -p "$BENCH_TOOLS_DIR/$n-$v"
+		[ -x "$BENCH_TOOLS_DIR/$n-$v/$n" ] || GOBIN=$BENCH_TOOLS_DIR/$n-$v GOFLAGS='' GOWORK=off CGO_ENABLED=0 go install "$t" >&2 || die "go install $t"
+	done
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/dxf-bench-scale.XXXXXX")
+reg_pid=
+cleanup() {
+	if [ -n "$reg_pid" ]; then
+		kill "$reg_pid" 2>/dev/null || true
+		wait "$reg_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+started=$(date +%s)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+
+go build -o "$work/localregistry" ./hack/localregistry
+go build -o "$work/gosha256" ./hack/benchchart/gosha256
+mkdir -p "$work/reg"
+TMPDIR=$work/reg "$work/localregistry" -env "$work/env" >"$work/localregistry.log" 2>&1 &
+reg_pid=$!
+for _ in $(seq 1 1200); do
+	[ -s "$work/env" ] && break
+	kill -0 "$reg_pid" 2>/dev/null || die "the registry did not start"
+	sleep 0.5
+done
+# shellcheck disable=SC1091
+. "$work/env"
+host=$DXF_HOST
+url=http://$host
+regdir=$(echo "$work"/reg/registrytest-*)
+storage=$regdir/storage/docker/registry/v2
+log "registry $REGISTRY_VERSION at $url; scratch in $work; load $load_start"
+dxf=(env "XDG_CACHE_HOME=$work/xdg" DXF_PROGRESS=0 "$DXF")
+
+# timed OUT CMD...: run CMD, print "seconds peak-RSS-MiB".
+timed() {
+	local out=$1 t0 t1 rss
+	shift
+	sync
+	t0=$EPOCHREALTIME
+	/usr/bin/time -v -o "$work/time.txt" "$@" >"$out" 2>"$work/cmd.err" || {
+		tail -n 20 "$work/cmd.err" >&2
+		die "$*"
+	}
+	t1=$EPOCHREALTIME
+	rss=$(awk -F': *' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$work/time.txt")
+	awk -v a="$t0" -v b="$t1" -v r="$rss" 'BEGIN { printf "%.3f %s\n", b - a, r }'
+}
+stored() {
+	if [ -d "$storage/blobs" ]; then du -sb "$storage/blobs" | cut -f1; else echo 0; fi
+}
+mib() { awk -v n="$1" 'BEGIN { printf "%.1f", n / 1048576 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+purge_all() { rm -rf "$storage/blobs" "$storage/repositories"; }
+
+md=$work/scale.md
+: >"$md"
+
+# --- growth -------------------------------------------------------------------
+if want growth; then
+	log "growth: push and pull against size: $BENCH_GROWTH_MB MiB"
+	{
+		printf '## Growth: one blob, 1 MiB to %s MiB\n\n' "${BENCH_GROWTH_MB##* }"
+		printf 'Single runs (a new blob each; the registry'"'"'s storage emptied between sizes). Push: `dxf push-blob --no-digest-cache`; pull: `dxf pull-blob > /dev/null` (verified); Go SHA-256 of the file for scale. Load average at each start in the last column.\n\n'
+		printf '| Size MiB | Push s | Push MiB/s | Push peak RSS MiB | Pull s | Pull MiB/s | Pull peak RSS MiB | Go SHA-256 s | Pull / SHA-256 | Load |\n'
+		printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n'
+	} >>"$md"
+	for mb in $BENCH_GROWTH_MB; do
+		avail=$(df -Pk "$work" | awk 'NR == 2 { print $4 }')
+		if [ $((avail / 1024)) -lt $((mb * 2 + 2048)) ]; then
+			log "  $mb MiB: not enough free space ($((avail / 1024)) MiB), stopping the growth series"
+			printf '| %s | (not run: %s MiB free) | | | | | | | | |\n' "$mb" "$((avail / 1024))" >>"$md"
+			break
+		fi
+		f=$work/g.bin
+		head -c $((mb << 20)) /dev/urandom >"$f"
+		load=$(cut -d' ' -f1 /proc/loadavg)
+		read -r ps pr < <(timed "$work/out" "${dxf[@]}" push-blob --no-digest-cache bench/growth "$f")
+		d=$(cat "$work/out")
+		read -r ls lr < <(timed /dev/null "${dxf[@]}" pull-blob bench/growth "$d")
+		read -r hs _ < <(timed /dev/null "$work/gosha256" "$f")
+		log "  $mb MiB: push $ps s ($pr MiB), pull $ls s ($lr MiB), sha256 $hs s"
+		printf '| %s | %s | %.0f | %s | %s | %.0f | %s | %s | %s× | %s |\n' "$mb" "$ps" "$(awk -v m="$mb" -v s="$ps" 'BEGIN { print m / s }')" "$pr" \
+			"$ls" "$(awk -v m="$mb" -v s="$ls" 'BEGIN { print m / s }')" "$lr" "$hs" "$(ratio "$ls" "$hs")" "$load" >>"$md"
+		rm -f "$f"
+		purge_all
+	done
+	printf '\n' >>"$md"
+fi
+
+# --- blobs ----------------------------------------------------------------------
+if want blobs; then
+	log "blobs: an alias of N files of 64 KiB: $BENCH_BLOBS"
+	{
+		printf '## Many blobs in one alias: N files of 64 KiB\n\n'
+		printf 'Single runs, new contents each. Push: `dxf push-blob <repo> files… @alias` vs `oras push <repo>:<tag> files…`; pull: `dxf pull-blob @alias > file` vs `oras pull -o dir`. Default concurrency for both.\n\n'
+		printf '| Files | dxf push s | oras push s | ratio | dxf push RSS MiB | oras push RSS MiB | dxf pull s | oras pull s | ratio | dxf pull RSS MiB | oras pull RSS MiB | Load |\n'
+		printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n'
+	} >>"$md"
+	for n in $BENCH_BLOBS; do
+		dir=$work/blobs-$n
+		mkdir -p "$dir"
+		(cd "$dir" && for ((i = 0; i < n; i++)); do head -c 65536 /dev/urandom >"f$i"; done)
+		files=()
+		for ((i = 0; i < n; i++)); do files+=("f$i"); done
+		load=$(cut -d' ' -f1 /proc/loadavg)
+		cd "$dir"
+		read -r dps dpr < <(timed "$work/out" "${dxf[@]}" push-blob bench/blobs "${files[@]}" "@n$n")
+		for f in "${files[@]}"; do printf 'x' | dd of="$f" bs=1 count=1 conv=notrunc status=none; done
+		read -r ops opr < <(timed "$work/out" "$ORAS" push --plain-http "$host/bench/blobs:oras$n" "${files[@]}")
+		cd "$root"
+		read -r dls dlr < <(timed "$work/pulled" "${dxf[@]}" pull-blob bench/blobs "@n$n")
+		[ "$(stat -c %s "$work/pulled")" -eq $((n * 65536)) ] || die "dxf pulled $(stat -c %s "$work/pulled") bytes"
+		rm -rf "$work/oras.out" "$work/pulled"
+		read -r ols olr < <(timed "$work/out" "$ORAS" pull --plain-http -o "$work/oras.out" "$host/bench/blobs:oras$n")
+		rm -rf "$work/oras.out" "$dir"
+		log "  $n files: push dxf $dps s oras $ops s; pull dxf $dls s oras $ols s"
+		printf '| %s | %s | %s | %s× | %s | %s | %s | %s | %s× | %s | %s | %s |\n' "$n" "$dps" "$ops" "$(ratio "$dps" "$ops")" "$dpr" "$opr" \
+			"$dls" "$ols" "$(ratio "$dls" "$ols")" "$dlr" "$olr" "$load" >>"$md"
+	done
+	printf '\n' >>"$md"
+	purge_all
+fi
+
+# --- tags -------------------------------------------------------------------------
+if want tags; then
+	n=$BENCH_SCALE_TAGS
+	log "tags: creating $n tags (not timed)"
+	printf 'tags\n' >"$work/small.txt"
+	"${dxf[@]}" push-blob bench/tags "$work/small.txt" @t0 >/dev/null
+	mtype=application/vnd.docker.distribution.manifest.v2+json
+	curl -sSf -H "Accept: $mtype" -o "$work/manifest.json" "$url/v2/bench/tags/manifests/t0"
+	for ((i = 1; i < n; i++)); do
+		printf 'url = "%s/v2/bench/tags/manifests/t%d"\nupload-file = "%s"\n' "$url" "$i" "$work/manifest.json"
+	done >"$work/tags.curlrc"
+	curl -sSf --no-progress-meter --parallel --parallel-max 16 -H "Content-Type: $mtype" -o /dev/null -K "$work/tags.curlrc" || die "creating tags"
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	read -r ds dr < <(timed "$work/out" "${dxf[@]}" list-aliases bench/tags)
+	[ "$(wc -l <"$work/out")" -eq "$n" ] || die "dxf listed $(wc -l <"$work/out") tags"
+	read -r cs cr < <(timed "$work/out" "$CRANE" ls --insecure "$host/bench/tags")
+	[ "$(wc -l <"$work/out")" -eq "$n" ] || die "crane listed $(wc -l <"$work/out") tags"
+	log "  list $n tags: dxf $ds s, crane $cs s"
+	{
+		printf '## Listing %s tags\n\n' "$n"
+		printf '| Tool | s | Peak RSS MiB |\n|---|---:|---:|\n'
+		printf '| crane ls | %s | %s |\n| dxf list-aliases | %s (%s×) | %s |\n\n' "$cs" "$cr" "$ds" "$(ratio "$ds" "$cs")" "$dr"
+		printf 'Single runs; load average %s at the start.\n\n' "$load"
+	} >>"$md"
+fi
+
+# --- incremental --------------------------------------------------------------------
+if want incremental; then
+	mb=$BENCH_INC_MB
+	log "incremental: $mb MiB"
+	f=$work/inc.bin
+	head -c $((mb << 20)) /dev/urandom >"$f"
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	rows=()
+	# row LABEL SECONDS RSS SENT_BYTES BASE_SECONDS
+	row() { rows+=("| $1 | $2 | $(ratio "$2" "$5")× | $(mib "$4") | $(awk -v s="$4" -v t=$((mb << 20)) 'BEGIN { printf "%.2f", 100 * s / t }')% | $3 |"); }
+	b0=$(stored)
+	read -r s1 r1 < <(timed "$work/out" "${dxf[@]}" push-blob --split bench/inc "$f" @split)
+	b1=$(stored)
+	chunks=$(wc -l <"$work/out")
+	row "dxf push-blob --split, first push ($chunks chunks)" "$s1" "$r1" $((b1 - b0)) "$s1"
+	read -r s2 r2 < <(timed "$work/out" "${dxf[@]}" push-blob --split bench/inc "$f" @split)
+	b2=$(stored)
+	row "dxf push-blob --split, unchanged" "$s2" "$r2" $((b2 - b1)) "$s1"
+	# 1 MiB changed in the middle.
+	head -c $((1 << 20)) /dev/urandom | dd of="$f" bs=1M seek=$((mb / 2)) conv=notrunc status=none
+	read -r s3 r3 < <(timed "$work/out" "${dxf[@]}" push-blob --split bench/inc "$f" @split)
+	b3=$(stored)
+	row "dxf push-blob --split, 1 MiB changed in the middle" "$s3" "$r3" $((b3 - b2)) "$s1"
+	cmp <("${dxf[@]}" pull-blob bench/inc @split) "$f" || die "the split alias does not read back"
+	read -r w3 wr3 < <(timed "$work/out" "${dxf[@]}" push-blob --no-digest-cache bench/inc "$f")
+	b3w=$(stored)
+	row "dxf push-blob (whole file), 1 MiB changed in the middle" "$w3" "$wr3" $((b3w - b3)) "$s1"
+	head -c $((1 << 20)) /dev/urandom | dd of="$f" bs=1M seek=$((mb / 2 + 3)) conv=notrunc status=none
+	b3o=$(stored)
+	read -r o3 or3 < <(timed "$work/out" "$ORAS" blob push --plain-http "$host/bench/inc" "$f")
+	b3p=$(stored)
+	row "oras blob push (whole file), 1 MiB changed in the middle" "$o3" "$or3" $((b3p - b3o)) "$s1"
+	# 1 MiB inserted at the start.
+	{ head -c $((1 << 20)) /dev/urandom; cat "$f"; } >"$f.new"
+	mv "$f.new" "$f"
+	b4a=$(stored)
+	read -r s4 r4 < <(timed "$work/out" "${dxf[@]}" push-blob --split bench/inc "$f" @split)
+	b4=$(stored)
+	row "dxf push-blob --split, 1 MiB inserted at the start" "$s4" "$r4" $((b4 - b4a)) "$s1"
+	read -r w4 wr4 < <(timed "$work/out" "${dxf[@]}" push-blob --no-digest-cache bench/inc "$f")
+	b4w=$(stored)
+	row "dxf push-blob (whole file), 1 MiB inserted at the start" "$w4" "$wr4" $((b4w - b4)) "$s1"
+	# Random access: 1 MiB at a random offset of the split alias.
+	size=$(stat -c %s "$f")
+	off=$(((RANDOM * 32768 + RANDOM) % (size - (1 << 20))))
+	gets0=$(grep -c '"GET /v2/bench/inc/blobs/' "$regdir/registry.log" || true)
+	read -r rs rr < <(timed "$work/out" "${dxf[@]}" pull-blob --range "$off-$((off + (1 << 20) - 1))" bench/inc @split)
+	gets1=$(grep -c '"GET /v2/bench/inc/blobs/' "$regdir/registry.log" || true)
+	cmp "$work/out" <(tail -c +$((off + 1)) "$f" | head -c $((1 << 20))) || die "--range read back other bytes"
+	read -r fs fr < <(timed /dev/null "${dxf[@]}" pull-blob bench/inc @split)
+	# Speculative existence check: the registry has the whole file (pushed
+	# above); a re-push with no digest cache hashes ahead and cancels.
+	read -r hs _ < <(timed /dev/null "$work/gosha256" "$f")
+	b5=$(stored)
+	read -r sp spr < <(timed "$work/out" "${dxf[@]}" push-blob --no-digest-cache bench/inc "$f")
+	b5b=$(stored)
+	log "  split first $s1 s, unchanged $s2 s, middle $s3 s (whole $w3 s, oras $o3 s), insert $s4 s (whole $w4 s); range $rs s ($((gets1 - gets0)) GETs) vs full $fs s; speculative re-push $sp s vs sha256 $hs s"
+	{
+		printf '## Incremental pushes of a %s MiB file\n\n' "$mb"
+		printf 'Single runs, in this order, load average %s at the start. "Sent" is what the registry'"'"'s blob storage grew by (bytes it had to receive). Ratios are to the first split push. No digest cache is involved: every split push reads, chunks and hashes the whole file and asks the registry for each chunk (HEAD, --jobs at a time).\n\n' "$load"
+		printf '| Push | s | Ratio to first split push | Sent MiB | Sent %% of file | Peak RSS MiB |\n|---|---:|---:|---:|---:|---:|\n'
+		printf '%s\n' "${rows[@]}"
+		printf '\n### Speculative existence check (unsplit push, no digest cache)\n\n'
+		printf '| | s | Ratio to Go SHA-256 of the file |\n|---|---:|---:|\n'
+		printf '| Go crypto/sha256 of the file | %s | 1.00× |\n' "$hs"
+		printf '| dxf push-blob --no-digest-cache of a blob the registry has | %s | %s× |\n\n' "$sp" "$(ratio "$sp" "$hs")"
+		printf 'The registry'"'"'s storage grew by %s MiB during that re-push (the upload was cancelled and its session deleted).\n\n' "$(mib $((b5b - b5)))"
+		printf '### Random access\n\n'
+		printf '| | s | Blob GETs |\n|---|---:|---:|\n'
+		printf '| dxf pull-blob --range (1 MiB at offset %s) @split | %s | %s |\n' "$off" "$rs" "$((gets1 - gets0))"
+		printf '| dxf pull-blob @split (all %s MiB) | %s | %s |\n\n' "$mb" "$fs" "$chunks+"
+	} >>"$md"
+	rm -f "$f"
+fi
+
+elapsed=$(($(date +%s) - started))
+mkdir -p "$BENCH_OUT"
+{
+	printf '# Scale benchmarks\n\n'
+	printf 'Written by `hack/bench-scale.sh` (run by `make bench`, or alone with `make bench-scale`; `BENCH_SCALE=growth,blobs,tags,incremental` selects scenarios) on %s in %d min %d s, against a local Distribution registry %s on the same machine (%s, %s cores, shared with other work: load averages are given beside the figures). Load average at the start %s, at the end %s.\n\n' \
+		"$(date -u +%Y-%m-%d)" $((elapsed / 60)) $((elapsed % 60)) "$REGISTRY_VERSION" "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" "$(nproc)" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	cat "$md"
+} >"$BENCH_OUT/benchmarks-scale.md"
+log "done in $((elapsed / 60)) min $((elapsed % 60)) s: $BENCH_OUT/benchmarks-scale.md"
