@@ -7,7 +7,7 @@ TOOLS         := $(shell $(GO) env GOPATH)/bin
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS       := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test test-short vet lint cover demo bench fuzz clean
+.PHONY: all build test test-short vet lint cover demo bench bench-scale fuzz clean
 
 all: build
 
@@ -44,6 +44,12 @@ demo: build
 
 bench: build
 	hack/bench.sh
+	hack/bench-scale.sh
+
+# Only the scale and incremental scenarios (BENCH_SCALE=growth,blobs,tags,incremental
+# selects among them); writes docs/benchmarks-scale.md.
+bench-scale: build
+	hack/bench-scale.sh
 
 # Runs every fuzz target for a short while (FUZZTIME each).
 FUZZTIME ?= 20s

@@ -40,8 +40,12 @@ With DXF_BLOB_INFO=1 (--blob-info) each blob is preceded by a line
 "<digest> <size>". With --output FILE the data goes to FILE instead, which is
 replaced only once every blob has been verified: on failure it is untouched.
 
+With --range START-END only those bytes (from 0, END included) of one @alias
+or blob are written; only the blobs they touch are fetched, each verified.
+
 Examples:
   dxf pull-blob fred/datalogger @may15-readings > logger.dat
+  dxf pull-blob --range 0-1023 fred/vm @disk
   dxf pull-blob fred/datalogger $(dxf get-alias fred/datalogger may15-readings)
   dxf pull-blob -o logger.dat fred/datalogger sha256:9f86d081884c7d65...
   dxf get-manifest fred/datalogger may15-readings | dxf pull-blob fred/datalogger`,

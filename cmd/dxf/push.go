@@ -22,11 +22,17 @@ standard input, hashed while it streams.
 With @alias, the alias is then pointed at the pushed blobs, in order (as
 set-alias would), before the digests are printed.
 
+With --split[=AVG] each file is cut into content-defined chunks of about AVG
+bytes (default 4M); only chunks the registry lacks are sent, and one digest
+per chunk is printed, in order. Pushing a changed file again sends only the
+chunks that changed.
+
 Examples:
   dxf push-blob fred/datalogger logger.dat
   dxf push-blob fred/datalogger logger.dat @may15-readings
   dxf push-blob --jobs 8 fred/datalogger day1.dat day2.dat day3.dat @week
-  tar c data | dxf push-blob fred/datalogger - @data-tar`,
+  tar c data | dxf push-blob fred/datalogger - @data-tar
+  dxf push-blob --split fred/vm disk.img @disk`,
 	minArgs:  1,
 	maxArgs:  -1,
 	validate: checkPushArgs,
