@@ -16,6 +16,7 @@ import (
 
 	"github.com/dxf-go/dxf/internal/testutil"
 	"github.com/dxf-go/dxf/pkg/registrytest"
+	"github.com/dxf-go/dxf/pkg/registrytest/matrix"
 )
 
 // testVersion is stamped into the test binary, to check "dxf version".
@@ -59,6 +60,7 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer shared.Stop()
+	defer matrix.StopAll()
 	fmt.Printf("integration: dxf CLI tests against the Distribution registry %s at %s\n", registrytest.RegistryVersion, shared.Host)
 	return m.Run()
 }

@@ -2,6 +2,8 @@ package blobstore
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -29,5 +31,9 @@ func (r *Repository) delete(ctx context.Context, op string, s subject, u string)
 		return wrapErr(op, s, err)
 	}
 	defer resp.Body.Close()
-	return checkResponse(op, s, resp, http.StatusAccepted, http.StatusOK, http.StatusNoContent)
+	err = checkResponse(op, s, resp, http.StatusAccepted, http.StatusOK, http.StatusNoContent)
+	if errors.Is(err, ErrUnsupported) {
+		return fmt.Errorf("%w; the registry does not allow deletes (many need them enabled in their configuration, see docs/registries.md)", err)
+	}
+	return err
 }
