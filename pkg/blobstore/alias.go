@@ -85,6 +85,11 @@ func ValidateAlias(alias string) error {
 // as stored. When the registry sends Docker-Content-Digest, or alias is a
 // digest, the bytes are verified against it ([*DigestMismatchError]).
 func (r *Repository) GetManifest(ctx context.Context, alias string) (*Manifest, error) {
+	return r.getManifest(ctx, alias, limitManifest)
+}
+
+// getManifest is GetManifest reading at most limit.Limit bytes.
+func (r *Repository) getManifest(ctx context.Context, alias string, limit *LimitError) (*Manifest, error) {
 	op := fmt.Sprintf("get alias %s", alias)
 	if err := ValidateAlias(alias); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
@@ -94,7 +99,7 @@ func (r *Repository) GetManifest(ctx context.Context, alias string) (*Manifest, 
 		return nil, wrapErr(op, subjectManifest, err)
 	}
 	raw, hdr, err := r.reg.getBody(ctx, c, op, subjectManifest, request{method: http.MethodGet, url: r.url("/manifests/%s", alias),
-		header: http.Header{"Accept": {acceptManifests}}}, MaxManifestSize+1)
+		header: http.Header{"Accept": {acceptManifests}}}, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +158,9 @@ func (r *Repository) ResolvePlatforms(ctx context.Context, m *Manifest, platform
 		a.Platform = key
 		entries = map[string]PlatformManifest{key: entries[key]}
 	}
+	if err := checkPlatformLimits(entries); err != nil {
+		return nil, err
+	}
 	a.Platforms = make(map[string]*Manifest, len(entries))
 	var (
 		mu       sync.Mutex
@@ -166,7 +174,7 @@ func (r *Repository) ResolvePlatforms(ctx context.Context, m *Manifest, platform
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			child, err := r.GetManifest(ctx, e.Digest.String())
+			child, err := r.getPlatformManifest(ctx, p, e)
 			if err == nil && child.IsList() {
 				err = fmt.Errorf("%w: platform %s is itself a list (%s)", ErrUnsupportedManifest, p, child.MediaType)
 			}
@@ -186,6 +194,45 @@ func (r *Repository) ResolvePlatforms(ctx context.Context, m *Manifest, platform
 		return nil, firstErr
 	}
 	return a, nil
+}
+
+// checkPlatformLimits refuses, before anything is fetched, a list whose
+// platform manifests are too many or too large together (the sizes the list
+// gives; MaxManifestSize for one it gives none): each is then fetched
+// reading no more than its size, so a registry cannot make the total larger.
+func checkPlatformLimits(entries map[string]PlatformManifest) error {
+	if len(entries) > MaxPlatforms {
+		return &LimitError{What: fmt.Sprintf("the list's %d platforms", len(entries)), Limit: MaxPlatforms, Unit: "platforms", Name: "MaxPlatforms"}
+	}
+	var total int64
+	for p, e := range entries {
+		n := e.Size
+		if n <= 0 {
+			n = MaxManifestSize
+		}
+		if n > MaxManifestSize {
+			return fmt.Errorf("platform %s: %w", p, limitManifest)
+		}
+		total += n
+	}
+	if total > MaxPlatformsSize {
+		return &LimitError{What: fmt.Sprintf("the size of the list's platform manifests together (%d bytes)", total), Limit: MaxPlatformsSize, Unit: "bytes", Name: "MaxPlatformsSize"}
+	}
+	return nil
+}
+
+// getPlatformManifest fetches the manifest of platform p of a list, reading
+// no more than the size the list gives for it.
+func (r *Repository) getPlatformManifest(ctx context.Context, p string, e PlatformManifest) (*Manifest, error) {
+	if e.Size <= 0 {
+		return r.GetManifest(ctx, e.Digest.String())
+	}
+	limit := &LimitError{What: "platform " + p + "'s manifest", Limit: e.Size, Unit: "bytes", Name: "MaxManifestSize"}
+	m, err := r.getManifest(ctx, e.Digest.String(), limit)
+	if errors.Is(err, ErrLimitExceeded) {
+		return nil, fmt.Errorf("get alias %s: %w: platform %s's manifest is larger than the %d bytes the list gives", e.Digest, ErrSizeMismatch, p, e.Size)
+	}
+	return m, err
 }
 
 // SetManifest stores raw under alias, with the Content-Type its mediaType

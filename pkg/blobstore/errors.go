@@ -183,6 +183,9 @@ func wrapErr(op string, s subject, err error) error {
 		e.Codes = append(e.Codes, string(d.Code))
 		if e.Message == "" {
 			e.Message = d.Message
+			if len(e.Message) > maxErrorMessage {
+				e.Message = strings.ToValidUTF8(e.Message[:maxErrorMessage], "") + "…"
+			}
 		}
 	}
 	e.kind = classify(terr.StatusCode, e.Codes, s)

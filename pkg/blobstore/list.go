@@ -1,6 +1,7 @@
 package blobstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,9 +12,6 @@ import (
 	"strconv"
 	"strings"
 )
-
-// maxPageSize bounds one page of a listing read from the registry.
-const maxPageSize = 64 << 20
 
 // Aliases iterates over the repository's aliases (tags), following the
 // registry's pagination. Iteration stops at the first error, which is yielded.
@@ -97,37 +95,63 @@ func collect(seq iter.Seq2[string, error]) ([]string, error) {
 }
 
 // paginate GETs u and the pages its Link headers lead to, yielding the
-// strings in the JSON array field of each page.
+// strings in the JSON array field of each page. It stops with an error at a
+// link seen before, at a page that brings nothing new (empty, or the same
+// names as the page before) yet links to another, and after MaxPages pages.
 func (r *Registry) paginate(ctx context.Context, c *http.Client, op string, s subject, u, field string, yield func(string, error) bool) {
 	seen := map[string]bool{}
 	var prev map[string]bool // items of a page followed without a Link
-	for u != "" {
+	var last pageSummary
+	for pages := 0; u != ""; pages++ {
 		if seen[u] {
 			yield("", fmt.Errorf("%s: pagination loops back to %s", op, u))
 			return
 		}
+		if pages == maxPages {
+			yield("", fmt.Errorf("%s: %w", op, &LimitError{What: "the number of pages", Limit: int64(maxPages), Unit: "pages", Name: "MaxPages"}))
+			return
+		}
 		seen[u] = true
-		items, next, err := r.page(ctx, c, op, s, u, field)
+		raw, next, err := r.page(ctx, c, op, s, u)
 		if err != nil {
 			yield("", err)
 			return
 		}
+		// Without a Link, a full page may be followed by asking for what
+		// comes after its last item (see continuation): remember its items.
+		var items map[string]bool
+		if next == "" && pageSizeOf(u) > 0 {
+			items = map[string]bool{}
+		}
 		fresh := 0
-		for _, it := range items {
-			if prev[it] {
-				continue
+		sum, err := eachName(raw, field, func(name string) bool {
+			if items != nil {
+				items[name] = true
+			}
+			if prev[name] {
+				return true
 			}
 			fresh++
-			if !yield(it, nil) {
-				return
-			}
+			return yield(name, nil)
+		})
+		if err != nil {
+			yield("", fmt.Errorf("%s: %w", op, err))
+			return
 		}
+		if sum.stopped {
+			return
+		}
+		if next != "" && (sum.n == 0 || sum == last) {
+			yield("", fmt.Errorf("%s: the registry's pagination makes no progress: page %d has %s, and links to another", op, pages+1, sum.describe()))
+			return
+		}
+		last = sum
 		if next == "" && fresh > 0 {
 			// A full page without a Link header: some registries
 			// (go-containerregistry's) honour n and last but never link,
 			// so ask for what follows the last item. A registry that
 			// ignores last answers with items already seen: then stop.
-			next, prev = continuation(u, items)
+			next, prev = continuation(u, sum, items)
 		} else {
 			prev = nil
 		}
@@ -135,48 +159,127 @@ func (r *Registry) paginate(ctx context.Context, c *http.Client, op string, s su
 	}
 }
 
-// continuation returns the URL of the page after items when page asked for
-// n items and got as many, with items as a set; else "".
-func continuation(page string, items []string) (string, map[string]bool) {
+// maxPages is MaxPages, lowered by tests.
+var maxPages = MaxPages
+
+// pageSizeOf returns the page size n a listing URL asks for, or 0.
+func pageSizeOf(page string) int {
+	pu, err := url.Parse(page)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.Atoi(pu.Query().Get("n"))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
+}
+
+// continuation returns the URL of the page after a page (sum, with items as
+// a set) when it asked for n items and got as many; else "".
+func continuation(page string, sum pageSummary, items map[string]bool) (string, map[string]bool) {
+	n := pageSizeOf(page)
+	if n <= 0 || sum.n < n {
+		return "", nil
+	}
 	pu, err := url.Parse(page)
 	if err != nil {
 		return "", nil
 	}
 	q := pu.Query()
-	n, err := strconv.Atoi(q.Get("n"))
-	if err != nil || n <= 0 || len(items) < n {
-		return "", nil
-	}
-	q.Set("last", items[len(items)-1])
+	q.Set("last", sum.last)
 	pu.RawQuery = q.Encode()
-	set := make(map[string]bool, len(items))
-	for _, it := range items {
-		set[it] = true
-	}
-	return pu.String(), set
+	return pu.String(), items
 }
 
-func (r *Registry) page(ctx context.Context, c *http.Client, op string, s subject, u, field string) ([]string, string, error) {
-	raw, hdr, err := r.getBody(ctx, c, op, s, request{method: http.MethodGet, url: u}, maxPageSize)
+// page GETs one page of a listing: its body and the next page's URL.
+func (r *Registry) page(ctx context.Context, c *http.Client, op string, s subject, u string) ([]byte, string, error) {
+	raw, hdr, err := r.getBody(ctx, c, op, s, request{method: http.MethodGet, url: u}, limitPage)
 	if err != nil {
 		return nil, "", err
-	}
-	var body map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &body); err != nil {
-		return nil, "", fmt.Errorf("%s: the registry's answer is not JSON: %w", op, err)
-	}
-	var items []string
-	if v, ok := body[field]; ok {
-		// "tags": null means none.
-		if err := json.Unmarshal(v, &items); err != nil {
-			return nil, "", fmt.Errorf("%s: %q is not a list of strings: %w", op, field, err)
-		}
 	}
 	next, err := nextLink(u, hdr.Values("Link"))
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", op, err)
 	}
-	return items, next, nil
+	return raw, next, nil
+}
+
+// pageSummary is what is needed to tell a page that brings nothing new.
+type pageSummary struct {
+	n           int
+	first, last string
+	stopped     bool // the consumer stopped the iteration
+}
+
+func (p pageSummary) describe() string {
+	if p.n == 0 {
+		return "no names"
+	}
+	return fmt.Sprintf("the same %d names as the page before", p.n)
+}
+
+// eachName calls f with each string of the array field of the JSON object
+// raw, decoding one at a time (a page is not copied into a map or a slice).
+// "field": null, or no such field, means none.
+func eachName(raw []byte, field string, f func(string) bool) (pageSummary, error) {
+	var sum pageSummary
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	notJSON := func(err error) (pageSummary, error) {
+		return sum, fmt.Errorf("the registry's answer is not JSON (an object): %w", err)
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		if err == nil {
+			err = fmt.Errorf("starts with %v", t)
+		}
+		return notJSON(err)
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return notJSON(err)
+		}
+		if key, _ := t.(string); key != field {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return notJSON(err)
+			}
+			continue
+		}
+		t, err = dec.Token()
+		if err != nil {
+			return notJSON(err)
+		}
+		if t == nil {
+			continue
+		}
+		if t != json.Delim('[') {
+			return sum, fmt.Errorf("%q is not a list of strings", field)
+		}
+		for dec.More() {
+			t, err := dec.Token()
+			if err != nil {
+				return notJSON(err)
+			}
+			name, ok := t.(string)
+			if !ok {
+				return sum, fmt.Errorf("%q is not a list of strings", field)
+			}
+			if sum.n == 0 {
+				sum.first = name
+			}
+			sum.n++
+			sum.last = name
+			if !f(name) {
+				sum.stopped = true
+				return sum, nil
+			}
+		}
+		if _, err := dec.Token(); err != nil { // ']'
+			return notJSON(err)
+		}
+	}
+	return sum, nil
 }
 
 // nextLink returns the absolute URL of the rel="next" link among Link header

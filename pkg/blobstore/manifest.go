@@ -11,10 +11,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// MaxManifestSize bounds any manifest read from a registry or from input:
-// larger ones are refused with [ErrInvalidManifest].
-const MaxManifestSize = 4 << 20
-
 // MediaType is the media type of a manifest or of a blob a manifest lists.
 type MediaType string
 
@@ -126,7 +122,7 @@ type wireDescriptor struct {
 // served with; the manifest's own mediaType field wins over it.
 func ParseManifest(raw []byte, contentType string) (*Manifest, error) {
 	if len(raw) > MaxManifestSize {
-		return nil, fmt.Errorf("%w: %d bytes is more than the %d allowed", ErrInvalidManifest, len(raw), MaxManifestSize)
+		return nil, limitManifest
 	}
 	var w wireManifest
 	if err := json.Unmarshal(raw, &w); err != nil {

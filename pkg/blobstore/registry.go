@@ -197,11 +197,11 @@ func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.R
 	return resp, cleanURLError(err)
 }
 
-// getBody GETs a small document (a manifest, a page of a listing), reading
-// at most limit bytes, and retries the whole request when reading the body
-// fails transiently (a dropped or truncated answer). It returns the body and
-// the answer's headers.
-func (r *Registry) getBody(ctx context.Context, c *http.Client, op string, s subject, req request, limit int64) ([]byte, http.Header, error) {
+// getBody GETs a small document (a manifest, a page of a listing), and
+// retries the whole request when reading the body fails transiently (a
+// dropped or truncated answer). It returns the body and the answer's
+// headers. A body over limit.Limit bytes is an error (limit itself).
+func (r *Registry) getBody(ctx context.Context, c *http.Client, op string, s subject, req request, limit *LimitError) ([]byte, http.Header, error) {
 	var (
 		raw []byte
 		hdr http.Header
@@ -216,9 +216,15 @@ func (r *Registry) getBody(ctx context.Context, c *http.Client, op string, s sub
 			return &retry.Permanent{Err: err}
 		}
 		hdr = resp.Header
-		raw, err = io.ReadAll(io.LimitReader(resp.Body, limit))
+		if resp.ContentLength > limit.Limit {
+			return &retry.Permanent{Err: fmt.Errorf("%s: %w", op, limit)}
+		}
+		raw, err = io.ReadAll(io.LimitReader(resp.Body, limit.Limit+1))
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, cleanURLError(err))
+		}
+		if int64(len(raw)) > limit.Limit {
+			return &retry.Permanent{Err: fmt.Errorf("%s: %w", op, limit)}
 		}
 		return nil
 	})

@@ -110,10 +110,29 @@ func (t *baseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.noteRealm(resp.Header.Values("WWW-Authenticate"))
 		t.aliases.rewrite(req.Context(), resp.Header)
 	}
+	switch {
+	case resp.StatusCode >= 400:
+		limitBody(resp, MaxErrorBodySize)
+	case toRegistry && req.URL.Path == "/v2/":
+		// The ping's body means nothing, and go-containerregistry drains it.
+		limitBody(resp, MaxPingBodySize)
+	}
 	if resp.StatusCode >= 400 {
 		t.redactBody(resp)
 	}
 	return resp, nil
+}
+
+// limitBody cuts resp's body after n bytes: an answer whose body is only
+// quoted or drained cannot make us read forever.
+func limitBody(resp *http.Response, n int64) {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		return
+	}
+	resp.Body = &readCloser{Reader: io.LimitReader(resp.Body, n), Closer: resp.Body}
+	if resp.ContentLength > n {
+		resp.ContentLength = n
+	}
 }
 
 func closeBody(req *http.Request) {
