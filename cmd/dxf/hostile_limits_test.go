@@ -323,4 +323,3 @@ type statusIgnorer struct{ http.ResponseWriter }
 func (s *statusIgnorer) WriteHeader(int) {}
 
 func (s *statusIgnorer) Flush() { s.ResponseWriter.(http.Flusher).Flush() }
-
