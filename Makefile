@@ -7,12 +7,24 @@ TOOLS         := $(shell $(GO) env GOPATH)/bin
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS       := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test test-short vet lint cover demo bench bench-scale fuzz clean
+.PHONY: all build install registry test test-short vet lint cover demo bench bench-scale fuzz clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/dxf ./cmd/dxf
+
+# Installs dxf into $(go env GOPATH)/bin (or GOBIN), which is on most PATHs.
+install:
+	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/dxf
+	@echo "installed $$($(GO) env GOBIN | grep . || echo $$($(GO) env GOPATH)/bin)/dxf"
+
+# A throw-away local registry for trying dxf: runs until Ctrl-C. In another
+# terminal, `. ./.registry.env` points dxf at it. REGISTRY_FLAGS=-tls,
+# or "-tls -auth htpasswd" (or token) for one that asks for credentials.
+REGISTRY_FLAGS ?=
+registry:
+	$(GO) run ./hack/localregistry -env .registry.env $(REGISTRY_FLAGS)
 
 vet:
 	$(GO) vet ./...

@@ -16,16 +16,27 @@ trap cleanup EXIT
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-step "starting a local Distribution registry (first run installs it: ~2 minutes)"
+step "starting a local Distribution registry (the first run installs it with go install: a few minutes on a cold machine)"
 go build -o "$work/localregistry" ./hack/localregistry
 "$work/localregistry" -env "$work/env" >"$work/registry.log" 2>&1 &
 reg_pid=$!
-for _ in $(seq 1 600); do
-	[ -s "$work/env" ] && break
-	kill -0 "$reg_pid" 2>/dev/null || { cat "$work/registry.log"; exit 1; }
-	sleep 0.5
+# Wait as long as the install takes: localregistry exits if it fails, and
+# that ends the wait. One line of progress, rewritten every second.
+start=$SECONDS
+while [ ! -s "$work/env" ]; do
+	if ! kill -0 "$reg_pid" 2>/dev/null; then
+		printf '\n'
+		echo "the registry did not start:"
+		cat "$work/registry.log"
+		exit 1
+	fi
+	what="starting the registry"
+	grep -q "registrytest: installing" "$work/registry.log" && what="installing the registry (go install, first run only)"
+	grep -q "registrytest: installed" "$work/registry.log" && what="installed; starting the registry"
+	printf '\r  %s: %ds ' "$what" $((SECONDS - start))
+	sleep 1
 done
-[ -s "$work/env" ] || { echo "registry did not start"; cat "$work/registry.log"; exit 1; }
+printf '\r\033[K'
 # shellcheck disable=SC1091
 . "$work/env"
 echo "registry at $DXF_HOST"

@@ -4,6 +4,10 @@
 //
 //	go run ./hack/localregistry [-tls] [-auth none|htpasswd|token] [-env FILE]
 //
+// (or "make registry"). Authentication needs -tls: dxf never sends
+// credentials over plain HTTP, so -auth htpasswd or token without -tls is
+// refused.
+//
 // It starts the CNCF Distribution registry through
 // github.com/dxf-go/dxf/pkg/registrytest, prints shell export lines telling
 // dxf how to reach it (DXF_HOST, DXF_INSECURE or DXF_TLSVERIFY,
@@ -50,6 +54,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if err := checkFlags(*useTLS, auth); err != nil {
+		return err
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -74,6 +81,16 @@ func run() error {
 
 	waitForStop(ctx)
 	fmt.Fprintln(os.Stderr, "localregistry: stopping")
+	return nil
+}
+
+// checkFlags refuses combinations that cannot work: dxf (like docker)
+// never sends credentials over plain HTTP, so a registry asking for them
+// must serve HTTPS.
+func checkFlags(useTLS bool, auth registrytest.AuthMode) error {
+	if auth != registrytest.AuthNone && !useTLS {
+		return fmt.Errorf("-auth %s needs -tls: dxf never sends credentials over plain HTTP (use -tls -auth %s, or -auth none)", auth, auth)
+	}
 	return nil
 }
 
