@@ -420,7 +420,8 @@ func (c *config) options(useToken bool) ([]blobstore.Option, error) {
 // refused with an explanation.
 func hostInRepo(fs *pflag.FlagSet, env environment, cmd *command, repo string) (string, error) {
 	first, rest, ok := strings.Cut(repo, "/")
-	if cmd.noRepo || !ok || rest == "" || !(strings.ContainsAny(first, ".:") || first == "localhost") {
+	looksLikeHost := strings.ContainsAny(first, ".:") || first == "localhost"
+	if cmd.noRepo || !ok || rest == "" || !looksLikeHost {
 		return repo, nil
 	}
 	host := env["DXF_HOST"]

@@ -313,15 +313,6 @@ func (b *blobBar) set(done int64) {
 	}
 }
 
-// add records n more bytes transferred.
-func (b *blobBar) add(n int) {
-	if b != nil {
-		b.bar.Add(n)
-		b.seen.Add(int64(n))
-		b.p.bytes.Add(int64(n))
-	}
-}
-
 // finish marks the transfer complete, naming its digest if not "".
 func (b *blobBar) finish(digest string) {
 	if b == nil {
