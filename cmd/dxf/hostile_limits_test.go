@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -323,3 +324,97 @@ type statusIgnorer struct{ http.ResponseWriter }
 func (s *statusIgnorer) WriteHeader(int) {}
 
 func (s *statusIgnorer) Flush() { s.ResponseWriter.(http.Flusher).Flush() }
+
+// TestOutputSpecialFiles: -o onto standard output, a symbolic link, a FIFO
+// or a device writes through it and never replaces it (-o /dev/stdout used
+// to replace /dev/stdout with a regular file when run as root, and -o onto a
+// link replaced the link).
+func TestOutputSpecialFiles(t *testing.T) {
+	t.Parallel()
+	_, d := newHostile(t)
+	data := []byte("blob data for special outputs")
+	f, dg := d.file("blob", data)
+	d.ok("push-blob", "r", f)
+	path := func(name string) string { return filepath.Join(d.dir, name) }
+
+	t.Run("dev-stdout", func(t *testing.T) {
+		before, err := os.Lstat("/dev/stdout")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := os.Create(path("stdout-file"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Close()
+		r := d.runTo(out, "", "pull-blob", "-o", "/dev/stdout", "r", dg)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if got, _ := os.ReadFile(path("stdout-file")); string(got) != string(data) {
+			t.Errorf("standard output got %q", got)
+		}
+		after, err := os.Lstat("/dev/stdout")
+		if err != nil || after.Mode() != before.Mode() {
+			t.Errorf("/dev/stdout was %v, is now %v (%v)", before.Mode(), after.Mode(), err)
+		}
+	})
+	t.Run("symlink", func(t *testing.T) {
+		if err := os.WriteFile(path("target"), []byte("old"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("target", path("link")); err != nil {
+			t.Fatal(err)
+		}
+		d.ok("pull-blob", "-o", "link", "r", dg)
+		if li, err := os.Lstat(path("link")); err != nil || li.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("the link was replaced: %v %v", li.Mode(), err)
+		}
+		if got, _ := os.ReadFile(path("target")); string(got) != string(data) {
+			t.Errorf("the link's target holds %q", got)
+		}
+		if fi, _ := os.Stat(path("target")); fi.Mode().Perm() != 0o600 {
+			t.Errorf("the target's mode became %v", fi.Mode().Perm())
+		}
+	})
+	t.Run("dangling-symlink", func(t *testing.T) {
+		if err := os.Symlink("nowhere/x", path("dangling")); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"pull-blob", "-o", "dangling", "r", dg}
+		d.fails(1, args, "symbolic link")
+		if li, err := os.Lstat(path("dangling")); err != nil || li.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("the link was replaced: %v", err)
+		}
+	})
+	t.Run("fifo", func(t *testing.T) {
+		fifo := path("fifo")
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan []byte, 1)
+		go func() {
+			b, _ := os.ReadFile(fifo)
+			got <- b
+		}()
+		d.ok("pull-blob", "-o", "fifo", "r", dg)
+		if b := <-got; string(b) != string(data) {
+			t.Errorf("the FIFO carried %q", b)
+		}
+		if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+			t.Errorf("the FIFO was replaced: %v", err)
+		}
+	})
+	t.Run("dev-null", func(t *testing.T) {
+		d.ok("pull-blob", "-o", "/dev/null", "r", dg)
+		if fi, err := os.Lstat("/dev/null"); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+			t.Errorf("/dev/null is no longer a device: %v", err)
+		}
+	})
+	t.Run("directory", func(t *testing.T) {
+		if err := os.Mkdir(path("dir"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		d.fails(1, []string{"pull-blob", "-o", "dir", "r", dg}, "is a directory")
+	})
+}

@@ -232,17 +232,26 @@ func aliasPullItems(al *blobstore.Alias) []pullItem {
 // place and discard removes.
 func (a *app) pullOutput() (w io.Writer, commit func() error, discard func(), err error) {
 	path := a.cfg.output
-	if path == "" || path == "-" {
+	if path == "" || path == "-" || isStdoutPath(path) {
 		return a.stdout, func() error { return nil }, func() {}, nil
 	}
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		if !fi.Mode().IsRegular() {
-			return nil, nil, nil, fmt.Errorf("output %s: not a regular file", path)
+	target, fi, err := outputTarget(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if fi != nil && !fi.Mode().IsRegular() {
+		// A device, a FIFO, a socket: written to as it is (never replaced).
+		f, err := os.OpenFile(target, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, nil, nil, outputErr(path, err)
 		}
+		return f, f.Close, func() { _ = f.Close() }, nil
+	}
+	mode := os.FileMode(0o644)
+	if fi != nil {
 		mode = fi.Mode().Perm()
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".dxf-*")
+	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".dxf-*")
 	if err != nil {
 		return nil, nil, nil, outputErr(path, err)
 	}
@@ -259,7 +268,7 @@ func (a *app) pullOutput() (w io.Writer, commit func() error, discard func(), er
 			err = os.Chmod(f.Name(), mode)
 		}
 		if err == nil {
-			err = os.Rename(f.Name(), path)
+			err = os.Rename(f.Name(), target)
 		}
 		if err != nil {
 			_ = os.Remove(f.Name())
@@ -268,6 +277,41 @@ func (a *app) pullOutput() (w io.Writer, commit func() error, discard func(), er
 		return nil
 	}
 	return f, commit, discard, nil
+}
+
+// isStdoutPath reports whether path names dxf's own standard output, which
+// -o then writes to as it is (never replacing what the name leads to).
+func isStdoutPath(path string) bool {
+	switch filepath.Clean(path) {
+	case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1":
+		return true
+	}
+	return false
+}
+
+// outputTarget returns the file --output path writes: path itself, or for a
+// symbolic link the file it leads to (the link stays a link), and that
+// file's information (nil if it does not exist yet). A link to nothing, and
+// anything that is not a regular file, device, FIFO or socket, is refused.
+func outputTarget(path string) (string, os.FileInfo, error) {
+	target := path
+	if li, err := os.Lstat(path); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+		if target, err = filepath.EvalSymlinks(path); err != nil {
+			return "", nil, &shortError{msg: fmt.Sprintf("output %s: a symbolic link to a file that cannot be reached", path), err: err}
+		}
+	}
+	fi, err := os.Stat(target)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return target, nil, nil
+	case err != nil:
+		return "", nil, outputErr(path, err)
+	case fi.IsDir():
+		return "", nil, fmt.Errorf("output %s: is a directory", path)
+	case fi.Mode()&(fs.ModeDevice|fs.ModeCharDevice|fs.ModeNamedPipe|fs.ModeSocket) == 0 && !fi.Mode().IsRegular():
+		return "", nil, fmt.Errorf("output %s: not a regular file (%v)", path, fi.Mode().Type())
+	}
+	return target, fi, nil
 }
 
 // outputErr says why the --output file could not be written, naming it,
