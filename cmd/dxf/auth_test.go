@@ -181,7 +181,7 @@ func TestToken(t *testing.T) {
 	if got := d.with("DXF_AUTHORIZATION", "Bearer "+token).ok("get-alias", repo, "tok"); got != lines(h) {
 		t.Errorf("DXF_AUTHORIZATION Bearer: get-alias printed %q", got)
 	}
-	r := d.with("DXF_TOKEN", "not-a-token").fails(exitUnauthorized, []string{"get-alias", repo, "tok"}, "unauthorized")
+	r := d.with("DXF_TOKEN", "not-a-token").fails(exitUnauthorized, []string{"get-alias", repo, "tok"}, "unauthorized", "credentials tried: the token of DXF_TOKEN")
 	if strings.Contains(r.stderr, "not-a-token") {
 		t.Errorf("the token leaked: %q", r.stderr)
 	}

@@ -115,7 +115,8 @@ type config struct {
 	byteRange     *byteRange // pull-blob --range
 	// credSource names the credentials given ("DXF_USERNAME and
 	// DXF_PASSWORD", "--token" …); "" for the Docker config or none.
-	credSource string
+	credSource  string
+	tokenSource string // "the token of DXF_TOKEN" (or --token); "" without one
 }
 
 // environment is the process environment as a lookup table.
@@ -199,9 +200,11 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 		}
 		return key
 	}
+	// (The token's source is noted apart: dxf auth does not use it.)
+	if c.token != "" {
+		c.tokenSource = "the token of " + from("token", "DXF_TOKEN")
+	}
 	switch {
-	case c.token != "":
-		c.credSource = "the token of " + from("token", "DXF_TOKEN")
 	case c.haveUser:
 		pw := from("password", "DXF_PASSWORD")
 		if f.passwordStdin {
@@ -449,7 +452,10 @@ func stripScheme(host string) string {
 
 // credentialSource names the credentials this run used, for the message
 // of a 401.
-func (c *config) credentialSource(env environment) string {
+func (c *config) credentialSource(env environment, useToken bool) string {
+	if c.tokenSource != "" && useToken {
+		return c.tokenSource
+	}
 	if c.credSource != "" {
 		return c.credSource
 	}

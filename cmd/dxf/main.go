@@ -138,9 +138,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = fmt.Errorf("%w: %w", context.Canceled, err)
 	}
 	if cmd == loginCommand {
-		err = explain(err, nil, env)
+		err = explain(err, nil, env, false)
 	} else {
-		err = explain(err, cfg, env)
+		err = explain(err, cfg, env, cmd != authCommand)
 	}
 	return report(stderr, err, cfg.secrets())
 }

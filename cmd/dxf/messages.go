@@ -29,7 +29,7 @@ var (
 // explain rewords err so that it names what the user asked for (the file,
 // alias or digest), not the library's internal steps, and says once what
 // went wrong.
-func explain(err error, cfg *config, env environment) error {
+func explain(err error, cfg *config, env environment, useToken bool) error {
 	if err == nil {
 		return nil
 	}
@@ -49,7 +49,7 @@ func explain(err error, cfg *config, env environment) error {
 		msg = plainRefused.ReplaceAllString(msg, " (a registry on plain HTTP needs DXF_INSECURE=1, or DXF_HOST=http://host:port)")
 	}
 	if cfg != nil && errors.Is(err, blobstore.ErrUnauthorized) {
-		msg += "; credentials tried: " + cfg.credentialSource(env)
+		msg += "; credentials tried: " + cfg.credentialSource(env, useToken)
 	}
 	if msg == err.Error() {
 		return err
