@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/pflag"
@@ -43,6 +44,7 @@ type flagValues struct {
 	platform      string
 	jobs          int
 	retries       int
+	timeout       string
 	noDigestCache bool
 	output        string
 	debug         bool
@@ -80,6 +82,7 @@ func newFlagSet(f *flagValues) *pflag.FlagSet {
 	fs.IntVar(&f.retries, "retries", blobstore.DefaultRetries, "retries of a request after a transient failure")
 	fs.BoolVar(&f.noDigestCache, "no-digest-cache", false, "do not remember the digests of pushed files (DXF_DIGEST_CACHE=0)")
 	fs.StringVarP(&f.output, "output", "o", "", "pull-blob: write to `file` (replaced only once every blob is verified)")
+	fs.StringVar(&f.timeout, "timeout", "", "`seconds` (or a duration: 90s, 2m) to wait for a connection, an answer, a stalled transfer or a credential helper (DXF_TIMEOUT; default 60, connecting 30)")
 	fs.BoolVarP(&f.debug, "debug", "d", false, "trace each HTTP request and response on standard error, secrets redacted (DXF_DEBUG=1)")
 	fs.StringVar(&f.split, "split", "", "push-blob: cut files into content-defined chunks of about `size` bytes each (K, M, G suffixes; --split alone: 4M)")
 	fs.Lookup("split").NoOptDefVal = "default"
@@ -109,6 +112,7 @@ type config struct {
 	retries       int
 	digestCache   string // "" when disabled
 	output        string
+	timeout       time.Duration // 0: the library's defaults
 	debug         bool
 	debugOut      io.Writer  // where --debug lines go (standard error)
 	split         int        // average chunk size of push-blob --split; 0: no split
@@ -271,6 +275,16 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 	if c.retries < 0 {
 		return nil, usagef(nil, "--retries: must not be negative, not %d", c.retries)
 	}
+	if v, ok := str("timeout", "DXF_TIMEOUT"); ok && v != "" {
+		d, err := parseTimeout(v)
+		if err != nil {
+			if fs.Changed("timeout") {
+				return nil, usagef(nil, "--timeout: %v", err)
+			}
+			return nil, fmt.Errorf("DXF_TIMEOUT: %w", err)
+		}
+		c.timeout = d
+	}
 	if fs.Changed("split") {
 		n, err := parseSplit(f.split)
 		if err != nil {
@@ -411,6 +425,9 @@ func (c *config) options(useToken bool) ([]blobstore.Option, error) {
 	if c.debug {
 		opts = append(opts, blobstore.WithDebugLog(c.debugOut))
 	}
+	if c.timeout > 0 {
+		opts = append(opts, blobstore.WithTimeout(c.timeout))
+	}
 	return opts, nil
 }
 
@@ -467,4 +484,20 @@ func (c *config) credentialSource(env environment, useToken bool) string {
 		}
 	}
 	return fmt.Sprintf("none; set DXF_USERNAME and DXF_PASSWORD, or run dxf login %s", c.host)
+}
+
+// parseTimeout reads a timeout: seconds ("30", "0.5") or a Go duration
+// ("90s", "2m"); it must be positive.
+func parseTimeout(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	var d time.Duration
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		d = time.Duration(secs * float64(time.Second))
+	} else if d, err = time.ParseDuration(v); err != nil {
+		return 0, fmt.Errorf("want seconds or a duration such as 90s, not %q", v)
+	}
+	if d <= 0 || d > 24*time.Hour {
+		return 0, fmt.Errorf("want a duration above 0 and at most a day, not %q", v)
+	}
+	return d, nil
 }

@@ -34,6 +34,8 @@ const environmentHelp = `Environment (each variable has the flag named beside it
   DXF_PLATFORM         --platform         os/arch[/variant] of multi-platform aliases
   DXF_DIGEST_CACHE=0   --no-digest-cache  do not remember digests of pushed files
   DXF_DEBUG=1          -d, --debug        trace HTTP requests and responses on stderr (no secrets)
+  DXF_TIMEOUT          --timeout          seconds to wait for a connection, an answer, a
+                                          stalled transfer, a credential helper (default 60)
 On/off variables take 1, true or yes for on and 0, false or no for off.
 With no credentials set, those of the Docker config file are used
 ($DOCKER_CONFIG/config.json or ~/.docker/config.json, credential helpers too),

@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
@@ -32,10 +33,23 @@ func main() {
 	// SIGINT and SIGTERM cancel the context: transfers stop, a partly
 	// written --output file is removed, and the exit status is 130.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		// A second signal now kills at once; and whatever might still
+		// hold the process up after the first, it ends soon.
+		stop()
+		time.Sleep(forcedExitDelay)
+		fmt.Fprintln(os.Stderr, "dxf: interrupted")
+		os.Exit(exitInterrupted)
+	}()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
 	stop()
 	os.Exit(code)
 }
+
+// forcedExitDelay is how long an interrupted dxf may take to clean up (remove
+// a partial --output file) before it exits regardless.
+const forcedExitDelay = 5 * time.Second
 
 // app is one run of a command: its configuration, its streams and its
 // connection to the registry.

@@ -44,7 +44,7 @@ type options struct {
 	tlsConfig   *tls.Config
 	transport   http.RoundTripper
 	pageSize    int
-	timeout     time.Duration
+	timeouts    Timeouts
 	userAgent   string
 	digestCache string
 	retries     int
@@ -55,6 +55,7 @@ type options struct {
 func makeOptions(opts []Option) (*options, error) {
 	o := &options{
 		keychain:  authn.DefaultKeychain,
+		timeouts:  DefaultTimeouts,
 		userAgent: defaultUserAgent,
 		retries:   DefaultRetries,
 		chunkSize: DefaultChunkSize,
@@ -170,11 +171,79 @@ func WithPageSize(n int) Option {
 	}
 }
 
-// WithTimeout bounds how long connecting and waiting for response headers
-// may take. Transfers themselves are not bounded: use a context for that.
+// Timeouts bound how long the library waits on the network and on
+// credential helpers. Waiting is bounded everywhere, but a transfer as a
+// whole is not: a large, slow one goes on as long as it moves (use a
+// context to bound it). A zero field means its [DefaultTimeouts] value; a
+// negative one removes that bound.
+type Timeouts struct {
+	// Connect bounds establishing a TCP connection.
+	Connect time.Duration
+	// TLSHandshake bounds the TLS handshake.
+	TLSHandshake time.Duration
+	// ResponseHeader bounds the wait for an answer's status and headers
+	// once the request has been sent (a registry that takes the connection
+	// and never answers).
+	ResponseHeader time.Duration
+	// Idle is how long a request or response body may go moving less than
+	// [StallBytes] before the transfer counts as stalled and fails with
+	// [ErrStalled] (retried like other network failures). Time spent
+	// waiting on the caller (a slow reader of a pulled blob, a slow source
+	// of a pushed one) does not count.
+	Idle time.Duration
+	// CredentialHelper bounds resolving credentials from the keychain:
+	// a docker-credential-* program that has not answered is killed.
+	CredentialHelper time.Duration
+}
+
+// DefaultTimeouts are the timeouts unless [WithTimeouts] or [WithTimeout]
+// say otherwise.
+var DefaultTimeouts = Timeouts{
+	Connect:          30 * time.Second,
+	TLSHandshake:     30 * time.Second,
+	ResponseHeader:   60 * time.Second,
+	Idle:             60 * time.Second,
+	CredentialHelper: 60 * time.Second,
+}
+
+// StallBytes: a transfer that moves fewer bytes than this in
+// [Timeouts.Idle] is stalled (a registry trickling a byte every few seconds
+// stalls as surely as a silent one).
+const StallBytes = 1024
+
+// WithTimeouts sets the timeouts (zero fields: the defaults; negative: none).
+func WithTimeouts(t Timeouts) Option {
+	return func(o *options) error {
+		pick := func(v, def time.Duration) time.Duration {
+			switch {
+			case v == 0:
+				return def
+			case v < 0:
+				return 0
+			}
+			return v
+		}
+		d := DefaultTimeouts
+		o.timeouts = Timeouts{
+			Connect:          pick(t.Connect, d.Connect),
+			TLSHandshake:     pick(t.TLSHandshake, d.TLSHandshake),
+			ResponseHeader:   pick(t.ResponseHeader, d.ResponseHeader),
+			Idle:             pick(t.Idle, d.Idle),
+			CredentialHelper: pick(t.CredentialHelper, d.CredentialHelper),
+		}
+		return nil
+	}
+}
+
+// WithTimeout sets every one of the [Timeouts] to d: connecting, the TLS
+// handshake, waiting for an answer, a stalled transfer, a credential helper.
+// d must be positive.
 func WithTimeout(d time.Duration) Option {
 	return func(o *options) error {
-		o.timeout = d
+		if d <= 0 {
+			return fmt.Errorf("timeout must be positive, got %s", d)
+		}
+		o.timeouts = Timeouts{Connect: d, TLSHandshake: d, ResponseHeader: d, Idle: d, CredentialHelper: d}
 		return nil
 	}
 }

@@ -90,7 +90,7 @@ func (r *Registry) authenticator(ctx context.Context, res authn.Resource) (authn
 	if r.o.keychain == nil {
 		return authn.Anonymous, nil
 	}
-	a, err := authn.Resolve(ctx, r.o.keychain, res)
+	a, err := r.resolveKeychain(ctx, r.o.keychain, res)
 	if err != nil {
 		return nil, fmt.Errorf("resolving credentials for %s: %w", res.RegistryStr(), err)
 	}

@@ -28,6 +28,7 @@ type baseTransport struct {
 
 	aliases *realmAliases // placeholders of accepted private realms (realm.go)
 	secrets *secretSet    // credentials and tokens: see guard.go
+	idle    time.Duration // Timeouts.Idle: see stall.go
 }
 
 func newBaseTransport(o *options, registry string) *baseTransport {
@@ -38,11 +39,9 @@ func newBaseTransport(o *options, registry string) *baseTransport {
 		t.MaxIdleConnsPerHost = 32
 		t.WriteBufferSize = 256 << 10
 		t.ReadBufferSize = 256 << 10
-		if o.timeout > 0 {
-			t.DialContext = (&net.Dialer{Timeout: o.timeout, KeepAlive: 30 * time.Second}).DialContext
-			t.TLSHandshakeTimeout = o.timeout
-			t.ResponseHeaderTimeout = o.timeout
-		}
+		t.DialContext = (&net.Dialer{Timeout: o.timeouts.Connect, KeepAlive: 30 * time.Second}).DialContext
+		t.TLSHandshakeTimeout = o.timeouts.TLSHandshake
+		t.ResponseHeaderTimeout = o.timeouts.ResponseHeader
 		inner = t
 	}
 	if o.debug != nil {
@@ -57,6 +56,7 @@ func newBaseTransport(o *options, registry string) *baseTransport {
 		realms:    map[string]bool{},
 		aliases:   newRealmAliases(registry, privateRegistryHost),
 		secrets:   newSecretSet(),
+		idle:      o.timeouts.Idle,
 	}
 }
 
@@ -102,7 +102,8 @@ func (t *baseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		ua = DefaultUserAgent
 	}
 	req.Header.Set("User-Agent", ua)
-	resp, err := t.inner.RoundTrip(req)
+	req, finish := t.watch(req)
+	resp, err := finish(t.inner.RoundTrip(req))
 	if err != nil {
 		return nil, err
 	}
