@@ -6,7 +6,7 @@
 # tests captured and logged, the registries' log tails on failure).
 set -euo pipefail
 log=${1:?usage: check-secrets.sh LOG}
-secrets=('!WordPass0$' 'redirect-s3cret' 'Wr0ng-Passw0rd!' 'Wr0ngPassw0rd' 'not-the-password' 's3cret-pw' "alice's password" "bob's password")
+secrets=('!WordPass0$' 'redirect-s3cret' 'Wr0ng-Passw0rd!' 'Wr0ngPassw0rd' 'not-the-password' 's3cret-pw' "alice's password" "bob's password" 'matrix-Passw0rd-1' 'matrix-T0ken-2' 'matrix-Authz-3' 'matrix-Config-4' 'matrix-IdT0ken-5' 'matrix-HelperT0ken-6' 'matrix-HelperPw-7' 'matrix-issued-T0ken' 'helper-S3cret-out' 'Sup3rSecret')
 found=0
 for s in "${secrets[@]}"; do
 	if grep -qF -- "$s" "$log"; then

@@ -169,6 +169,10 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 	if c.host == "" {
 		return nil, errors.New("no registry: set DXF_HOST (or --host) to the registry's host[:port], or give the repository as host[:port]/repo")
 	}
+	if i := strings.LastIndex(c.host, "@"); i >= 0 {
+		// user:password@host: the password must not be echoed back.
+		return nil, fmt.Errorf("DXF_HOST: credentials in the host ([redacted]@%s) are not used: set DXF_USERNAME and DXF_PASSWORD (or --password-stdin) instead", c.host[i+1:])
+	}
 	c.insecure = on("insecure", "DXF_INSECURE")
 	// A URL is understood: http:// means plain HTTP (as DXF_INSECURE=1),
 	// https:// the default.

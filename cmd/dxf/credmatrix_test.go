@@ -191,6 +191,7 @@ type matrixRegistry struct {
 	tokenRedirect  string   // /token redirects here
 	tagsLink       string   // tag listings link here as the next page
 	uploadLocation string   // new upload sessions are here
+	echoAuth       bool     // manifest requests fail, quoting the Authorization header
 }
 
 func newMatrixRegistry(t *testing.T, mt *matrixTLS) *matrixRegistry {
@@ -224,6 +225,10 @@ func newMatrixRegistry(t *testing.T, mt *matrixTLS) *matrixRegistry {
 			return
 		}
 		switch {
+		case m.echoAuth && strings.Contains(r.URL.Path, "/manifests/"):
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprintf(w, `{"errors":[{"code":"DENIED","message":"token %s is not good enough"}]}`, r.Header.Get("Authorization"))
 		case m.tagsLink != "" && strings.HasSuffix(r.URL.Path, "/tags/list"):
 			w.Header().Set("Link", "<"+m.tagsLink+`>; rel="next"`)
 			fmt.Fprint(w, `{"name": "x", "tags": ["a"]}`)
@@ -398,5 +403,45 @@ func TestCredentialMatrix(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// TestRedactedMessages: secrets never reach a message, even when the
+// registry or a credential helper quotes them: a token the registry echoes
+// in an error body, a failing helper's output, credentials in DXF_HOST.
+func TestRedactedMessages(t *testing.T) {
+	t.Parallel()
+	mt := newMatrixTLS(t)
+	reg := newMatrixRegistry(t, mt)
+	reg.echoAuth = true
+
+	for _, s := range credSources() {
+		d := matrixDXF(t, reg, mt, s)
+		r := d.fails(exitFailure, []string{"get-alias", "matrix/repo", "x"}, "denied", "[redacted]")
+		for _, secret := range []string{s.secret, matrixIssued} {
+			if strings.Contains(r.stderr, secret) {
+				t.Errorf("%s: a secret the registry echoed is shown: %q", s.name, r.stderr)
+			}
+		}
+	}
+
+	// A helper that fails, printing its secret on both its outputs.
+	failing := credSource{name: "failing-helper", docker: `{"credHelpers": {"%s": "dxfmatrix"}}`}
+	d := matrixDXF(t, reg, mt, failing)
+	script := "#!/bin/sh\necho '{\"Secret\": \"helper-S3cret-out\"}'\necho 'helper-S3cret-out' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(d.env["PATH"][:strings.IndexByte(d.env["PATH"], os.PathListSeparator)], "docker-credential-dxfmatrix"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r := d.fails(exitFailure, []string{"list-aliases", "matrix/repo"}, "credential helper failed", "docker-credential-dxfmatrix")
+	if strings.Contains(r.stderr, "helper-S3cret-out") {
+		t.Errorf("the helper's secret is shown: %q", r.stderr)
+	}
+
+	// Credentials written into DXF_HOST are not echoed back.
+	for _, host := range []string{"fred:Sup3rSecret@" + reg.host(), "https://fred:Sup3rSecret@" + reg.host()} {
+		r := d.with("DXF_HOST", host).fails(exitFailure, []string{"list-aliases", "matrix/repo"}, "DXF_USERNAME")
+		if strings.Contains(r.stderr, "Sup3rSecret") {
+			t.Errorf("DXF_HOST's password is shown: %q", r.stderr)
+		}
 	}
 }

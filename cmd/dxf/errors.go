@@ -90,3 +90,14 @@ func report(stderr io.Writer, err error, secrets []string) int {
 func oneLine(s string) string {
 	return escapeText(strings.Join(strings.Fields(s), " "))
 }
+
+// redactedError is an error whose message is scrubbed of the secrets the
+// library learned (from the Docker config or a credential helper, and the
+// tokens it was issued), which the configuration does not know.
+type redactedError struct {
+	err    error
+	redact func(string) string
+}
+
+func (e *redactedError) Error() string { return e.redact(e.err.Error()) }
+func (e *redactedError) Unwrap() error { return e.err }

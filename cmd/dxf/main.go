@@ -156,6 +156,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	} else {
 		err = explain(err, cfg, env, cmd != authCommand)
 	}
+	if err != nil && a.reg != nil {
+		err = &redactedError{err: err, redact: a.reg.Redact}
+	}
 	return report(stderr, err, cfg.secrets())
 }
 

@@ -51,6 +51,10 @@ func NewRegistry(host string, opts ...Option) (*Registry, error) {
 	if o.insecure {
 		nopts = append(nopts, name.Insecure)
 	}
+	if i := strings.LastIndex(host, "@"); i >= 0 {
+		// Never echo what may be a password.
+		return nil, fmt.Errorf("%w: registry %q: no user information (user:password@) in a host; give credentials with WithAuth", ErrInvalidName, "[redacted]@"+host[i+1:])
+	}
 	reg, err := name.NewRegistry(host, nopts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: registry %q: %w", ErrInvalidName, host, err)
