@@ -47,8 +47,15 @@ lint:
 	GOBIN=$(TOOLS) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	$(TOOLS)/golangci-lint run ./...
 
+# Coverage of the library and the CLI, counting the CLI tests that run the
+# dxf binary as a subprocess: it is built with -cover and writes its data to
+# COVERDIR, merged with the in-process profile.
+COVERDIR := $(CURDIR)/coverdata
 cover:
-	$(GO) test -count=1 -coverpkg=./pkg/...,./cmd/... -coverprofile=coverage.out ./...
+	rm -rf $(COVERDIR) && mkdir -p $(COVERDIR)
+	DXF_TEST_COVERDIR=$(COVERDIR) $(GO) test -count=1 -coverpkg=./pkg/...,./cmd/...,./internal/... -coverprofile=coverage-tests.out ./...
+	$(GO) tool covdata textfmt -i=$(COVERDIR) -o coverage-cli.out
+	{ head -1 coverage-tests.out; tail -n +2 coverage-tests.out; tail -n +2 coverage-cli.out; } > coverage.out
 	$(GO) tool cover -func=coverage.out | tail -1
 
 demo: build
@@ -69,4 +76,4 @@ fuzz:
 	hack/fuzz.sh $(FUZZTIME)
 
 clean:
-	rm -rf $(BIN) coverage.out
+	rm -rf $(BIN) coverage.out coverage-tests.out coverage-cli.out coverdata

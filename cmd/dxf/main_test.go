@@ -25,6 +25,9 @@ const testVersion = "v0.0.0-clitest"
 var (
 	// dxfBin is the dxf binary built once for all tests.
 	dxfBin string
+	// coverDir, if set (by make cover), is where the dxf binary, built
+	// with -cover, writes its coverage data.
+	coverDir = os.Getenv("DXF_TEST_COVERDIR")
 	// shared is a plain-HTTP registry shared by the tests that need no
 	// special set-up; each uses repositories of its own.
 	shared *registrytest.Registry
@@ -45,6 +48,11 @@ func testMain(m *testing.M) int {
 	args := []string{"build", "-ldflags", "-X main.version=" + testVersion, "-o", dxfBin}
 	if raceEnabled {
 		args = append(args, "-race")
+	}
+	if coverDir != "" {
+		// make cover: the binary records what it runs in coverDir, so the
+		// tests that run it as a subprocess count too.
+		args = append(args, "-cover", "-coverpkg=github.com/dxf-go/dxf/...")
 	}
 	build := exec.Command("go", append(args, ".")...)
 	if out, err := build.CombinedOutput(); err != nil {
@@ -131,6 +139,9 @@ func (d *dxf) with(kv ...string) *dxf {
 
 func (d *dxf) environ() []string {
 	var env []string
+	if coverDir != "" {
+		env = append(env, "GOCOVERDIR="+coverDir)
+	}
 	for k, v := range d.env {
 		env = append(env, k+"="+v)
 	}
