@@ -41,12 +41,12 @@ func rssBinaries(t *testing.T) (dxf, runner string) {
 		if raceEnabled {
 			plainBin = filepath.Join(dir, "dxf-norace")
 			if out, err := exec.Command("go", "build", "-o", plainBin, ".").CombinedOutput(); err != nil {
-				rssBinErr = fmt.Errorf("building dxf without -race: %v\n%s", err, out)
+				rssBinErr = fmt.Errorf("building dxf without -race: %w\n%s", err, out)
 				return
 			}
 		}
 		if out, err := exec.Command("go", "build", "-o", peakRSS, "./testdata/peakrss").CombinedOutput(); err != nil {
-			rssBinErr = fmt.Errorf("building peakrss: %v\n%s", err, out)
+			rssBinErr = fmt.Errorf("building peakrss: %w\n%s", err, out)
 		}
 	})
 	if rssBinErr != nil {

@@ -36,8 +36,8 @@ const (
 	maxErrorMessage = 1 << 10
 )
 
-// ErrLimitExceeded: something read from a registry is larger than the limit
-// set for it. The error is a [*LimitError].
+// ErrLimitExceeded is matched by errors for something read from a registry
+// that is larger than the limit set for it; they are [*LimitError]s.
 var ErrLimitExceeded = errors.New("limit exceeded")
 
 // LimitError reports a registry's answer over one of the limits above.

@@ -66,7 +66,7 @@ func (r *Repository) PullBlobSize(ctx context.Context, d v1.Hash, size int64) (*
 	if d.Algorithm != "sha256" {
 		return nil, fmt.Errorf("%w: expected digest method sha256, got %q", ErrUnexpectedDigestMethod, d.Algorithm)
 	}
-	resp, err := r.getBlob(ctx, d, 0) //nolint:bodyclose // the BlobReader owns the body; Close closes it
+	resp, err := r.getBlob(ctx, d, 0)
 	if err != nil {
 		return nil, err
 	}

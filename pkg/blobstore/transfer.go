@@ -276,7 +276,7 @@ func (r *Repository) pullInOrder(ctx context.Context, w io.Writer, blobs []Blob,
 	ahead := r.readAhead(ctx, blobs, o)
 	defer ahead.close()
 	for i, b := range blobs {
-		if err := r.pullOne(ctx, w, i, b, ahead.next(i), o); err != nil {
+		if err := r.pullOne(w, i, b, ahead.next(i), o); err != nil {
 			return err
 		}
 	}
@@ -284,7 +284,7 @@ func (r *Repository) pullInOrder(ctx context.Context, w io.Writer, blobs []Blob,
 }
 
 // pullOne streams blob i to w, verifying it.
-func (r *Repository) pullOne(ctx context.Context, w io.Writer, i int, b Blob, op opened, o transferOptions) error {
+func (r *Repository) pullOne(w io.Writer, i int, b Blob, op opened, o transferOptions) error {
 	br, err := op.br, op.err
 	if err != nil {
 		return err
