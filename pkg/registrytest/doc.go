@@ -16,9 +16,16 @@
 //     [Config.AnonymousActions] allows, and records every request so tests
 //     can assert on what a client sent.
 //
-// The registry is addressed as localhost:<port> (never an IP literal) because
-// go-containerregistry refuses token realms on private IP addresses.
+// The registry is addressed as localhost:<port> unless [Config.Host] says
+// 127.0.0.1, and the token realm likewise ([Config.TokenHost]).
 //
-// The registry binary is built once per machine with "go install" and cached;
-// see [Binary]. The first build takes a couple of minutes.
+// [Config.S3] keeps the data in an S3 bucket of a versitygw gateway
+// ([StartS3]); [Config.Secret] lets several registries share upload
+// sessions behind a [LoadBalancer]; [Config.Binary] runs another registry
+// program, such as Distribution 2.8 ([LegacyBinary]). The registry matrix of
+// the integration tests is in the matrix subpackage.
+//
+// The registry and gateway binaries are built once per machine with "go
+// install" and cached; see [Binary]. The first build takes a couple of
+// minutes.
 package registrytest

@@ -440,3 +440,57 @@ var Modules = map[string]string{
 	"github.com/olareg/olareg":               "v0.2.2",
 	"cuelabs.dev/go/oci/ociregistry":         "v0.0.0-20251212221603-3adeb8663819",
 }
+
+// Ops are the operations of the table in docs/registries.md, in order.
+var Ops = []Op{OpMount, OpCatalog, OpDeleteManifest, OpDeleteBlob}
+
+// MarkdownTable renders the matrix as the Markdown table of
+// docs/registries.md: one row per target, a column per operation saying
+// "works" or the message dxf gives.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| Registry (target) | What runs | push, stdin push, aliases, pull (pipe and file), sizes, list-aliases with pages")
+	for _, op := range Ops {
+		b.WriteString(" | " + string(op))
+	}
+	b.WriteString(" | Notes |\n|---|---|---")
+	for range Ops {
+		b.WriteString("|---")
+	}
+	b.WriteString("|---|\n")
+	for _, t := range Targets() {
+		fmt.Fprintf(&b, "| `%s` | %s | works", t.Name, t.About)
+		for _, op := range Ops {
+			if msg, no := t.Unsupported[op]; no {
+				fmt.Fprintf(&b, " | not supported: `…%s…`", msg)
+			} else {
+				b.WriteString(" | works")
+			}
+		}
+		b.WriteString(" | " + notes(t.Caps) + " |\n")
+	}
+	return b.String()
+}
+
+func notes(c Caps) string {
+	var n []string
+	if c.Redirects {
+		n = append(n, "blob GETs answered 307 to presigned URLs of the object store on another port: followed without credentials, data verified")
+	}
+	if c.Token {
+		n = append(n, "bearer tokens; `dxf auth` prints one")
+	}
+	if c.Basic {
+		n = append(n, "HTTPS with Basic auth")
+	}
+	if c.KeepsTags {
+		n = append(n, "keeps tags when their manifest is deleted: del-alias then deletes the tag by name")
+	}
+	if c.CatalogNoPages {
+		n = append(n, "catalog ignores paging: with a page size it returns an arbitrary subset (dxf asks for none by default)")
+	}
+	if len(n) == 0 {
+		return "—"
+	}
+	return strings.Join(n, "; ")
+}
