@@ -21,7 +21,7 @@ const DefaultMaxWholePart = 64 << 20
 // unless [WithFileCache] says otherwise (at least two blobs are kept).
 const DefaultFileCache = 64 << 20
 
-// ErrLargeBlob: an alias opened with [Repository.OpenAlias] has a blob
+// ErrLargeBlob says an alias opened with [Repository.OpenAlias] has a blob
 // larger than the part a verified read fetches whole (see
 // [WithMaxWholePart]); open it [WithVerifyLargeBlobs], or with
 // [Repository.OpenAliasUnverified].
@@ -228,7 +228,7 @@ func (f *BlobFile) readAt(p []byte, off int64, ahead bool) (int, error) {
 		if at >= f.size {
 			return n, io.EOF
 		}
-		i := sort.Search(len(f.parts), func(i int) bool { return f.parts[i].off+f.parts[i].Size > at }) //nolint:gosec // i is in range
+		i := sort.Search(len(f.parts), func(i int) bool { return f.parts[i].off+f.parts[i].Size > at })
 		part := &f.parts[i]
 		within := at - part.off
 		want := min(int64(len(p)-n), part.Size-within)

@@ -66,7 +66,7 @@ func TestBlobFileRandomAccess(t *testing.T) {
 	if err != nil || !bytes.Equal(got, data[len(data)-1000:]) {
 		t.Fatalf("after Seek: %d bytes, %v", len(got), err)
 	}
-	if n, err := f.ReadAt(make([]byte, 10), int64(len(data))-5); n != 5 || err != io.EOF {
+	if n, err := f.ReadAt(make([]byte, 10), int64(len(data))-5); n != 5 || !errors.Is(err, io.EOF) {
 		t.Fatalf("ReadAt past the end: %d, %v", n, err)
 	}
 	f.mu.Lock()

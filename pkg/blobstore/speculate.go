@@ -112,7 +112,7 @@ func hashSection(ctx context.Context, ra io.ReaderAt, size int64) (v1.Hash, erro
 		n, err := ra.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
 		h.Write(buf[:n])
 		off += int64(n)
-		if err != nil && !(errors.Is(err, io.EOF) && off == size) {
+		if err != nil && (!errors.Is(err, io.EOF) || off != size) {
 			return v1.Hash{}, fmt.Errorf("reading the data: %w", err)
 		}
 	}

@@ -22,7 +22,7 @@ import (
 // most four times the average (see docs/chunking.md).
 const DefaultSplitAverage = 4 << 20
 
-// ErrTooManyChunks: a split push would make an alias whose manifest is over
+// ErrTooManyChunks says a split push would make an alias whose manifest is over
 // [MaxManifestSize], which registries refuse. Nothing is pointed at the
 // chunks; a larger average chunk size makes fewer.
 var ErrTooManyChunks = errors.New("too many chunks for one manifest")

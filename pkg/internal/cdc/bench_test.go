@@ -3,6 +3,7 @@ package cdc
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"io"
 	"testing"
 
@@ -37,7 +38,7 @@ func BenchmarkResticChunker(b *testing.B) {
 		c := chunker.New(bytes.NewReader(benchData), chunker.Pol(0x3DA3358B4DC173))
 		for {
 			_, err := c.Next(buf)
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
