@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -45,6 +46,7 @@ type flagValues struct {
 	jobs          int
 	retries       int
 	timeout       string
+	maxRetryWait  string
 	noDigestCache bool
 	output        string
 	debug         bool
@@ -83,6 +85,7 @@ func newFlagSet(f *flagValues) *pflag.FlagSet {
 	fs.BoolVar(&f.noDigestCache, "no-digest-cache", false, "do not remember the digests of pushed files (DXF_DIGEST_CACHE=0)")
 	fs.StringVarP(&f.output, "output", "o", "", "pull-blob: write to `file` (replaced only once every blob is verified)")
 	fs.StringVar(&f.timeout, "timeout", "", "`seconds` (or a duration: 90s, 2m) to wait for a connection, an answer, a stalled transfer or a credential helper (DXF_TIMEOUT; default 60, connecting 30)")
+	fs.StringVar(&f.maxRetryWait, "max-retry-wait", "", "longest wait, in `seconds` or as a duration, before a retry a registry asks for with Retry-After (DXF_MAX_RETRY_WAIT; default 60)")
 	fs.BoolVarP(&f.debug, "debug", "d", false, "trace each HTTP request and response on standard error, secrets redacted (DXF_DEBUG=1)")
 	fs.StringVar(&f.split, "split", "", "push-blob: cut files into content-defined chunks of about `size` bytes each (K, M, G suffixes; --split alone: 4M)")
 	fs.Lookup("split").NoOptDefVal = "default"
@@ -113,8 +116,9 @@ type config struct {
 	digestCache   string // "" when disabled
 	output        string
 	timeout       time.Duration // 0: the library's defaults
+	maxRetryWait  time.Duration // 0: the library's default
 	debug         bool
-	debugOut      io.Writer  // where --debug lines go (standard error)
+	debugOut      io.Writer  // standard error: --debug lines, notices of waits the registry asks for
 	split         int        // average chunk size of push-blob --split; 0: no split
 	byteRange     *byteRange // pull-blob --range
 	// credSource names the credentials given ("DXF_USERNAME and
@@ -289,6 +293,16 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 		}
 		c.timeout = d
 	}
+	if v, ok := str("max-retry-wait", "DXF_MAX_RETRY_WAIT"); ok && v != "" {
+		d, err := parseTimeout(v)
+		if err != nil {
+			if fs.Changed("max-retry-wait") {
+				return nil, usagef(nil, "--max-retry-wait: %v", err)
+			}
+			return nil, fmt.Errorf("DXF_MAX_RETRY_WAIT: %w", err)
+		}
+		c.maxRetryWait = d
+	}
 	if fs.Changed("split") {
 		n, err := parseSplit(f.split)
 		if err != nil {
@@ -432,6 +446,15 @@ func (c *config) options(useToken bool) ([]blobstore.Option, error) {
 	if c.timeout > 0 {
 		opts = append(opts, blobstore.WithTimeout(c.timeout))
 	}
+	if c.maxRetryWait > 0 {
+		opts = append(opts, blobstore.WithMaxRetryAfter(c.maxRetryWait))
+	}
+	if c.debugOut != nil {
+		out := c.debugOut
+		opts = append(opts, blobstore.WithRetryWaitNotify(func(w blobstore.RetryWait) {
+			fmt.Fprintln(out, retryWaitNotice(w))
+		}))
+	}
 	return opts, nil
 }
 
@@ -504,4 +527,14 @@ func parseTimeout(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("want a duration above 0 and at most a day, not %q", v)
 	}
 	return d, nil
+}
+
+// retryWaitNotice is the line on standard error before a wait the registry
+// asked for, so that a long silence is explained.
+func retryWaitNotice(w blobstore.RetryWait) string {
+	status := fmt.Sprintf("%d %s", w.Status, http.StatusText(w.Status))
+	if w.Wait < w.Asked {
+		return fmt.Sprintf("dxf: the registry asked to wait %s (%s); waiting %s (--max-retry-wait), then retrying", w.Asked.Round(time.Second), status, w.Wait.Round(time.Second))
+	}
+	return fmt.Sprintf("dxf: the registry asked to wait %s (%s), retrying", w.Wait.Round(time.Second), status)
 }

@@ -5,15 +5,22 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
 )
 
 // Hostile scenarios that used to make dxf wait forever: a registry that
@@ -200,4 +207,41 @@ func TestTimeoutOption(t *testing.T) {
 	d.fails(exitUsage, []string{"--timeout", "soon", "list-aliases", repo}, "--timeout")
 	d.fails(exitUsage, []string{"--timeout", "0", "list-aliases", repo}, "--timeout")
 	d.with("DXF_TIMEOUT", "-3").fails(exitFailure, []string{"list-aliases", repo}, "DXF_TIMEOUT")
+}
+
+// TestRetryAfterNotice: a 429 asking for 100000 s is waited for at most
+// --max-retry-wait, and said so on stderr (it used to be a silent minute
+// per attempt).
+func TestRetryAfterNotice(t *testing.T) {
+	t.Parallel()
+	var throttle atomic.Bool
+	mem := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead && throttle.CompareAndSwap(true, false) {
+			w.Header().Set("Retry-After", "100000")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		mem.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	d := newDXF(t, shared).with("DXF_HOST", strings.TrimPrefix(srv.URL, "http://"), "DXF_INSECURE", "1")
+	repo := uniqueRepo("throttle")
+	f, h := d.file("blob", []byte("throttled"))
+	d.ok("push-blob", repo, f)
+	for _, e := range []*dxf{d.with("DXF_MAX_RETRY_WAIT", "1"), d} {
+		throttle.Store(true)
+		args := []string{"blob-size", repo, h}
+		if e == d {
+			args = append([]string{"--max-retry-wait", "1s"}, args...)
+		}
+		r := e.run(args...)
+		if r.code != 0 || r.stdout != "9\n" {
+			t.Fatalf("blob-size: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+		if want := "dxf: the registry asked to wait 27h46m40s (429 Too Many Requests); waiting 1s (--max-retry-wait), then retrying\n"; r.stderr != want {
+			t.Errorf("stderr %q, want %q", r.stderr, want)
+		}
+	}
+	d.fails(exitUsage, []string{"--max-retry-wait", "never", "blob-size", repo, h}, "--max-retry-wait")
 }

@@ -36,6 +36,7 @@ const environmentHelp = `Environment (each variable has the flag named beside it
   DXF_DEBUG=1          -d, --debug        trace HTTP requests and responses on stderr (no secrets)
   DXF_TIMEOUT          --timeout          seconds to wait for a connection, an answer, a
                                           stalled transfer, a credential helper (default 60)
+  DXF_MAX_RETRY_WAIT   --max-retry-wait   longest wait a registry's Retry-After gets (default 60)
 On/off variables take 1, true or yes for on and 0, false or no for off.
 With no credentials set, those of the Docker config file are used
 ($DOCKER_CONFIG/config.json or ~/.docker/config.json, credential helpers too),

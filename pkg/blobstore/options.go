@@ -37,28 +37,32 @@ const DefaultUserAgent = "Docker-Client/19.03.2 (linux)"
 type Option func(*options) error
 
 type options struct {
-	auth        authn.Authenticator
-	keychain    authn.Keychain
-	insecure    bool
-	authHost    string
-	tlsConfig   *tls.Config
-	transport   http.RoundTripper
-	pageSize    int
-	timeouts    Timeouts
-	userAgent   string
-	digestCache string
-	retries     int
-	chunkSize   int64
-	debug       *debugLog
+	auth      authn.Authenticator
+	keychain  authn.Keychain
+	insecure  bool
+	authHost  string
+	tlsConfig *tls.Config
+	transport http.RoundTripper
+	pageSize  int
+	timeouts  Timeouts
+	// maxRetryAfter caps the wait a Retry-After header may ask for.
+	maxRetryAfter time.Duration
+	waitNotify    func(RetryWait)
+	userAgent     string
+	digestCache   string
+	retries       int
+	chunkSize     int64
+	debug         *debugLog
 }
 
 func makeOptions(opts []Option) (*options, error) {
 	o := &options{
-		keychain:  authn.DefaultKeychain,
-		timeouts:  DefaultTimeouts,
-		userAgent: defaultUserAgent,
-		retries:   DefaultRetries,
-		chunkSize: DefaultChunkSize,
+		keychain:      authn.DefaultKeychain,
+		timeouts:      DefaultTimeouts,
+		maxRetryAfter: DefaultMaxRetryAfter,
+		userAgent:     defaultUserAgent,
+		retries:       DefaultRetries,
+		chunkSize:     DefaultChunkSize,
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
@@ -292,6 +296,46 @@ func WithChunkSize(n int64) Option {
 			return fmt.Errorf("chunk size must not be negative, got %d", n)
 		}
 		o.chunkSize = n
+		return nil
+	}
+}
+
+// DefaultMaxRetryAfter is the longest wait before a retry that a registry's
+// Retry-After header gets, unless [WithMaxRetryAfter] says otherwise.
+const DefaultMaxRetryAfter = time.Minute
+
+// WithMaxRetryAfter caps how long the library waits before a retry when the
+// registry asks for a wait (Retry-After on a 429 or 503 answer). d must be
+// positive.
+func WithMaxRetryAfter(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("the longest Retry-After wait must be positive, got %s", d)
+		}
+		o.maxRetryAfter = d
+		return nil
+	}
+}
+
+// RetryWait describes a wait before a retry that the registry asked for.
+type RetryWait struct {
+	// Host is the registry.
+	Host string
+	// Status is the HTTP status of the answer that asked (429, 503…).
+	Status int
+	// Asked is the wait the Retry-After header asked for.
+	Asked time.Duration
+	// Wait is the wait the library makes: Asked, at most the cap of
+	// [WithMaxRetryAfter].
+	Wait time.Duration
+}
+
+// WithRetryWaitNotify calls f before each wait of a second or more that a
+// registry asked for with Retry-After, so that a long silence can be
+// explained. f may be called from several goroutines at once.
+func WithRetryWaitNotify(f func(RetryWait)) Option {
+	return func(o *options) error {
+		o.waitNotify = f
 		return nil
 	}
 }

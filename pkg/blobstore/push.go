@@ -337,7 +337,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 		}
 		var after time.Duration
 		if e := (*Error)(nil); errors.As(err, &e) {
-			after = e.retryAfter
+			after = r.reg.askedWait(e.StatusCode, e.retryAfter)
 		}
 		if err := failures.Wait(ctx, after); err != nil {
 			return PushResult{}, err

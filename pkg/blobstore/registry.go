@@ -249,12 +249,27 @@ func (r *Registry) retry(ctx context.Context, f func() error) error {
 		}
 		var rs *retry.Status
 		if errors.As(err, &rs) {
-			after := rs.After()
+			after := r.askedWait(rs.Resp.StatusCode, rs.After())
 			rs.Discard()
 			return true, after
 		}
 		return true, 0
 	})
+}
+
+// askedWait returns how long to wait when the registry asked for asked
+// (Retry-After) with an answer of the given status: at most the
+// WithMaxRetryAfter cap. A wait of a second or more is reported to the
+// WithRetryWaitNotify callback.
+func (r *Registry) askedWait(status int, asked time.Duration) time.Duration {
+	if asked <= 0 {
+		return 0
+	}
+	d := min(asked, r.o.maxRetryAfter)
+	if r.o.waitNotify != nil && d >= time.Second {
+		r.o.waitNotify(RetryWait{Host: r.Host(), Status: status, Asked: asked, Wait: d})
+	}
+	return d
 }
 
 // cleanURLError drops the query string from the URL in a *url.Error: signed

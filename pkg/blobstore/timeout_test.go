@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -221,5 +222,43 @@ func TestTimeoutUploadStalls(t *testing.T) {
 	})
 	if err == nil || !(errors.Is(err, ErrStalled) || strings.Contains(err.Error(), "timeout")) {
 		t.Fatalf("got %v, want a stall", err)
+	}
+}
+
+// TestRetryAfterCapAndNotice: a 429 asking for a wait of 100000 s waits the
+// cap (WithMaxRetryAfter; 60 s by default, silently, before) and says so
+// through WithRetryWaitNotify.
+func TestRetryAfterCapAndNotice(t *testing.T) {
+	srv := newMemServer(t)
+	var once atomic.Bool
+	srv.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodHead && once.CompareAndSwap(false, true) {
+			w.Header().Set("Retry-After", "100000")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		}
+		return false
+	})
+	var notices []RetryWait
+	var mu sync.Mutex
+	r := srv.repo(t, "foo/bar", WithMaxRetryAfter(time.Second), WithRetryWaitNotify(func(w RetryWait) {
+		mu.Lock()
+		notices = append(notices, w)
+		mu.Unlock()
+	}))
+	res := pushBytes(t, r, []byte("patience"))
+	once.Store(false)
+	err := within(t, 30*time.Second, func(ctx context.Context) error {
+		_, err := r.BlobSize(ctx, res.Digest)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := RetryWait{Host: srv.host(), Status: http.StatusTooManyRequests, Asked: 100000 * time.Second, Wait: time.Second}
+	if len(notices) != 1 || notices[0] != want {
+		t.Fatalf("notices %+v, want one %+v", notices, want)
 	}
 }

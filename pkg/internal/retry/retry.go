@@ -94,21 +94,25 @@ func Backoff(i int) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d))) //nolint:gosec // jitter needs no cryptographic randomness
 }
 
-// After parses a Retry-After header (seconds or an HTTP date), capped at a
-// minute.
+// MaxAfter bounds what After returns (callers cap it further: the waits a
+// registry may ask for are an option of pkg/blobstore).
+const MaxAfter = 30 * 24 * time.Hour
+
+// After parses a Retry-After header (seconds or an HTTP date), capped at
+// MaxAfter.
 func After(v string) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
 	var d time.Duration
 	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		d = time.Duration(s) * time.Second
+		d = time.Duration(min(s, int(MaxAfter/time.Second))) * time.Second
 	} else if t, err := http.ParseTime(v); err == nil {
 		d = time.Until(t)
 	} else {
 		return 0, false
 	}
-	return max(0, min(d, time.Minute)), true
+	return max(0, min(d, MaxAfter)), true
 }
 
 // Sleep waits d, or until ctx ends (then returning its error).

@@ -9,7 +9,7 @@ import (
 )
 
 func TestAfter(t *testing.T) {
-	for in, want := range map[string]time.Duration{"0": 0, "3": 3 * time.Second, "999": time.Minute} {
+	for in, want := range map[string]time.Duration{"0": 0, "3": 3 * time.Second, "999": 999 * time.Second, "100000": 100000 * time.Second, "99999999999": MaxAfter} {
 		if d, ok := After(in); !ok || d != want {
 			t.Errorf("After(%q) = %v, %v", in, d, ok)
 		}
