@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dxf-go/dxf/pkg/registrytest/faultproxy"
 )
 
 // TestProgress checks the bars on stderr, as the Python tool's
@@ -81,73 +79,13 @@ func TestProgress(t *testing.T) {
 	}
 }
 
-// proxy is a reverse proxy in front of the shared registry that can tamper
-// with blob downloads.
-type proxy struct {
-	host    string
-	stalled chan struct{} // closed once a download stalls (stall mode)
-}
-
-// newProxy starts a proxy. corrupt flips the first byte of every blob
-// downloaded; stallAfter > 0 stops blob downloads after that many bytes
-// until the client goes away.
-func newProxy(t *testing.T, corrupt bool, stallAfter int) *proxy {
+// blobFaultProxy starts a fault proxy in front of the shared registry whose
+// blob downloads suffer f.
+func blobFaultProxy(t *testing.T, f faultproxy.Fault) (*faultproxy.Proxy, *faultproxy.Injection) {
 	t.Helper()
-	target, err := url.Parse(shared.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{stalled: make(chan struct{})}
-	rp := httputil.NewSingleHostReverseProxy(target)
-	rp.ModifyResponse = func(resp *http.Response) error {
-		if resp.Request.Method != http.MethodGet || !strings.Contains(resp.Request.URL.Path, "/blobs/sha256:") || resp.StatusCode != http.StatusOK {
-			return nil
-		}
-		switch {
-		case corrupt:
-			body, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil {
-				return err
-			}
-			if len(body) > 0 {
-				body[0] ^= 0xff
-			}
-			resp.Body = io.NopCloser(bytes.NewReader(body))
-		case stallAfter > 0:
-			resp.Body = &stallingBody{r: resp.Body, left: stallAfter, ctx: resp.Request.Context(), p: p}
-		}
-		return nil
-	}
-	srv := httptest.NewServer(rp)
-	t.Cleanup(srv.Close)
-	p.host = strings.TrimPrefix(srv.URL, "http://")
-	return p
+	p := faultproxy.StartT(t, shared.URL)
+	return p, p.Inject(faultproxy.Rule{Method: http.MethodGet, Path: "/blobs/sha256:"}, f)
 }
-
-type stallingBody struct {
-	r    io.ReadCloser
-	left int
-	ctx  context.Context
-	p    *proxy
-}
-
-func (s *stallingBody) Read(b []byte) (int, error) {
-	if s.left <= 0 {
-		select {
-		case <-s.p.stalled:
-		default:
-			close(s.p.stalled)
-		}
-		<-s.ctx.Done()
-		return 0, s.ctx.Err()
-	}
-	n, err := s.r.Read(b[:min(len(b), s.left)])
-	s.left -= n
-	return n, err
-}
-
-func (s *stallingBody) Close() error { return s.r.Close() }
 
 // TestDigestMismatch checks that corrupt data fails the pull with exit
 // status 1 naming both digests, although (as in Python) the bytes reached
@@ -160,12 +98,13 @@ func TestDigestMismatch(t *testing.T) {
 	f, h := d.file("blob", data)
 	d.ok("push-blob", repo, f, "@a")
 
-	bad := d.with("DXF_HOST", newProxy(t, true, 0).host)
+	p, _ := blobFaultProxy(t, faultproxy.FlipResponseByte(0))
+	bad := d.with("DXF_HOST", p.Host)
 	r := bad.run("pull-blob", repo, "@a")
 	if r.code != exitFailure {
 		t.Fatalf("pull-blob of corrupt data: exit %d, want 1; stderr %q", r.code, r.stderr)
 	}
-	corrupt := append([]byte{data[0] ^ 0xff}, data[1:]...)
+	corrupt := append([]byte{data[0] ^ 1}, data[1:]...)
 	if r.stdout != string(corrupt) {
 		t.Errorf("pull-blob of corrupt data: stdout is not the %d bytes received", len(corrupt))
 	}
@@ -188,21 +127,23 @@ func TestInterrupt(t *testing.T) {
 	f, h := d.file("blob", randomBytes(t, 1<<20))
 	d.ok("push-blob", repo, f)
 
-	p := newProxy(t, false, 256<<10)
+	p, stall := blobFaultProxy(t, faultproxy.StallResponse(256<<10))
 	outDir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, dxfBin, "pull-blob", "-o", filepath.Join(outDir, "out"), repo, h)
-	cmd.Env = d.with("DXF_HOST", p.host).environ()
+	cmd.Env = d.with("DXF_HOST", p.Host).environ()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-p.stalled:
-	case <-ctx.Done():
-		t.Fatal("the download never started")
+	// Interrupted once the download has started (and stalls).
+	for stall.Hits() == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the download never started")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ const (
 	kindCutRequest
 	kindCutRequestForwarded
 	kindFlipRequest
+	kindStallResponse
 )
 
 // Fault is one kind of damage done to a request or its response. Make one
@@ -61,6 +62,12 @@ func DropResponse(n int64) Fault { return Fault{kind: kindDropResponse, n: n} }
 // reset: the client receives exactly the first n bytes of a body whose
 // Content-Length announces more, then end of file.
 func TruncateResponse(n int64) Fault { return Fault{kind: kindTruncateResponse, n: n} }
+
+// StallResponse forwards the status line, headers and the first n body
+// bytes of the upstream's answer, then sends nothing more until the client
+// goes away (or the proxy closes): a transfer that hangs mid-way, for
+// testing deadlines and interruptions.
+func StallResponse(n int64) Fault { return Fault{kind: kindStallResponse, n: n} }
 
 // FlipResponseByte flips the lowest bit of the response body byte at offset
 // (counted from the start of this response's body, whatever its
@@ -118,6 +125,8 @@ func (f Fault) String() string {
 		return fmt.Sprintf("cut request after %d body bytes (forwarded)", f.n)
 	case kindFlipRequest:
 		return fmt.Sprintf("flip request byte %d", f.n)
+	case kindStallResponse:
+		return fmt.Sprintf("stall response after %d body bytes", f.n)
 	}
 	return "no fault"
 }
@@ -128,7 +137,7 @@ func (f Fault) isRequestFault() bool {
 
 func (f Fault) isResponseFault() bool {
 	return f.kind == kindDropResponse || f.kind == kindTruncateResponse ||
-		f.kind == kindFlipResponse || f.kind == kindLoseResponse
+		f.kind == kindFlipResponse || f.kind == kindLoseResponse || f.kind == kindStallResponse
 }
 
 // Rule selects the requests a fault applies to. The zero Rule matches every

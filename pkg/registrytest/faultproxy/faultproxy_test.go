@@ -2,6 +2,7 @@ package faultproxy_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
 	"io"
@@ -211,6 +212,25 @@ func TestResponseFaults(t *testing.T) {
 	if got, n, _ := u.received("/echo"); n != 1 || string(got) != "lost" {
 		t.Errorf("lose: upstream saw %d requests, %q", n, got)
 	}
+
+	// A stalled answer sends its first bytes, then nothing until the client
+	// gives up.
+	inj := p.Inject(faultproxy.Rule{Times: 1}, faultproxy.StallResponse(1000))
+	ctx, cancel := context.WithCancel(t.Context())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.URL+"/data", nil)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make([]byte, 1000)
+	if _, err := io.ReadFull(resp.Body, first); err != nil || !bytes.Equal(first, u.data[:1000]) || inj.Hits() != 1 {
+		t.Errorf("stall: the first bytes: %v", err)
+	}
+	cancel()
+	if _, err := resp.Body.Read(make([]byte, 1)); err == nil {
+		t.Error("stall: more data after the stall")
+	}
+	resp.Body.Close()
 
 	// Latency changes nothing but the timing.
 	p.Inject(faultproxy.Rule{Times: 1}, faultproxy.Latency(10*time.Millisecond))

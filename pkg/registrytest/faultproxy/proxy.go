@@ -416,6 +416,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 		}
 		p.reset(w, f.kind == kindDropResponse)
+	case kindStallResponse:
+		_, _ = io.CopyBuffer(out, io.LimitReader(resp.Body, f.n), buf)
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		<-r.Context().Done()
 	}
 }
 
