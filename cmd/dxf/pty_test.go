@@ -327,6 +327,10 @@ func TestProgressTerminal(t *testing.T) {
 			defer out.Close()
 			pull := d.runPTY(tc.rows, tc.cols, out, tc.resize, "pull-blob", name, alias)
 			checkTerminal(t, "pull-blob", pull, tc.rows, tc.cols, tc.resize, nfiles, "blobs")
+			// Pull bars are labelled with the alias and the blob's place in it.
+			if !strings.Contains(string(pull.out), alias+" ") || !strings.Contains(string(pull.out), "/64") {
+				t.Errorf("pull-blob bars lack the alias label %q", alias+" N/64")
+			}
 			if fi, err := out.Stat(); err != nil || fi.Size() < nfiles*512<<10 {
 				t.Errorf("pull-blob wrote %v bytes (%v)", fi.Size(), err)
 			}

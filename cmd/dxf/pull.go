@@ -58,8 +58,9 @@ Examples:
 // pullItem is one thing pull-blob writes: a blob, or the JSON of a
 // multi-platform alias the Python tool printed instead of pulling.
 type pullItem struct {
-	blob blobstore.Blob // size -1 if no manifest gave it
-	json string
+	blob  blobstore.Blob // size -1 if no manifest gave it
+	json  string
+	label string // "@alias 3/64" for a blob of an alias, for its progress bar
 }
 
 func runPullBlob(a *app, args []string) error {
@@ -150,7 +151,7 @@ func (a *app) pullOptions(items []pullItem) []blobstore.TransferOption {
 				if items[p.Index].blob.Size < 0 {
 					a.progress.grow(max(p.Blob.Size, 0))
 				}
-				bars[p.Index] = a.progress.start("", p.Blob.Digest.String(), p.Blob.Size)
+				bars[p.Index] = a.progress.start(items[p.Index].label, p.Blob.Digest.String(), p.Blob.Size)
 			case p.Finished:
 				bar.finish("")
 			default:
@@ -174,7 +175,7 @@ func (a *app) pullItems(args []string) ([]pullItem, error) {
 		if err != nil {
 			return nil, err
 		}
-		return aliasPullItems(al), nil
+		return aliasPullItems(al, ""), nil
 	}
 	expanded := make([][]pullItem, len(args))
 	err := jobs.ForEach(a.ctx, a.cfg.jobs, len(args), func(ctx context.Context, i int) error {
@@ -188,7 +189,7 @@ func (a *app) pullItems(args []string) ([]pullItem, error) {
 		if err != nil {
 			return err
 		}
-		expanded[i] = aliasPullItems(al)
+		expanded[i] = aliasPullItems(al, "@"+name)
 		return nil
 	})
 	if err != nil {
@@ -215,7 +216,7 @@ func (a *app) planProgress(items []pullItem) {
 	a.progress.plan("blobs", n, bytes)
 }
 
-func aliasPullItems(al *blobstore.Alias) []pullItem {
+func aliasPullItems(al *blobstore.Alias, name string) []pullItem {
 	blobs, err := al.Blobs()
 	if err != nil {
 		return []pullItem{{json: pyJSON(platformDigests(al))}}
@@ -223,6 +224,9 @@ func aliasPullItems(al *blobstore.Alias) []pullItem {
 	items := make([]pullItem, len(blobs))
 	for i, b := range blobs {
 		items[i] = pullItem{blob: b}
+		if name != "" {
+			items[i].label = fmt.Sprintf("%s %d/%d", name, i+1, len(blobs))
+		}
 	}
 	return items
 }
