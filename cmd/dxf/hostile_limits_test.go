@@ -418,3 +418,27 @@ func TestOutputSpecialFiles(t *testing.T) {
 		d.fails(1, []string{"pull-blob", "-o", "dir", "r", dg}, "is a directory")
 	})
 }
+
+// TestHostileEndlessBlobsMemory: eight layers, each sent endless without
+// Content-Length, pulled --jobs at a time to a pipe and to a file: each is
+// cut at its size, and memory stays within the budget.
+func TestHostileEndlessBlobsMemory(t *testing.T) {
+	t.Parallel()
+	s, d := newHostile(t)
+	var blobs []blobstore.Blob
+	for i := range 8 {
+		blobs = append(blobs, blobOf(t, bytes.Repeat([]byte{byte('a' + i)}, 3<<20)))
+	}
+	aliasOf(t, s, "a", blobs...)
+	s.Handle("GET", "/v2/r/blobs/.*", hostile.Endless())
+	for _, args := range [][]string{
+		{"pull-blob", "r", "@a"},
+		{"pull-blob", "-o", "out", "r", "@a"},
+	} {
+		r, rss := d.runRSS(args...)
+		if r.code != 1 || !strings.Contains(r.stderr, "size mismatch") || len(r.stdout) > 3<<20 {
+			t.Errorf("dxf %s: exit %d, %d bytes out, stderr %q", strings.Join(args, " "), r.code, len(r.stdout), r.stderr)
+		}
+		checkRSS(t, strings.Join(args, " "), rss)
+	}
+}
