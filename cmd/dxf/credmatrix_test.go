@@ -117,12 +117,6 @@ func (rec *recorder) leaked(secret string) string {
 	return ""
 }
 
-func (rec *recorder) count() int {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	return len(rec.dumps)
-}
-
 // matrixTLS is a certificate for 127.0.0.1 and localhost, and its PEM file.
 type matrixTLS struct {
 	cert   tls.Certificate

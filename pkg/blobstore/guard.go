@@ -36,11 +36,11 @@ import (
 // every token the library sends to the registry (so tokens issued by the
 // token server count too). They are also what [Registry.Redact] scrubs.
 
-// ErrRedirectDowngrade: an HTTPS request was redirected to plain HTTP, which
+// ErrRedirectDowngrade is returned when an HTTPS request was redirected to plain HTTP, which
 // is refused unless the registry is used insecurely ([WithInsecure]).
 var ErrRedirectDowngrade = errors.New("redirect from HTTPS to plain HTTP refused")
 
-// ErrCredentialsOtherHost: a request carrying credentials was about to go to
+// ErrCredentialsOtherHost is returned when a request carrying credentials was about to go to
 // a host other than the registry, its token realm or the auth host
 // ([WithAuthHost]), for example after a redirect. It was not sent.
 var ErrCredentialsOtherHost = errors.New("credentials for the registry not sent to another host")

@@ -21,7 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 )
 
-// ErrCredentialHelper: a credential helper (docker-credential-*) failed or
+// ErrCredentialHelper is returned when a credential helper (docker-credential-*) failed or
 // did not answer in time. Its output is never quoted: it may hold secrets.
 var ErrCredentialHelper = errors.New("credential helper failed")
 
@@ -143,7 +143,7 @@ func loadDockerConfig() (*configfile.ConfigFile, error) {
 		if !isFile(p) {
 			continue
 		}
-		f, err := os.Open(p)
+		f, err := os.Open(p) //nolint:gosec // the user's own auth file, as go-containerregistry opens it
 		if err != nil {
 			return nil, err
 		}
@@ -154,7 +154,7 @@ func loadDockerConfig() (*configfile.ConfigFile, error) {
 }
 
 func isFile(p string) bool {
-	fi, err := os.Stat(p)
+	fi, err := os.Stat(p) //nolint:gosec // the user's own configuration paths
 	return err == nil && !fi.IsDir()
 }
 
@@ -186,7 +186,7 @@ func (k dockerKeychain) runHelper(ctx context.Context, helper, serverURL string)
 	case ctx.Err() != nil:
 		return types.AuthConfig{}, ctx.Err()
 	case run != nil && run.err != nil:
-		return types.AuthConfig{}, fmt.Errorf("%w: %s get: %v (its output is not shown: it may hold secrets)", ErrCredentialHelper, prog, run.err)
+		return types.AuthConfig{}, fmt.Errorf("%w: %s get: %w (its output is not shown: it may hold secrets)", ErrCredentialHelper, prog, run.err)
 	}
 	// The answer was not JSON; the decoder's message quotes none of it.
 	return types.AuthConfig{}, fmt.Errorf("%w: %s get: unreadable answer", ErrCredentialHelper, prog)

@@ -210,7 +210,7 @@ var DefaultTimeouts = Timeouts{
 	CredentialHelper: 60 * time.Second,
 }
 
-// StallBytes: a transfer that moves fewer bytes than this in
+// StallBytes is the stall threshold: a transfer that moves fewer bytes than this in
 // [Timeouts.Idle] is stalled (a registry trickling a byte every few seconds
 // stalls as surely as a silent one).
 const StallBytes = 1024

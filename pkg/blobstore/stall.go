@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// ErrStalled: a transfer moved less than [StallBytes] in [Timeouts.Idle].
+// ErrStalled is returned when a transfer moved less than [StallBytes] in [Timeouts.Idle].
 var ErrStalled = errors.New("transfer stalled")
 
 // maxPingBody bounds what is read of a GET /v2/ answer (go-containerregistry
