@@ -72,16 +72,23 @@ func (r *Repository) pushSpeculative(ctx context.Context, c *http.Client, op str
 	var existed bool
 	go func() {
 		defer wg.Done()
-		spec.d, spec.err = hashSection(upCtx, ra, o.size)
-		close(spec.done)
-		if spec.err != nil {
+		defer close(spec.done)
+		d, err := hashSection(upCtx, ra, o.size)
+		if err != nil {
+			spec.err = err
 			return
 		}
-		ok, size, err := r.headBlob(upCtx, spec.d)
-		if err == nil && ok && size == o.size {
+		// The upload gets the digest (to commit with) only once the
+		// registry said it lacks the blob: a commit never races the
+		// cancellation.
+		ok, size, herr := r.headBlob(upCtx, d)
+		if herr == nil && ok && size == o.size {
 			existed = true
+			spec.d, spec.err = d, errAlreadyThere
 			cancel(errAlreadyThere)
+			return
 		}
+		spec.d = d
 	}()
 	res, err := r.pushChunked(upCtx, c, op, ra, o, sent)
 	if err == nil {
