@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dxf-go/dxf/internal/testutil"
 	"github.com/google/go-containerregistry/pkg/registry"
 )
 
@@ -30,26 +31,11 @@ import (
 // silentHost accepts connections, reads the request line, never answers.
 func silentHost(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = bufio.NewReader(c).ReadString('\n')
-				<-done
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return testutil.Serve(t, func(c net.Conn) {
+		r := bufio.NewReader(c)
+		_, _ = r.ReadString('\n')
+		_, _ = io.Copy(io.Discard, r) // until the test ends and closes c
+	})
 }
 
 // hangingHelper installs a credential helper for host that records its

@@ -60,14 +60,14 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	shared, err = registrytest.Start(ctx, registrytest.Config{})
+	shared, err = registrytest.Shared(ctx)
 	cancel()
 	if err != nil {
 		// No skipping: these tests exist to run against the real registry.
 		fmt.Fprintf(os.Stderr, "cannot start the registry the CLI tests need: %v\n", err)
 		return 1
 	}
-	defer shared.Stop()
+	defer registrytest.StopShared()
 	defer matrix.StopAll()
 	fmt.Printf("integration: dxf CLI tests against the Distribution registry %s at %s\n", registrytest.RegistryVersion, shared.Host)
 	return m.Run()

@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -42,4 +44,71 @@ func CheckFile(t testing.TB, path string, want []byte) {
 		}
 		t.Fatalf("%s: %d bytes, want %d; first difference at byte %d", filepath.Base(path), len(got), len(want), i)
 	}
+}
+
+// Serve listens on a loopback port and hands each connection to serve, on
+// a goroutine of its own; it returns the address ("127.0.0.1:port"). When
+// the test ends the listener and every connection still open are closed,
+// so a serve that waits on its connection (a host that never answers)
+// returns then.
+func Serve(t testing.TB, serve func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu     sync.Mutex
+		conns  []net.Conn
+		closed bool
+		wg     sync.WaitGroup
+	)
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		closed = true
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			if closed {
+				mu.Unlock()
+				_ = c.Close()
+				return
+			}
+			conns = append(conns, c)
+			wg.Add(1)
+			mu.Unlock()
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// RefusedAddr returns a loopback address nothing listens on (a port just
+// freed), for connection-refused cases.
+func RefusedAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
 }

@@ -23,33 +23,25 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 )
 
-var (
-	plainOnce sync.Once
-	plainReg  *registrytest.Registry
-	plainErr  error
-)
-
-// plain returns the shared plain-HTTP registry (started on first use,
-// stopped by TestMain).
+// plain returns the plain-HTTP registry shared by this package's tests
+// (started on first use, stopped by TestMain).
 func plain(t testing.TB) *registrytest.Registry {
 	t.Helper()
-	plainOnce.Do(func() {
-		plainReg, plainErr = registrytest.Start(context.Background(), registrytest.Config{})
-		if plainErr == nil {
-			fmt.Printf("integration: blobstore tests against the Distribution registry %s at %s\n", registrytest.RegistryVersion, plainReg.Host)
-		}
-	})
-	if plainErr != nil {
-		t.Fatalf("starting the Distribution registry: %v", plainErr)
+	reg, err := registrytest.Shared(context.Background())
+	if err != nil {
+		t.Fatalf("starting the Distribution registry: %v", err)
 	}
-	return plainReg
+	announce.Do(func() {
+		fmt.Printf("integration: blobstore tests against the Distribution registry %s at %s\n", registrytest.RegistryVersion, reg.Host)
+	})
+	return reg
 }
+
+var announce sync.Once
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if plainReg != nil {
-		plainReg.Stop()
-	}
+	registrytest.StopShared()
 	matrix.StopAll()
 	os.Exit(code)
 }

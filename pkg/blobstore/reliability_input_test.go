@@ -26,6 +26,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/dxf-go/dxf/internal/testutil"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -237,12 +238,7 @@ func TestReliabilityBadInput(t *testing.T) {
 
 	t.Run("connection-refused", func(t *testing.T) {
 		t.Parallel()
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		_ = l.Close()
+		addr := testutil.RefusedAddr(t)
 		r, err := New(addr, "a/b", WithInsecure(true), WithKeychain(nil), WithRetries(1))
 		if err != nil {
 			t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/dxf-go/dxf/internal/testutil"
 )
 
 // Hostile registries that hold dxf up: each must fail (or, for a slow but
@@ -22,24 +24,7 @@ import (
 // hostileListener accepts connections and hands each to serve.
 func hostileListener(t *testing.T, serve func(net.Conn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				serve(c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return testutil.Serve(t, serve)
 }
 
 // within runs f and fails the test if it takes longer than d (generous:
