@@ -401,7 +401,7 @@ func (f *BlobFile) evictLocked(keep int) {
 
 // fetch GETs blob b whole and verifies it.
 func (f *BlobFile) fetch(b Blob) ([]byte, error) {
-	br, err := f.repo.PullBlob(f.ctx, b.Digest)
+	br, err := f.repo.PullBlobSize(f.ctx, b.Digest, b.Size)
 	if err != nil {
 		return nil, err
 	}
@@ -476,7 +476,7 @@ func (f *BlobFile) verifyWhole(i int) error {
 	if done {
 		return nil
 	}
-	br, err := f.repo.PullBlob(f.ctx, f.parts[i].Digest)
+	br, err := f.repo.PullBlobSize(f.ctx, f.parts[i].Digest, f.parts[i].Size)
 	if err != nil {
 		return err
 	}
