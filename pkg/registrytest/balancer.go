@@ -68,8 +68,8 @@ type balancingTransport struct {
 }
 
 func (t *balancingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	n := len(t.lb.backends)
-	first := int(t.lb.next.Add(1) % uint64(n))
+	n := uint64(len(t.lb.backends))
+	first := t.lb.next.Add(1)
 	var lastErr error
 	for i := range n {
 		b := t.lb.backends[(first+i)%n]

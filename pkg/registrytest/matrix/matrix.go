@@ -135,9 +135,9 @@ const (
 	DistributionS3    = "distribution-s3-redirect"
 	DistributionScale = "distribution-s3-scale-out"
 	Distribution28    = "distribution-2.8"
-	TokenRealmIP      = "token-realm-127.0.0.1"
+	TokenRealmIP      = "token-realm-127.0.0.1" //nolint:gosec // a name, not a credential
 	TokenRealmLocal   = "token-realm-localhost"
-	TokenRealmSameIP  = "token-realm-registry-ip"
+	TokenRealmSameIP  = "token-realm-registry-ip" //nolint:gosec // a name, not a credential
 	GGCR              = "ggcr-registry"
 	Olareg            = "olareg"
 	CUE               = "cue-ociregistry"
