@@ -101,6 +101,14 @@ func (r *Registry) authenticator(ctx context.Context, res authn.Resource) (authn
 	return a, r.learnCredentials(ctx, a)
 }
 
+// readyClient returns the client made for scopes, if one has been made
+// successfully; otherwise nil.
+func (r *Registry) readyClient(scopes ...string) *http.Client {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ready[strings.Join(scopes, " ")]
+}
+
 // client returns the cached authenticated client for scopes, creating it
 // (ping, then token exchange where needed) on first use.
 func (r *Registry) client(ctx context.Context, res authn.Resource, scopes ...string) (*http.Client, error) {

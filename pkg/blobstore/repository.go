@@ -61,10 +61,7 @@ func (r *Repository) String() string { return r.repo.Name() }
 // pullClient is the client for reads: a pull-scoped token, or the push
 // client if one already exists (it can read too).
 func (r *Repository) pullClient(ctx context.Context) (*http.Client, error) {
-	r.reg.mu.Lock()
-	c := r.reg.ready[r.repo.Scope(transport.PushScope)]
-	r.reg.mu.Unlock()
-	if c != nil {
+	if c := r.reg.readyClient(r.repo.Scope(transport.PushScope)); c != nil {
 		return c, nil
 	}
 	return r.reg.client(ctx, r.repo, r.repo.Scope(transport.PullScope))
