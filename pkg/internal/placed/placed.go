@@ -83,7 +83,7 @@ func Placeable(f *os.File) bool {
 	return err == nil && fi.Mode().IsRegular() && !isAppending(f)
 }
 
-// finish leaves the file as an ordinary sequential write of the output's
+// Finish leaves the file as an ordinary sequential write of the output's
 // first n bytes would have: on success (n is everything) the descriptor's
 // offset moves past the data; on failure the file is cut after the n bytes
 // that had been written in order, unless it was longer to begin with.
@@ -141,7 +141,7 @@ func (p *File) alignment() int64 {
 	return p.align
 }
 
-// placedSection is one blob's place in the output. It is used by one
+// Section is one blob's place in the output. It is used by one
 // goroutine.
 type Section struct {
 	p     *File
@@ -150,7 +150,7 @@ type Section struct {
 	limit int64 // file offset after the section
 }
 
-// section returns the writer of the size bytes at offset off (counted from
+// Section returns the writer of the size bytes at offset off (counted from
 // the start of the output).
 func (p *File) Section(off, size int64) *Section {
 	return &Section{p: p, start: p.base + off, pos: p.base + off, limit: p.base + off + size}
@@ -222,7 +222,7 @@ func (s *Section) Fill(r io.Reader, progress func(int)) error {
 // ErrShort is a blob that ended before filling its place.
 var ErrShort = errors.New("fewer bytes than the blob's size")
 
-// written is how many bytes of the section have been written.
+// Written is how many bytes of the section have been written.
 func (s *Section) Written() int64 { return s.pos - s.start }
 
 // alignedBuffers recycles the workers' buffers, aligned in memory to any

@@ -80,7 +80,12 @@ func TestDoStopsWhenCancelled(t *testing.T) {
 
 func TestCounter(t *testing.T) {
 	c := NewCounter(2)
-	if !c.Again() || !c.Again() || c.Again() || c.Failures() != 3 {
+	for i, want := range []bool{true, true, false} {
+		if got := c.Again(); got != want {
+			t.Fatalf("failure %d: Again() = %v, want %v", i+1, got, want)
+		}
+	}
+	if c.Failures() != 3 {
 		t.Fatalf("a limit of 2 retries: failures %d", c.Failures())
 	}
 	if err := c.Wait(t.Context(), time.Millisecond); err != nil {
