@@ -47,7 +47,11 @@ func (w *watchdog) wait() time.Time {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	left := max(w.idle-w.waited, time.Millisecond)
-	w.timer = time.AfterFunc(left, w.stall)
+	if w.timer == nil {
+		w.timer = time.AfterFunc(left, w.stall)
+	} else {
+		w.timer.Reset(left)
+	}
 	return time.Now()
 }
 
@@ -57,8 +61,7 @@ func (w *watchdog) done(start time.Time, n int) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.timer != nil {
-		w.timer.Stop()
-		w.timer = nil
+		w.timer.Stop() // kept, to be Reset by the next wait
 	}
 	if w.stalled != nil {
 		return w.stalled
