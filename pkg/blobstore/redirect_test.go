@@ -2,6 +2,7 @@ package blobstore
 
 import (
 	"crypto/tls"
+	"errors"
 	"crypto/x509"
 	"io"
 	"log"
@@ -72,5 +73,42 @@ func TestCredentialsNotForwardedOnRedirect(t *testing.T) {
 		if a != "" {
 			t.Fatalf("the storage host received an Authorization header")
 		}
+	}
+}
+
+// TestRedirectDowngradeRefused: an HTTPS registry that redirects a blob
+// download to plain HTTP is refused (ErrRedirectDowngrade), credentials or
+// not; the plain-HTTP host is never contacted.
+func TestRedirectDowngradeRefused(t *testing.T) {
+	var contacted sync.Mutex
+	hits := 0
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		contacted.Lock()
+		hits++
+		contacted.Unlock()
+		_, _ = w.Write([]byte("downgraded"))
+	}))
+	defer plain.Close()
+	reg := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/blobs/") {
+			http.Redirect(w, r, plain.URL+"/object", http.StatusTemporaryRedirect)
+		}
+	}))
+	defer reg.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(reg.Certificate())
+	r, err := New(strings.TrimPrefix(reg.URL, "https://"), "foo/bar", WithKeychain(nil), WithRetries(0),
+		WithTLSConfig(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pullAll(t, r, HashBytes([]byte("downgraded")))
+	if !errors.Is(err, ErrRedirectDowngrade) {
+		t.Fatalf("got %v, want ErrRedirectDowngrade", err)
+	}
+	contacted.Lock()
+	defer contacted.Unlock()
+	if hits != 0 {
+		t.Fatalf("the plain-HTTP host was contacted %d times", hits)
 	}
 }
