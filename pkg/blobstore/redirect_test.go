@@ -2,8 +2,8 @@ package blobstore
 
 import (
 	"crypto/tls"
-	"errors"
 	"crypto/x509"
+	"errors"
 	"io"
 	"log"
 	"net/http"
