@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -30,12 +31,23 @@ import (
 
 // silentHost accepts connections, reads the request line, never answers.
 func silentHost(t *testing.T) string {
+	addr, _ := silentHostSeen(t)
+	return addr
+}
+
+// silentHostSeen is silentHost that also says (by closing seen) when the
+// first request line has arrived: the client is then surely running.
+func silentHostSeen(t *testing.T) (string, <-chan struct{}) {
 	t.Helper()
+	seen := make(chan struct{})
+	var once sync.Once
 	return testutil.Serve(t, func(c net.Conn) {
 		r := bufio.NewReader(c)
-		_, _ = r.ReadString('\n')
+		if _, err := r.ReadString('\n'); err == nil {
+			once.Do(func() { close(seen) })
+		}
 		_, _ = io.Copy(io.Discard, r) // until the test ends and closes c
-	})
+	}), seen
 }
 
 // hangingHelper installs a credential helper for host that records its
@@ -158,9 +170,17 @@ func TestSignalDuringHangingHelper(t *testing.T) {
 // at once.
 func TestSignalDuringStall(t *testing.T) {
 	t.Parallel()
-	d := newDXF(t, shared).with("DXF_HOST", silentHost(t))
+	host, seen := silentHostSeen(t)
+	d := newDXF(t, shared).with("DXF_HOST", host)
 	cmd, stderr := d.start(t, "list-aliases", uniqueRepo("stall"))
-	time.Sleep(500 * time.Millisecond)
+	// Once dxf waits for an answer (not before: a loaded machine may take
+	// a while to start it, and a signal before its handler is set kills it).
+	select {
+	case <-seen:
+	case <-time.After(time.Minute):
+		t.Fatal("dxf never sent its request")
+	}
+	time.Sleep(100 * time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
