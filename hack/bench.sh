@@ -199,6 +199,23 @@ timed() {
 # /blobs/uploads/) the registry has logged so far.
 upload_requests() { grep -cE '"(POST|PATCH|PUT) /v2/[^ ]*/blobs/uploads/' "$reglog" || true; }
 
+# settled_upload_requests: upload_requests once the count has stopped moving.
+# The registry logs a request when its handler returns, so the PATCH of an
+# upload that the previous command cancelled (dxf's speculative push) can be
+# logged after that command exited; without waiting, it would be counted
+# against the next one.
+settled_upload_requests() {
+	local prev cur i
+	prev=$(upload_requests)
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		sleep 0.3
+		cur=$(upload_requests)
+		[ "$cur" = "$prev" ] && break
+		prev=$cur
+	done
+	echo "$prev"
+}
+
 nonce=$(((RANDOM << 15) | RANDOM))
 stamps=0
 # stamp FILE...: overwrite the first 16 bytes of each file with a value never
@@ -287,13 +304,13 @@ got=$("${dxf[@]}" push-blob bench/push "$big") || die "dxf push-blob (seeding th
 check_blob bench/push "$main_digest" "$size"
 repush_run() { # TOOL RUN
 	local before after
-	before=$(upload_requests)
+	before=$(settled_upload_requests)
 	case $1 in
 	dxf-cache) timed repush dxf-cache "$2" "$work/out" "${dxf[@]}" push-blob bench/push "$big" ;;
 	dxf-nocache) timed repush dxf-nocache "$2" "$work/out" "${dxf[@]}" push-blob --no-digest-cache bench/push "$big" ;;
 	oras) timed repush oras "$2" "$work/out" "$oras" blob push --plain-http "$host/bench/push" "$big" ;;
 	esac
-	after=$(upload_requests)
+	after=$(settled_upload_requests)
 	printf 'repush\t%s\t%s\t%s\n' "$1" "$2" $((after - before)) >>"$uploads"
 	if [ "$1" != oras ]; then
 		got=$(cat "$work/out")
