@@ -324,7 +324,7 @@ func TestPushFileInChunksRecoversFromAFailedChunk(t *testing.T) {
 		}
 		return false
 	})
-	r := srv.repo(t, "foo/bar", WithChunkSize(64<<10))
+	r := srv.repo(t, "foo/bar", WithDefaultChunkSize(64<<10))
 	p := t.TempDir() + "/f"
 	data := randomBytes(t, 300<<10)
 	writeFile(t, p, data)
@@ -344,5 +344,35 @@ func TestPushFileInChunksRecoversFromAFailedChunk(t *testing.T) {
 	}
 	if n := srv.count("PATCH", "/blobs/uploads/"); n < 6 {
 		t.Fatalf("%d PATCH requests for 5 chunks and a failure", n)
+	}
+}
+
+func TestPushFileChunkSizePerCallOverridesRegistryDefault(t *testing.T) {
+	srv := newMemServer(t)
+	r := srv.repo(t, "foo/chunks", WithDefaultChunkSize(64<<10))
+	p := t.TempDir() + "/f"
+	data := randomBytes(t, 300<<10)
+	writeFile(t, p, data)
+	// The registry default: 5 chunks of at most 64 KiB.
+	if _, err := r.PushFile(t.Context(), p, WithCheckExists(false)); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.count("PATCH", "/blobs/uploads/"); n != 5 {
+		t.Fatalf("registry default: %d PATCH requests, want 5", n)
+	}
+	// Per call: 3 chunks of at most 128 KiB.
+	if _, err := r.PushFile(t.Context(), p, WithCheckExists(false), WithChunkSize(128<<10)); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.count("PATCH", "/blobs/uploads/"); n != 5+3 {
+		t.Fatalf("per call: %d PATCH requests in all, want 8", n)
+	}
+	// 0 per call: one request, whatever the registry's default.
+	res, err := r.PushFile(t.Context(), p, WithCheckExists(false), WithChunkSize(0))
+	if err != nil || res.Digest != HashBytes(data) {
+		t.Fatalf("push %+v, %v", res, err)
+	}
+	if n := srv.count("PATCH", "/blobs/uploads/"); n != 5+3+1 {
+		t.Fatalf("chunk size 0: %d PATCH requests in all, want 9", n)
 	}
 }

@@ -80,7 +80,7 @@ func BenchmarkPushInMemoryRegistry(b *testing.B) {
 				b.SetBytes(size)
 				defer cpuMetric(b)()
 				for i := range b.N {
-					r := matrixRepo(b, s, fmt.Sprintf("bench/push%d", i), WithChunkSize(chunk))
+					r := matrixRepo(b, s, fmt.Sprintf("bench/push%d", i), WithDefaultChunkSize(chunk))
 					perturb(b, path)
 					if _, err := r.PushFile(b.Context(), path, WithCheckExists(false)); err != nil {
 						b.Fatal(err)

@@ -82,7 +82,7 @@ func TestMatrix(t *testing.T) {
 // in chunks, and from a stream of unknown size — and pulls them back, whole
 // and from an offset.
 func matrixPushPull(t *testing.T, s *matrix.Server) {
-	r := matrixRepo(t, s, "matrix/pushpull", WithChunkSize(64<<10))
+	r := matrixRepo(t, s, "matrix/pushpull", WithDefaultChunkSize(64<<10))
 	for _, n := range []int{0, 1, 100 << 10, 300<<10 + 7} {
 		data := randomBytes(t, n)
 		res := pushBytes(t, r, data)

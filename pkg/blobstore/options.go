@@ -22,7 +22,8 @@ const DefaultRetries = 4
 const DefaultJobs = 8
 
 // DefaultChunkSize is how much of a file one upload request carries, unless
-// [WithChunkSize] says otherwise.
+// [WithChunkSize] (per call) or [WithDefaultChunkSize] (per registry) says
+// otherwise.
 const DefaultChunkSize = 64 << 20
 
 // defaultUserAgent is sent to the registry unless [WithUserAgent] says
@@ -286,11 +287,10 @@ func WithRetries(n int) Option {
 	}
 }
 
-// WithChunkSize sets how many bytes of a file each upload request carries.
-// After a failed request the upload resumes at the last chunk the registry
-// acknowledged, so smaller chunks lose less on a bad connection; larger ones
-// cost fewer round trips. 0 sends each file in one request.
-func WithChunkSize(n int64) Option {
+// WithDefaultChunkSize sets the upload chunk size (see [WithChunkSize]) for
+// every push through the registry that does not pass its own [WithChunkSize]
+// (default [DefaultChunkSize]). 0 sends each file in one request.
+func WithDefaultChunkSize(n int64) Option {
 	return func(o *options) error {
 		if n < 0 {
 			return fmt.Errorf("chunk size must not be negative, got %d", n)

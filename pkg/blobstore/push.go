@@ -30,6 +30,7 @@ type transferOptions struct {
 	verify      bool
 	jobs        int
 	bufferSize  int
+	chunkSize   int64 // upload chunk size; -1: the registry's default
 	header      func(Blob) []byte
 	platform    string
 	index       int          // of the blob in a call moving several, for Progress
@@ -38,7 +39,7 @@ type transferOptions struct {
 }
 
 func makeTransferOptions(opts []TransferOption) transferOptions {
-	o := transferOptions{size: -1, checkExists: true, jobs: DefaultJobs}
+	o := transferOptions{size: -1, checkExists: true, jobs: DefaultJobs, chunkSize: -1}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -81,6 +82,17 @@ func WithCheckExists(check bool) TransferOption {
 // Values below 1 count as 1.
 func WithJobs(n int) TransferOption {
 	return func(o *transferOptions) { o.jobs = max(1, n) }
+}
+
+// WithChunkSize sets how many bytes of a file each upload request of this
+// call carries (push; default: the registry's [WithDefaultChunkSize], itself
+// [DefaultChunkSize] unless set). After a failed request the upload resumes
+// at the last chunk the registry acknowledged, so smaller chunks lose less
+// on a bad connection; larger ones cost fewer round trips. 0 sends each file
+// in one request; values below 0 count as 0. Only resumable pushes are
+// chunked (see [WithSize]).
+func WithChunkSize(n int64) TransferOption {
+	return func(o *transferOptions) { o.chunkSize = max(0, n) }
 }
 
 // WithBufferSize makes a pull read n bytes at a time from the registry and
@@ -291,13 +303,16 @@ func (r *Repository) pushStream(ctx context.Context, c *http.Client, op string, 
 }
 
 // pushChunked uploads data of known size that can be read again (a file)
-// in chunks of WithChunkSize bytes, hashing as it goes. When a chunk fails,
-// it asks the registry how much it holds (GET on the upload URL) and carries
-// on from there; if the session cannot continue, it starts a new one. The
+// in chunks of WithChunkSize (or the registry's default) bytes, hashing as
+// it goes. When a chunk fails, it asks the registry how much it holds (GET
+// on the upload URL) and carries on from there; if the session cannot continue, it starts a new one. The
 // number of recoveries is bounded by WithRetries.
 func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string, ra io.ReaderAt, o transferOptions, sent func(int64)) (PushResult, error) {
 	size := o.size
-	chunk := r.reg.o.chunkSize
+	chunk := o.chunkSize
+	if chunk < 0 {
+		chunk = r.reg.o.chunkSize
+	}
 	if chunk <= 0 || chunk > size {
 		chunk = size
 	}

@@ -120,7 +120,7 @@ func TestReliabilityBadInput(t *testing.T) {
 
 	t.Run("files", func(t *testing.T) {
 		t.Parallel()
-		e := newRelEnv(t, WithChunkSize(1<<20))
+		e := newRelEnv(t, WithDefaultChunkSize(1<<20))
 		dir := t.TempDir()
 		notDir := filepath.Join(dir, "file")
 		writeFile(t, notDir, []byte("x"))

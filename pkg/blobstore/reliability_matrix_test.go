@@ -44,19 +44,19 @@ var relOps = map[string]relOp{
 	// PushFile in three chunks; faults hit the second chunk's PATCH.
 	"push-file": {
 		target: faultproxy.Rule{Method: http.MethodPatch, Path: "/blobs/uploads/"}, skip: 1,
-		opts: []Option{WithChunkSize(1 << 20)},
+		opts: []Option{WithDefaultChunkSize(1 << 20)},
 		run:  runPushFile,
 	},
 	// PushFile; faults hit the commit (PUT ?digest=).
 	"push-commit": {
 		target: faultproxy.Rule{Method: http.MethodPut, Path: "/blobs/uploads/"},
-		opts:   []Option{WithChunkSize(1 << 20)},
+		opts:   []Option{WithDefaultChunkSize(1 << 20)},
 		run:    runPushFile,
 	},
 	// PushFile; faults hit the POST that opens the upload session.
 	"push-start": {
 		target: faultproxy.Rule{Method: http.MethodPost, Path: "/blobs/uploads/$"},
-		opts:   []Option{WithChunkSize(1 << 20)},
+		opts:   []Option{WithDefaultChunkSize(1 << 20)},
 		run:    runPushFile,
 	},
 	// PushBlob of a reader that can be read only once; faults hit its PATCH.
@@ -452,7 +452,7 @@ func TestReliabilityRetryAfterHonoured(t *testing.T) {
 
 	t.Run("push-chunk", func(t *testing.T) {
 		t.Parallel()
-		e := newRelEnv(t, WithChunkSize(64<<10))
+		e := newRelEnv(t, WithDefaultChunkSize(64<<10))
 		data := randomBytes(t, 200<<10)
 		inj := e.proxy.Inject(faultproxy.Rule{Method: http.MethodPatch, Skip: 1, Times: 1}, retryAfter)
 		if _, err := e.repo.PushFile(t.Context(), writeTemp(t, data)); err != nil || inj.Hits() != 1 {

@@ -59,7 +59,7 @@ func pushResume(t *testing.T, fault func(n int64) faultproxy.Fault) *relEnv {
 		chunk = 16 << 20
 		cut   = size * 6 / 10
 	)
-	e := newRelEnv(t, WithChunkSize(chunk))
+	e := newRelEnv(t, WithDefaultChunkSize(chunk))
 	path, d := bigFile(t, size)
 	inj := e.proxy.Inject(faultproxy.Rule{Method: http.MethodPatch, Path: "/blobs/uploads/", Skip: cut / chunk, Times: 1},
 		fault(cut%chunk))
@@ -125,7 +125,7 @@ func TestReliabilityPushResumeForwardedCut(t *testing.T) {
 // exactly as it reports an empty upload.
 func TestReliabilityPushChunkCutAfterOneByte(t *testing.T) {
 	t.Parallel()
-	e := newRelEnv(t, WithChunkSize(64<<10), WithRetries(relRetries))
+	e := newRelEnv(t, WithDefaultChunkSize(64<<10), WithRetries(relRetries))
 	data := randomBytes(t, 200<<10)
 	e.proxy.Inject(faultproxy.Rule{Method: http.MethodPatch, Times: 1}, faultproxy.CutRequestForwarded(1))
 	res, err := e.repo.PushFile(t.Context(), writeTemp(t, data))
@@ -142,7 +142,7 @@ func TestReliabilityPushChunkCutAfterOneByte(t *testing.T) {
 // 404). The push starts over in a new session and succeeds.
 func TestReliabilityPushRestartsLostSession(t *testing.T) {
 	t.Parallel()
-	e := newRelEnv(t, WithChunkSize(1<<20), WithRetries(relRetries))
+	e := newRelEnv(t, WithDefaultChunkSize(1<<20), WithRetries(relRetries))
 	data := randomBytes(t, relBlobSize)
 	e.proxy.Inject(faultproxy.Rule{Method: http.MethodPatch, Skip: 1, Times: 1}, faultproxy.CutRequest(100<<10))
 	lost := e.proxy.Inject(faultproxy.Rule{Method: http.MethodGet, Path: "/blobs/uploads/", Times: 1}, faultproxy.Status(http.StatusNotFound))
@@ -171,7 +171,7 @@ func TestReliabilityPushRestartsLostSession(t *testing.T) {
 // position until the transport is done with the body (run with -race).
 func TestReliabilityPushChunkAnsweredEarly(t *testing.T) {
 	t.Parallel()
-	e := newRelEnv(t, WithChunkSize(8<<20), WithRetries(relRetries))
+	e := newRelEnv(t, WithDefaultChunkSize(8<<20), WithRetries(relRetries))
 	data := randomBytes(t, 16<<20)
 	inj := e.proxy.Inject(faultproxy.Rule{Method: http.MethodPatch, Times: 2}, faultproxy.Status(http.StatusServiceUnavailable))
 	res, err := e.repo.PushFile(t.Context(), writeTemp(t, data))
@@ -243,7 +243,7 @@ func TestReliabilityDistributionUploadOffsets(t *testing.T) {
 // blob into the same repository at once, files in chunks and streams.
 func TestReliabilityConcurrentPushSameBlob(t *testing.T) {
 	t.Parallel()
-	e := newRelEnv(t, WithChunkSize(1<<20))
+	e := newRelEnv(t, WithDefaultChunkSize(1<<20))
 	data := randomBytes(t, 4<<20)
 	path := writeTemp(t, data)
 	var wg sync.WaitGroup

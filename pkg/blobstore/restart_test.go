@@ -23,7 +23,7 @@ func TestReliabilityPushSurvivesRegistryRestart(t *testing.T) {
 	)
 	reg := registrytest.StartT(t, registrytest.Config{})
 	proxy := faultproxy.StartT(t, reg.URL)
-	r, err := New(proxy.Host, "restart/repo", WithInsecure(true), WithKeychain(nil), WithChunkSize(chunk))
+	r, err := New(proxy.Host, "restart/repo", WithInsecure(true), WithKeychain(nil), WithDefaultChunkSize(chunk))
 	if err != nil {
 		t.Fatal(err)
 	}

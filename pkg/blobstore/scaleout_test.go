@@ -25,7 +25,7 @@ func TestIntegrationScaleOut(t *testing.T) {
 	a := registrytest.StartT(t, cfg)
 	b := registrytest.StartT(t, cfg)
 	repo := func(host string) *Repository {
-		r, err := New(host, "scale/out", WithInsecure(true), WithKeychain(nil), WithCABundle(g.CAFile), WithChunkSize(64<<10), WithRetries(3))
+		r, err := New(host, "scale/out", WithInsecure(true), WithKeychain(nil), WithCABundle(g.CAFile), WithDefaultChunkSize(64<<10), WithRetries(3))
 		if err != nil {
 			t.Fatal(err)
 		}

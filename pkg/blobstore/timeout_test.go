@@ -199,7 +199,7 @@ func TestTimeoutUploadStalls(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(done)
-	r := quickRepo(t, strings.TrimPrefix(srv.URL, "http://"), WithChunkSize(0))
+	r := quickRepo(t, strings.TrimPrefix(srv.URL, "http://"), WithDefaultChunkSize(0))
 	data := strings.Repeat("u", 64<<20)
 	err := within(t, 20*time.Second, func(ctx context.Context) error {
 		_, err := r.PushBlob(ctx, strings.NewReader(data))
