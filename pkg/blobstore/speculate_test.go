@@ -14,8 +14,9 @@ import (
 // without a known digest (no digest cache), is hashed ahead of its upload;
 // the HEAD finds the blob, the upload is abandoned (its session deleted,
 // never committed) and the push reports the blob as existing. The server
-// holds the upload's data back until the HEAD has come, so the outcome does
-// not depend on timing.
+// holds the upload's data back until the HEAD has come, and the HEAD's
+// answer until the upload's data comes (the session is known by then), so
+// the outcome does not depend on timing.
 func TestSpeculativePushCancelsUpload(t *testing.T) {
 	t.Parallel()
 	srv := newMemServer(t)
@@ -29,13 +30,20 @@ func TestSpeculativePushCancelsUpload(t *testing.T) {
 	if got, err := pullAll(t, r, first.Digest); err != nil || len(got) != len(data) {
 		t.Fatalf("read back: %d bytes, %v", len(got), err)
 	}
-	headed := make(chan struct{})
-	var once sync.Once
+	// The HEAD is answered only once a PATCH has come (so the client knows
+	// the upload session to delete), the PATCH only once the HEAD has come.
+	headed, patched := make(chan struct{}), make(chan struct{})
+	var headOnce, patchOnce sync.Once
 	srv.setHook(func(w http.ResponseWriter, req *http.Request) bool {
 		switch {
 		case req.Method == http.MethodHead && strings.HasSuffix(req.URL.Path, first.Digest.String()):
-			once.Do(func() { close(headed) })
+			headOnce.Do(func() { close(headed) })
+			select {
+			case <-patched:
+			case <-time.After(time.Minute):
+			}
 		case req.Method == http.MethodPatch:
+			patchOnce.Do(func() { close(patched) })
 			select {
 			case <-headed:
 			case <-time.After(time.Minute):
