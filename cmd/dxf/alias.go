@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,7 +8,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/dxf-go/dxf/internal/jobs"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -95,12 +93,7 @@ Examples:
 
 func runSetAlias(a *app, args []string) error {
 	alias, names := args[0], args[1:]
-	digests := make([]v1.Hash, len(names))
-	err := jobs.ForEach(a.ctx, a.cfg.jobs, len(names), func(_ context.Context, i int) error {
-		var err error
-		digests[i], err = blobDigest(names[i])
-		return err
-	})
+	digests, err := a.blobDigests(names)
 	if err != nil {
 		return err
 	}
@@ -112,23 +105,41 @@ func runSetAlias(a *app, args []string) error {
 	return err
 }
 
-// blobDigest is the digest an argument of set-alias names: the argument
+// blobDigests are the digests the arguments of set-alias name: the argument
 // itself, or for a path (anything with a separator, the Python rule) the
-// hash of that file.
-func blobDigest(arg string) (v1.Hash, error) {
-	if !strings.ContainsRune(arg, '/') && !strings.ContainsRune(arg, os.PathSeparator) {
-		d, err := parseDigestArg(arg)
-		fi, serr := os.Stat(arg) //nolint:gosec // a file the user named
-		if err != nil && serr == nil && fi.Mode().IsRegular() {
-			return d, &shortError{msg: fmt.Sprintf("%q is a file, not a digest: write ./%s to use its digest (set-alias hashes files, push-blob uploads them)", arg, arg), err: err}
+// hash of that file. The error is that of the first argument that fails.
+func (a *app) blobDigests(args []string) ([]v1.Hash, error) {
+	digests := make([]v1.Hash, len(args))
+	var paths []string
+	var at []int // the index in args of each of paths
+	var badErr error
+	for i, arg := range args {
+		if strings.ContainsRune(arg, '/') || strings.ContainsRune(arg, os.PathSeparator) {
+			paths, at = append(paths, arg), append(at, i)
+			continue
 		}
-		return d, err
+		d, err := parseDigestArg(arg)
+		if err != nil {
+			fi, serr := os.Stat(arg) //nolint:gosec // a file the user named
+			if serr == nil && fi.Mode().IsRegular() {
+				err = &shortError{msg: fmt.Sprintf("%q is a file, not a digest: write ./%s to use its digest (set-alias hashes files, push-blob uploads them)", arg, arg), err: err}
+			}
+			badErr = err // reported unless a file before it fails
+			break
+		}
+		digests[i] = d
 	}
-	d, _, err := blobstore.HashFile(arg)
+	hashed, err := blobstore.HashFiles(a.ctx, paths, blobstore.WithJobs(a.cfg.jobs))
 	if err != nil {
-		return v1.Hash{}, fmt.Errorf("hashing %s: %w", arg, err)
+		return nil, err
 	}
-	return d, nil
+	if badErr != nil {
+		return nil, badErr
+	}
+	for k, i := range at {
+		digests[i] = hashed[k]
+	}
+	return digests, nil
 }
 
 func runGetAlias(a *app, args []string) error {

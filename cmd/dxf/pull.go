@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/dxf-go/dxf/internal/jobs"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -177,27 +175,21 @@ func (a *app) pullItems(args []string) ([]pullItem, error) {
 		}
 		return aliasPullItems(al, ""), nil
 	}
-	expanded := make([][]pullItem, len(args))
-	err := jobs.ForEach(a.ctx, a.cfg.jobs, len(args), func(ctx context.Context, i int) error {
-		name, isAlias := aliasArg(args[i])
-		if !isAlias {
-			d, err := a.digestArg(ctx, name)
-			expanded[i] = []pullItem{{blob: blobstore.Blob{Digest: d, Size: -1}}}
-			return err
-		}
-		al, err := a.repo.GetAlias(ctx, name, a.cfg.platform)
-		if err != nil {
-			return err
-		}
-		expanded[i] = aliasPullItems(al, "@"+name)
-		return nil
-	})
+	refs, bad := blobRefs(args)
+	aliases, err := a.repo.GetAliases(a.ctx, refs, a.cfg.platform, blobstore.WithJobs(a.cfg.jobs))
 	if err != nil {
 		return nil, err
 	}
+	if bad < len(args) {
+		return nil, a.badRef(args[bad])
+	}
 	var items []pullItem
-	for _, e := range expanded {
-		items = append(items, e...)
+	for i, ref := range refs {
+		if aliases[i] == nil {
+			items = append(items, pullItem{blob: blobstore.Blob{Digest: ref.Digest, Size: -1}})
+			continue
+		}
+		items = append(items, aliasPullItems(aliases[i], "@"+ref.Alias)...)
 	}
 	return items, nil
 }

@@ -8,7 +8,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/dxf-go/dxf/internal/jobs"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -65,13 +64,38 @@ func (a *app) resolveAliases(names []string) ([]*blobstore.Alias, error) {
 		}
 		return []*blobstore.Alias{al}, nil
 	}
-	aliases := make([]*blobstore.Alias, len(names))
-	err := jobs.ForEach(a.ctx, a.cfg.jobs, len(names), func(ctx context.Context, i int) error {
-		var err error
-		aliases[i], err = a.repo.GetAlias(ctx, names[i], a.cfg.platform)
-		return err
-	})
-	return aliases, err
+	refs := make([]blobstore.Ref, len(names))
+	for i, name := range names {
+		refs[i] = blobstore.AliasRef(name)
+	}
+	return a.repo.GetAliases(a.ctx, refs, a.cfg.platform, blobstore.WithJobs(a.cfg.jobs))
+}
+
+// blobRefs maps the arguments of a blob command (digests and @aliases) to
+// library refs, up to the first that is neither: bad is its index
+// (len(args) when there is none). The caller acts on refs first and then
+// reports [app.badRef] of args[bad], so that the error is that of the first
+// argument that fails.
+func blobRefs(args []string) (refs []blobstore.Ref, bad int) {
+	for i, arg := range args {
+		if name, isAlias := aliasArg(arg); isAlias {
+			refs = append(refs, blobstore.AliasRef(name))
+			continue
+		}
+		d, err := parseDigestArg(arg)
+		if err != nil {
+			return refs, i
+		}
+		refs = append(refs, blobstore.BlobRef(d))
+	}
+	return refs, len(args)
+}
+
+// badRef is the error for an argument that blobRefs found to be neither a
+// digest nor an @alias (with digestArg's hint).
+func (a *app) badRef(arg string) error {
+	_, err := a.digestArg(a.ctx, arg)
+	return err
 }
 
 // perPlatform maps each platform of a multi-platform alias to f of its

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/dxf-go/dxf/internal/jobs"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -33,59 +31,36 @@ Examples:
 }
 
 func runBlobSize(a *app, args []string) error {
-	var lines []string
+	var sizes []blobstore.RefSize
 	if len(args) == 0 {
 		al, err := a.stdinAlias(a.cfg.platform)
 		if err != nil {
 			return err
 		}
-		line, err := a.aliasSize(a.ctx, al)
+		size, err := a.repo.AliasSizeOf(a.ctx, al)
 		if err != nil {
 			return err
 		}
-		lines = []string{line}
+		sizes = []blobstore.RefSize{size}
 	} else {
-		lines = make([]string, len(args))
-		err := jobs.ForEach(a.ctx, a.cfg.jobs, len(args), func(ctx context.Context, i int) error {
-			name, isAlias := aliasArg(args[i])
-			if !isAlias {
-				d, err := a.digestArg(ctx, name)
-				if err != nil {
-					return err
-				}
-				size, err := a.repo.BlobSize(ctx, d)
-				lines[i] = strconv.FormatInt(size, 10)
-				return err
-			}
-			al, err := a.repo.GetAlias(ctx, name, a.cfg.platform)
-			if err != nil {
-				return err
-			}
-			lines[i], err = a.aliasSize(ctx, al)
-			return err
-		})
+		refs, bad := blobRefs(args)
+		var err error
+		sizes, err = a.repo.Sizes(a.ctx, refs, a.cfg.platform, blobstore.WithJobs(a.cfg.jobs))
 		if err != nil {
 			return err
+		}
+		if bad < len(args) {
+			return a.badRef(args[bad])
+		}
+	}
+	lines := make([]string, len(sizes))
+	for i, s := range sizes {
+		// An alias's total, or the JSON object of the totals per platform.
+		lines[i] = strconv.FormatInt(s.Size, 10)
+		if s.Platforms != nil {
+			lines[i] = pyJSON(s.Platforms)
 		}
 	}
 	_, err := fmt.Fprint(a.stdout, strings.Join(lines, "\n")+"\n")
 	return err
-}
-
-// aliasSize is the total size of an alias's blobs (its layers; the config
-// is not counted), or the JSON object of the totals per platform.
-func (a *app) aliasSize(ctx context.Context, al *blobstore.Alias) (string, error) {
-	if m := al.Image(); m != nil {
-		n, err := a.repo.ManifestSize(ctx, m)
-		return strconv.FormatInt(n, 10), err
-	}
-	sizes := make(map[string]int64, len(al.Platforms))
-	for _, p := range al.PlatformNames() {
-		n, err := a.repo.ManifestSize(ctx, al.Platforms[p])
-		if err != nil {
-			return "", err
-		}
-		sizes[p] = n
-	}
-	return pyJSON(sizes), nil
 }

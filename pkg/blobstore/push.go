@@ -78,7 +78,9 @@ func WithCheckExists(check bool) TransferOption {
 // [DefaultJobs]): pushed in parallel by [Repository.PushBlobs], written in
 // parallel into a file by [Repository.PullBlobs] and
 // [Repository.PullBlobsAt], or requested ahead of their turn when
-// [Repository.PullBlobs] writes in order. 1 moves one blob at a time.
+// [Repository.PullBlobs] writes in order; likewise how many refs
+// [Repository.GetAliases] and [Repository.Sizes] resolve, and how many
+// files [HashFiles] hashes, at once. 1 moves one blob at a time.
 // Values below 1 count as 1.
 func WithJobs(n int) TransferOption {
 	return func(o *transferOptions) { o.jobs = max(1, n) }
