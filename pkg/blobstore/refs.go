@@ -32,7 +32,7 @@ func BlobRef(d v1.Hash) Ref { return Ref{Digest: d} }
 func (r *Repository) GetAliases(ctx context.Context, refs []Ref, platform string, opts ...TransferOption) ([]*Alias, error) {
 	o := makeTransferOptions(opts)
 	aliases := make([]*Alias, len(refs))
-	err := jobs.ForEach(ctx, o.jobs, len(refs), func(ctx context.Context, i int) error {
+	err := jobs.ForEachInOrder(ctx, o.jobs, len(refs), func(ctx context.Context, i int) error {
 		if refs[i].Alias == "" {
 			return nil
 		}
@@ -65,7 +65,7 @@ type RefSize struct {
 func (r *Repository) Sizes(ctx context.Context, refs []Ref, platform string, opts ...TransferOption) ([]RefSize, error) {
 	o := makeTransferOptions(opts)
 	sizes := make([]RefSize, len(refs))
-	err := jobs.ForEach(ctx, o.jobs, len(refs), func(ctx context.Context, i int) error {
+	err := jobs.ForEachInOrder(ctx, o.jobs, len(refs), func(ctx context.Context, i int) error {
 		if refs[i].Alias == "" {
 			n, err := r.BlobSize(ctx, refs[i].Digest)
 			sizes[i] = RefSize{Size: n}
@@ -109,7 +109,7 @@ func (r *Repository) AliasSizeOf(ctx context.Context, al *Alias) (RefSize, error
 func HashFiles(ctx context.Context, paths []string, opts ...TransferOption) ([]v1.Hash, error) {
 	o := makeTransferOptions(opts)
 	digests := make([]v1.Hash, len(paths))
-	err := jobs.ForEach(ctx, o.jobs, len(paths), func(_ context.Context, i int) error {
+	err := jobs.ForEachInOrder(ctx, o.jobs, len(paths), func(_ context.Context, i int) error {
 		d, _, err := HashFile(paths[i])
 		if err != nil {
 			return fmt.Errorf("hashing %s: %w", paths[i], err)
