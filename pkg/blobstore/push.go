@@ -159,18 +159,11 @@ func (r *Repository) PushFile(ctx context.Context, path string, opts ...Transfer
 // pushFile pushes the file at path; o's digest and size are the file's
 // unless given.
 func (r *Repository) pushFile(ctx context.Context, path string, o transferOptions) (PushResult, error) {
-	f, err := os.Open(path)
+	f, fi, err := openRegular(path)
 	if err != nil {
-		return PushResult{}, fmt.Errorf("push %s: %w", path, err)
+		return PushResult{}, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return PushResult{}, fmt.Errorf("push %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return PushResult{}, fmt.Errorf("push %s: not a regular file", path)
-	}
 	if o.size < 0 {
 		o.size = fi.Size()
 	}
@@ -542,4 +535,21 @@ func resolveLocation(base, loc string) (string, error) {
 		return "", fmt.Errorf("bad upload location %q: %w", loc, err)
 	}
 	return b.ResolveReference(l).String(), nil
+}
+
+// openRegular opens the regular file at path for a push; errors name it.
+func openRegular(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("push %s: %w", path, err)
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = errors.New("not a regular file")
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, nil, fmt.Errorf("push %s: %w", path, err)
+	}
+	return f, fi, nil
 }

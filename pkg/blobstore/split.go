@@ -130,18 +130,11 @@ func splitParams(opts []TransferOption) (transferOptions, cdc.Params, error) {
 }
 
 func (r *Repository) pushFileSplit(ctx context.Context, path string, o transferOptions, p cdc.Params, budget int) (SplitResult, error) {
-	f, err := os.Open(path)
+	f, fi, err := openRegular(path)
 	if err != nil {
-		return SplitResult{}, fmt.Errorf("push %s: %w", path, err)
+		return SplitResult{}, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return SplitResult{}, fmt.Errorf("push %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return SplitResult{}, fmt.Errorf("push %s: not a regular file", path)
-	}
 	if err := checkChunkBudget(fi.Size(), p, budget); err != nil {
 		return SplitResult{}, fmt.Errorf("push %s: %w", path, err)
 	}
