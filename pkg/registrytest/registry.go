@@ -84,6 +84,20 @@ type process struct {
 	err  error         // from Wait, valid after done
 }
 
+// startProcess starts cmd and reaps it in the background: done is closed
+// once it has exited.
+func startProcess(cmd *exec.Cmd) (*process, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
 // Start starts a registry configured by cfg and waits until it answers
 // GET /v2/. Stop it with [Registry.Stop]. The context bounds the start-up
 // (including a first-time install of the binary), not the registry's life.
@@ -370,14 +384,10 @@ func (r *Registry) startProcess(ctx context.Context) error {
 	if fi, err := logf.Stat(); err == nil {
 		logStart = fi.Size()
 	}
-	if err := cmd.Start(); err != nil {
+	p, err := startProcess(cmd)
+	if err != nil {
 		return err
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
 	r.proc = p
 
 	if err := r.waitReady(ctx, p); err != nil {

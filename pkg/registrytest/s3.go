@@ -173,14 +173,10 @@ func (g *S3Gateway) startProcess(ctx context.Context, bin, addr string) error {
 	cmd.Env = append(childEnv(), "ROOT_ACCESS_KEY="+g.AccessKey, "ROOT_SECRET_KEY="+g.SecretKey)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
+	p, err := startProcess(cmd)
+	if err != nil {
 		return err
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
 	g.proc = p
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
