@@ -27,9 +27,8 @@ A blob whose size is not the one its alias's manifest gives is refused before
 any of it is written.
 
 Into a regular file (> FILE, or --output), blobs are fetched --jobs at a
-time, each written to its place as it arrives (with direct I/O where the
-file system allows); the file is the same as a pipe would get, also on
-failure.
+time, each written to its place as it arrives; the file is the same as a
+pipe would get, also on failure.
 
 With no arguments, the blobs of the manifest JSON read from standard input
 (as set-alias or get-manifest print it) are pulled.

@@ -77,8 +77,8 @@ const outputBuffer = 1 << 20
 // When w is a regular *os.File (not opened for appending) and neither
 // [WithBufferSize] nor [WithBlobHeader] is given, the blobs are instead
 // written in parallel, each at its offset from the file's current offset
-// (see [Repository.PullBlobsAt]), using direct I/O and preallocation where
-// the system allows; sizes no descriptor gives are asked for first (HEAD).
+// (see [Repository.PullBlobsAt]), the space reserved first where the
+// system allows; sizes no descriptor gives are asked for first (HEAD).
 // The file then ends as an in-order write would leave it: on success, with
 // its offset after the last blob; on failure, cut after the blobs before the
 // failing one.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"testing/iotest"
 
@@ -40,14 +39,6 @@ func TestOpenPlacedWhen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer devnull.Close()
-	// Whether this file system does direct I/O at all.
-	direct := true
-	if d, err := os.OpenFile(path, os.O_WRONLY|syscall.O_DIRECT, 0); err != nil {
-		direct = false
-		t.Logf("the temporary directory refuses O_DIRECT (%v): only the page-cache path is tested", err)
-	} else {
-		d.Close()
-	}
 
 	for _, c := range []struct {
 		name  string
@@ -72,9 +63,6 @@ func TestOpenPlacedWhen(t *testing.T) {
 		if p == nil {
 			continue
 		}
-		if (p.direct != nil) != direct {
-			t.Errorf("%s: direct I/O %v, want %v", c.name, p.direct != nil, direct)
-		}
 		if err := p.Finish(c.total); err != nil {
 			t.Errorf("%s: finish: %v", c.name, err)
 		}
@@ -82,9 +70,8 @@ func TestOpenPlacedWhen(t *testing.T) {
 }
 
 // TestPlacedConcurrentSections fills sections of odd sizes, at an odd
-// offset, from as many goroutines, with direct I/O (if the file system
-// does it), without, with an alignment the device may refuse, and over a
-// file's cached content; and checks the file and the offset left behind.
+// offset, from as many goroutines, into a new file and over a file's
+// content; and checks the file and the offset left behind.
 func TestPlacedConcurrentSections(t *testing.T) {
 	t.Parallel()
 	sizes := []int{placedBuffer + 1, 0, 1, 4095, 4096, 3*placedBuffer - 7, 12345, 8192}
@@ -94,7 +81,7 @@ func TestPlacedConcurrentSections(t *testing.T) {
 		parts = append(parts, testutil.RandomBytes(t, n))
 		total += int64(n)
 	}
-	for _, mode := range []string{"default", "page cache", "512-byte blocks", "over old content"} {
+	for _, mode := range []string{"new file", "over old content"} {
 		path := filepath.Join(t.TempDir(), "out")
 		flag := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 		if mode == "over old content" {
@@ -116,13 +103,6 @@ func TestPlacedConcurrentSections(t *testing.T) {
 		p, err := Open(f, total)
 		if err != nil || p == nil {
 			t.Fatalf("%s: Open: %v, %v", mode, p, err)
-		}
-		switch {
-		case mode == "page cache" && p.direct != nil:
-			p.direct.Close()
-			p.direct = nil
-		case mode == "512-byte blocks" && p.direct != nil:
-			p.align = 512
 		}
 		var wg sync.WaitGroup
 		var off int64
