@@ -90,15 +90,37 @@ func (r *Repository) PullBlobs(ctx context.Context, w io.Writer, blobs []Blob, o
 		}
 	}
 	if f, ok := w.(*os.File); ok {
-		// Small writes (headers) do not each cost a system call.
-		bw := bufio.NewWriterSize(f, max(o.bufferSize, outputBuffer))
+		// Small writes (headers, small read sizes) do not each cost a
+		// system call; big ones go straight through, uncopied.
+		bw := &coalescingWriter{bw: bufio.NewWriterSize(f, max(o.bufferSize, outputBuffer)), w: f}
 		err := r.pullInOrder(ctx, bw, blobs, o)
-		if ferr := bw.Flush(); err == nil && ferr != nil {
+		if ferr := bw.bw.Flush(); err == nil && ferr != nil {
 			err = fmt.Errorf("writing the output: %w", ferr)
 		}
 		return err
 	}
 	return r.pullInOrder(ctx, w, blobs, o)
+}
+
+// coalescingWriter gathers small writes in bw, a buffer in front of w, and
+// writes big ones (a hasher buffer's worth of blob data) to w directly, after
+// what is buffered: copying them into bw would cost a pass over every byte.
+type coalescingWriter struct {
+	bw *bufio.Writer
+	w  io.Writer
+}
+
+// directWrite is the size from which a write bypasses the buffer.
+const directWrite = 64 << 10
+
+func (c *coalescingWriter) Write(p []byte) (int, error) {
+	if len(p) < directWrite {
+		return c.bw.Write(p)
+	}
+	if err := c.bw.Flush(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }
 
 // PullAlias writes the blobs of alias to w in order, verified, as
