@@ -1,6 +1,7 @@
 package blobstore
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"net/http"
@@ -247,5 +248,47 @@ func TestAliasBlobsOfList(t *testing.T) {
 	}
 	if _, err := a.Blobs(); !errors.Is(err, ErrPlatformNotFound) || !strings.Contains(err.Error(), "linux/amd64, linux/arm64") {
 		t.Fatalf("Blobs of a list: %v", err)
+	}
+}
+
+// countingWriter counts the writes it gets.
+type countingWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.writes++
+	return c.Buffer.Write(p)
+}
+
+// TestCoalescingWriter: small writes are gathered, big ones pass through
+// after them, and everything comes out in order.
+func TestCoalescingWriter(t *testing.T) {
+	t.Parallel()
+	var out countingWriter
+	c := &coalescingWriter{bw: bufio.NewWriterSize(&out, 1<<20), w: &out}
+	var want bytes.Buffer
+	for i := range 20 {
+		var p []byte
+		if i%4 == 3 {
+			p = testutil.RandomBytes(t, directWrite+i)
+		} else {
+			p = []byte(strings.Repeat("h", i+1))
+		}
+		want.Write(p)
+		if n, err := c.Write(p); n != len(p) || err != nil {
+			t.Fatalf("write %d: %d, %v", i, n, err)
+		}
+	}
+	if err := c.bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), want.Bytes()) {
+		t.Fatal("the output is not the writes in order")
+	}
+	// 5 big writes, each after one flush of the small ones before it.
+	if out.writes != 10 {
+		t.Errorf("%d writes reached the output, want 10", out.writes)
 	}
 }
