@@ -117,8 +117,9 @@ func TestPushFileDigestCache(t *testing.T) {
 	if err != nil || res.Existed || res.Digest != HashBytes(data) {
 		t.Fatalf("first push %+v, %v", res, err)
 	}
-	if srv.count("PATCH", "/blobs/uploads/") != 1 {
-		t.Fatalf("first push of an unknown file should be one streamed PATCH, requests: %v", srv.requests)
+	// A small file is hashed first: one HEAD, then one PUT carrying the data.
+	if srv.count("PATCH", "/blobs/uploads/") != 0 || srv.count("PUT", "/blobs/uploads/") != 1 || srv.count("HEAD", "/blobs/") != 1 {
+		t.Fatalf("first push of a small unknown file should be a HEAD and one PUT with the data, requests: %v", srv.requests)
 	}
 	before := srv.received.Load()
 	res, err = r.PushFile(t.Context(), p)
@@ -367,12 +368,14 @@ func TestPushFileChunkSizePerCallOverridesRegistryDefault(t *testing.T) {
 	if n := srv.count("PATCH", "/blobs/uploads/"); n != 5+3 {
 		t.Fatalf("per call: %d PATCH requests in all, want 8", n)
 	}
-	// 0 per call: one request, whatever the registry's default.
+	// 0 per call: one request, whatever the registry's default: the
+	// committing PUT carries the data (the digest is known, the file small).
+	puts := srv.count("PUT", "/blobs/uploads/")
 	res, err := r.PushFile(t.Context(), p, WithCheckExists(false), WithChunkSize(0))
 	if err != nil || res.Digest != HashBytes(data) {
 		t.Fatalf("push %+v, %v", res, err)
 	}
-	if n := srv.count("PATCH", "/blobs/uploads/"); n != 5+3+1 {
-		t.Fatalf("chunk size 0: %d PATCH requests in all, want 9", n)
+	if n, m := srv.count("PATCH", "/blobs/uploads/"), srv.count("PUT", "/blobs/uploads/"); n != 5+3 || m != puts+1 {
+		t.Fatalf("chunk size 0: %d PATCH requests in all, want 8, and %d PUTs, want %d", n, m, puts+1)
 	}
 }

@@ -151,7 +151,10 @@ func (r *Repository) PushBlob(ctx context.Context, rd io.Reader, opts ...Transfe
 // PushFile uploads the file at path as one blob. If the registry was made
 // [WithDigestCache] and the file is unchanged since it was last pushed, its
 // digest comes from the cache and an existing blob costs one HEAD request;
-// otherwise the file is read once, hashed while it is sent.
+// otherwise a file of 8 MiB or more is read once, hashed while it is sent
+// (and a look-ahead hash asks the registry whether it has the blob, see
+// speculate.go), and a smaller one is hashed first, then asked for (HEAD)
+// and, if new, sent in the one request that commits it.
 func (r *Repository) PushFile(ctx context.Context, path string, opts ...TransferOption) (PushResult, error) {
 	return r.pushFile(ctx, path, makeTransferOptions(opts))
 }
@@ -185,6 +188,17 @@ func (r *Repository) pushFile(ctx context.Context, path string, o transferOption
 }
 
 func (r *Repository) push(ctx context.Context, rd io.Reader, o transferOptions) (PushResult, error) {
+	if ra, ok := rd.(io.ReaderAt); ok && o.digest == nil && o.size >= 0 && o.size < speculateMin {
+		// A small file is hashed first (a quick second read): the registry
+		// can then be asked whether it has the blob, and the upload is one
+		// PUT that carries the data and the digest, instead of a PATCH
+		// with the data and a PUT to commit.
+		d, err := hashSection(ctx, ra, o.size)
+		if err != nil {
+			return PushResult{}, fmt.Errorf("push blob: %w", err)
+		}
+		o.digest = &d
+	}
 	if o.digest != nil && o.checkExists {
 		ok, size, err := r.headBlob(ctx, *o.digest)
 		if err != nil {
@@ -333,9 +347,24 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 	if err := start(); err != nil {
 		return PushResult{}, err
 	}
+	committed := false
 	for off < size {
 		n := min(chunk, size-off)
-		next, err := r.patchChunk(ctx, c, op, loc, ra, off, n, h, saved, sent)
+		var next string
+		var err error
+		if o.digest != nil && off == 0 && n == size {
+			// The digest is known and the blob fits in one request: it goes
+			// in the commit (a monolithic upload, which every registry
+			// takes; a last chunk after PATCHes is not read at the right
+			// offset by all).
+			err = r.putLastChunk(ctx, c, op, loc, ra, off, n, h, saved, *o.digest, sent)
+			if err == nil {
+				committed = true
+				break
+			}
+		} else {
+			next, err = r.patchChunk(ctx, c, op, loc, ra, off, n, h, saved, sent)
+		}
 		if err == nil {
 			loc, off = next, off+n
 			saved = h.state()
@@ -375,6 +404,14 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 		o.spec.session(loc)
 	}
 	d := h.digest()
+	if committed {
+		// The registry checked the digest it was given; this checks the
+		// bytes that were sent, whatever the registry says.
+		if d != *o.digest {
+			return PushResult{}, fmt.Errorf("%s: %w (the data changed while it was pushed)", op, &DigestMismatchError{Expected: *o.digest, Got: d})
+		}
+		return PushResult{Digest: d, Size: size}, nil
+	}
 	if o.spec != nil {
 		var err error
 		if d, err = o.spec.digest(ctx); err != nil {
@@ -409,6 +446,14 @@ func (r *Repository) patchChunk(ctx context.Context, c *http.Client, op, loc str
 		return resolveLocation(loc, next)
 	}
 	return loc, nil
+}
+
+// putLastChunk sends bytes [off, off+n) of ra, the end of the blob, in the
+// request that commits the upload with digest d (PUT). Only used for a
+// whole blob (off 0).
+func (r *Repository) putLastChunk(ctx context.Context, c *http.Client, op, loc string, ra io.ReaderAt, off, n int64, h *asyncHasher, saved []byte, d v1.Hash, sent func(int64)) error {
+	body := sectionBody(ra, off, n, h, saved, sent)
+	return r.finishUploadWith(ctx, c, "push blob "+d.String(), loc, d, body)
 }
 
 // uploadStatus asks the registry how many bytes an upload session holds
@@ -486,6 +531,12 @@ func (r *Repository) startUpload(ctx context.Context, c *http.Client, op, query 
 
 // finishUpload commits the upload at loc with digest d.
 func (r *Repository) finishUpload(ctx context.Context, c *http.Client, op, loc string, d v1.Hash) error {
+	return r.finishUploadWith(ctx, c, op, loc, d, nil)
+}
+
+// finishUploadWith commits the upload at loc with digest d, the request
+// carrying body (the blob's last bytes), if not nil.
+func (r *Repository) finishUploadWith(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, body *uploadBody) error {
 	u, err := url.Parse(loc)
 	if err != nil {
 		return fmt.Errorf("%s: bad upload location: %w", op, err)
@@ -493,10 +544,19 @@ func (r *Repository) finishUpload(ctx context.Context, c *http.Client, op, loc s
 	q := u.Query()
 	q.Set("digest", d.String())
 	u.RawQuery = q.Encode()
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPut, url: u.String(), header: http.Header{"Content-Type": {"application/octet-stream"}}})
+	req := request{method: http.MethodPut, url: u.String(), header: http.Header{"Content-Type": {"application/octet-stream"}}}
+	if body != nil {
+		// No Content-Range: the specification gives the closing PUT none,
+		// and registries read its body as the data after what they hold.
+		req.upload = body
+	}
+	resp, err := r.reg.do(ctx, c, req)
 	if err == nil {
 		err = checkResponse(op, subjectBlob, resp, http.StatusCreated, http.StatusNoContent)
 		resp.Body.Close()
+	}
+	if err == nil && body != nil && body.err != nil {
+		return fmt.Errorf("%s: reading the data: %w", op, body.err)
 	}
 	if err == nil {
 		// The registry names what it stored: anything but d means it

@@ -271,3 +271,48 @@ func TestReliabilityConcurrentPushSameBlob(t *testing.T) {
 		t.Fatal("the registry lacks the blob")
 	}
 }
+
+// TestReliabilityPushMonolithicPutFaults: a small file goes in one PUT that
+// carries the data and commits it. Cut on its way (the registry never hears
+// of it, or stores part of it), answered but the answer lost, or a byte
+// flipped: the push recovers with the right blob, or fails and the registry
+// holds no wrong one.
+func TestReliabilityPushMonolithicPutFaults(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name  string
+		fault faultproxy.Fault
+		ok    bool
+	}{
+		{"cut", faultproxy.CutRequest(100 << 10), true},
+		{"cut forwarded", faultproxy.CutRequestForwarded(100 << 10), true},
+		{"answer lost", faultproxy.LoseResponse(), true},
+		{"byte flipped", faultproxy.FlipRequestByte(1000), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := newRelEnv(t, WithRetries(relRetries))
+			data := randomBytes(t, 1<<20)
+			inj := e.proxy.Inject(faultproxy.Rule{Method: http.MethodPut, Path: "/blobs/uploads/", Times: 1}, c.fault)
+			res, err := e.repo.PushFile(t.Context(), writeTemp(t, data))
+			if inj.Hits() != 1 {
+				t.Fatalf("the fault was served %d times", inj.Hits())
+			}
+			// Where the registry kept part of the PUT, the rest follows in a
+			// PATCH of that session; otherwise the data travels in PUTs only.
+			if n := e.proxy.Count(http.MethodPatch, ""); n != 0 && c.name != "cut forwarded" {
+				t.Errorf("%d PATCH requests: the data should travel in the PUT", n)
+			}
+			if got := e.proxy.BytesReceived(); got > 2*int64(len(data)) {
+				t.Errorf("the proxy received %d bytes for %d", got, len(data))
+			}
+			if c.ok && (err != nil || res.Digest != HashBytes(data)) {
+				t.Fatalf("push: %+v, %v", res, err)
+			}
+			if !c.ok && err == nil {
+				t.Fatalf("push of a corrupted upload succeeded: %+v", res)
+			}
+			e.checkNoWrongBlob(t, data)
+		})
+	}
+}

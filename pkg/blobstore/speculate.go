@@ -111,7 +111,7 @@ func (r *Repository) pushSpeculative(ctx context.Context, c *http.Client, op str
 // hashSection hashes the first size bytes of ra, in large reads.
 func hashSection(ctx context.Context, ra io.ReaderAt, size int64) (v1.Hash, error) {
 	h := sha256.New()
-	buf := make([]byte, 1<<20)
+	buf := make([]byte, max(1, min(size, 1<<20)))
 	for off := int64(0); off < size; {
 		if err := ctx.Err(); err != nil {
 			return v1.Hash{}, context.Cause(ctx)
