@@ -547,8 +547,10 @@ table_head() {
 # Baselines.
 b_push=$(med push curl)
 m_push=$(med push dxf)
-b_pull=$(maxf "$(med pull curl)" "$(med pull sha256sum)")
-b_pull_go=$(maxf "$(med pull curl)" "$(med pull gosha256)")
+# The verified pull is held to the real hash limit, Go's SHA-256 (with the
+# CPU's SHA instructions); coreutils' sha256sum, without them, is shown too.
+b_pull=$(maxf "$(med pull curl)" "$(med pull gosha256)")
+b_pull_sum=$(maxf "$(med pull curl)" "$(med pull sha256sum)")
 b_apush=$(med alias-push oras)
 b_apull=$(med alias-pull oras)
 b_list=$(med list crane)
@@ -557,7 +559,7 @@ r_push=$(ratio "$m_push" "$b_push")
 r_repush=$(ratio "$(med repush dxf-cache)" "$m_push")
 r_repush_nc=$(ratio "$(med repush dxf-nocache)" "$m_push")
 r_pull=$(ratio "$(med pull dxf)" "$b_pull")
-r_pull_go=$(ratio "$(med pull dxf)" "$b_pull_go")
+r_pull_sum=$(ratio "$(med pull dxf)" "$b_pull_sum")
 r_apush=$(ratio "$(med alias-push dxf)" "$b_apush")
 r_apull=$(ratio "$(med alias-pull dxf)" "$b_apull")
 r_list=$(ratio "$(med list dxf)" "$b_list")
@@ -582,11 +584,11 @@ printf '%s\tdxf first push\t%s\tbaseline\t1.00×\t\n' "$p2" "$m_push" >>"$chart"
 chart_bar "$p2" repush dxf-cache dxf "$m_push" "$TARGET_REPUSH"
 chart_bar "$p2" repush dxf-nocache dxf "$m_push"
 chart_bar "$p2" repush oras peer "$m_push"
-for t in curl sha256sum; do chart_bar "$p3" pull "$t" baseline "$b_pull"; done
+for t in curl gosha256; do chart_bar "$p3" pull "$t" baseline "$b_pull"; done
 chart_bar "$p3" pull dxf dxf "$b_pull" "$TARGET_PULL"
 chart_bar "$p3" pull dxf-file dxf "$b_pull"
 chart_bar "$p3" pull curl-file peer "$b_pull"
-for t in gosha256 curl-sha256sum crane oras; do chart_bar "$p3" pull "$t" peer "$b_pull"; done
+for t in sha256sum curl-sha256sum crane oras; do chart_bar "$p3" pull "$t" peer "$b_pull"; done
 chart_bar "$p4" alias-push oras baseline "$b_apush"
 chart_bar "$p4" alias-push dxf dxf "$b_apush" "$TARGET_ALIAS_PUSH"
 chart_bar "$p5" alias-pull oras baseline "$b_apull"
@@ -666,7 +668,7 @@ random access are in [benchmarks-scale.md](benchmarks-scale.md), written by
 | Push $size_h: dxf ≤ $TARGET_PUSH× curl (monolithic PUT, digest known) | $r_push× ($m_push s vs $b_push s) | $(verdict "$r_push" "$TARGET_PUSH") |
 | Re-push unchanged $size_h: ≤ $TARGET_REPUSH× first push | $r_repush× with the digest cache; $r_repush_nc× without | $(verdict "$r_repush" "$TARGET_REPUSH") |
 | Re-push sends no blob bytes | digest cache: $up_cache upload requests; --no-digest-cache: $up_nocache | $up_verdict |
-| Verified pull $size_h: ≤ $TARGET_PULL× max(curl, sha256sum) | $r_pull× ($(med pull dxf) s vs $b_pull s) | $(verdict "$r_pull" "$TARGET_PULL") |
+| Verified pull $size_h: ≤ $TARGET_PULL× max(curl, Go SHA-256) | $r_pull× ($(med pull dxf) s vs $b_pull s) | $(verdict "$r_pull" "$TARGET_PULL") |
 | Peak RSS of dxf ≤ $TARGET_RSS_MIB MiB | $dxf_rss MiB (largest of all dxf runs) | $rss_verdict |
 | Alias push, $BENCH_ALIAS_FILES × $BENCH_ALIAS_MB MiB: ≤ oras push | $r_apush× | $(verdict "$r_apush" "$TARGET_ALIAS_PUSH") |
 | Alias pull: ≤ oras pull | $r_apull× | $(verdict "$r_apull" "$TARGET_ALIAS_PULL") |
@@ -727,22 +729,23 @@ EOF
 ## 3. Verified pull of $size_h
 
 dxf checks every byte against the digest while it streams. The baseline is
-the slower of an unverified curl download and coreutils' \`sha256sum\` of the
-same bytes from the page cache: $b_pull s. coreutils' sha256sum does not use
-the CPU's SHA instructions; Go's crypto/sha256 does, so a stricter baseline is
-max(curl, Go SHA-256) = $b_pull_go s, against which dxf's ratio is **$r_pull_go×**.
+the slower of an unverified curl download and Go's crypto/sha256 of the same
+bytes from the page cache (1 MiB reads): $b_pull s — the real limit of a
+verified download on this machine. coreutils' \`sha256sum\` does not use the
+CPU's SHA instructions; against max(curl, sha256sum) = $b_pull_sum s dxf's
+ratio is $r_pull_sum×.
 The "> file" and "-o file" rows write to a new file in \`\$TMPDIR\` (removed
 after each run, not timed); the other downloads go to /dev/null.
 
 EOF
 	table_head
 	table_row pull curl "$b_pull" "$size" "" " (baseline)"
-	table_row pull sha256sum "$b_pull" "$size" "" " (baseline)"
+	table_row pull gosha256 "$b_pull" "$size" "" " (baseline)"
 	table_row pull dxf "$b_pull" "$size" "$TARGET_PULL" ""
 	table_row pull dxf-file "$b_pull" "$size" "" ""
 	table_row pull curl-file "$b_pull" "$size" "" ""
-	for t in gosha256 curl-sha256sum crane oras; do table_row pull "$t" "$b_pull" "$size" "" ""; done
-	printf '| Python dxf (reported figure, not measured here) | | | %s× | | | |\n' "$PYTHON_PULL"
+	for t in sha256sum curl-sha256sum crane oras; do table_row pull "$t" "$b_pull" "$size" "" ""; done
+	printf '| Python dxf (reported figure against max(curl, sha256sum), not measured here) | | | %s× | | | |\n' "$PYTHON_PULL"
 	cat <<EOF
 
 ## 4. Peak memory
