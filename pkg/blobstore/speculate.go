@@ -108,10 +108,13 @@ func (r *Repository) pushSpeculative(ctx context.Context, c *http.Client, op str
 	return PushResult{Digest: spec.d, Size: o.size, Existed: true}, nil
 }
 
-// hashSection hashes the first size bytes of ra, in large reads.
+// hashSection hashes the first size bytes of ra, in large reads into a
+// recycled buffer (many small files are hashed this way, see push.go).
 func hashSection(ctx context.Context, ra io.ReaderAt, size int64) (v1.Hash, error) {
 	h := sha256.New()
-	buf := make([]byte, max(1, min(size, 1<<20)))
+	bp := hashBuffers.Get().(*[]byte)
+	defer hashBuffers.Put(bp)
+	buf := (*bp)[:cap(*bp)]
 	for off := int64(0); off < size; {
 		if err := ctx.Err(); err != nil {
 			return v1.Hash{}, context.Cause(ctx)
