@@ -125,6 +125,8 @@ if want growth; then
 		fi
 		f=$work/g.bin
 		head -c $((mb << 20)) /dev/urandom >"$f"
+		# The new file's pages go to the disk now, not during the push.
+		sync
 		load=$(cut -d' ' -f1 /proc/loadavg)
 		read -r ps pr < <(timed "$work/out" "${dxf[@]}" push-blob --no-digest-cache bench/growth "$f")
 		d=$(cat "$work/out")
@@ -205,6 +207,7 @@ if want incremental; then
 	log "incremental: $mb MiB"
 	f=$work/inc.bin
 	head -c $((mb << 20)) /dev/urandom >"$f"
+	sync
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	rows=()
 	# row LABEL SECONDS RSS SENT_BYTES BASE_SECONDS
