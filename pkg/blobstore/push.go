@@ -436,7 +436,9 @@ func (r *Repository) patchChunk(ctx context.Context, c *http.Client, op, loc str
 		return "", wrapErr(op, subjectRepo, err)
 	}
 	defer resp.Body.Close()
-	if err := checkResponse(op, subjectRepo, resp, http.StatusAccepted, http.StatusNoContent); err != nil {
+	// 202 is the specification's answer; ECR answers 201 (as streamed
+	// PATCHes are taken with it, see pushStream).
+	if err := checkResponse(op, subjectRepo, resp, http.StatusAccepted, http.StatusNoContent, http.StatusCreated); err != nil {
 		return "", err
 	}
 	if body.err != nil {
