@@ -357,7 +357,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 			// in the commit (a monolithic upload, which every registry
 			// takes; a last chunk after PATCHes is not read at the right
 			// offset by all).
-			err = r.putLastChunk(ctx, c, op, loc, ra, off, n, h, saved, *o.digest, sent)
+			err = r.putWhole(ctx, c, loc, ra, n, h, *o.digest, sent)
 			if err == nil {
 				committed = true
 				break
@@ -450,11 +450,10 @@ func (r *Repository) patchChunk(ctx context.Context, c *http.Client, op, loc str
 	return loc, nil
 }
 
-// putLastChunk sends bytes [off, off+n) of ra, the end of the blob, in the
-// request that commits the upload with digest d (PUT). Only used for a
-// whole blob (off 0).
-func (r *Repository) putLastChunk(ctx context.Context, c *http.Client, op, loc string, ra io.ReaderAt, off, n int64, h *asyncHasher, saved []byte, d v1.Hash, sent func(int64)) error {
-	body := sectionBody(ra, off, n, h, saved, sent)
+// putWhole sends the n bytes of ra, the whole blob, in the request that
+// commits the upload with digest d (PUT): a monolithic upload.
+func (r *Repository) putWhole(ctx context.Context, c *http.Client, loc string, ra io.ReaderAt, n int64, h *asyncHasher, d v1.Hash, sent func(int64)) error {
+	body := sectionBody(ra, 0, n, h, nil, sent)
 	return r.finishUploadWith(ctx, c, "push blob "+d.String(), loc, d, body)
 }
 
