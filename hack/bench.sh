@@ -768,8 +768,8 @@ push-blob <repo> f001.bin … @alias\` (default --jobs); oras: \`oras push
 <repo>:<tag> f001.bin …\` (default concurrency). The pulls fetch the alias
 of the last run into a file (dxf) or a directory (oras). Into a regular
 file dxf fetches --jobs blobs at a time, each verified and written to its
-place, the block-aligned bulk with direct I/O; oras writes one file per blob,
-3 at a time, through the page cache. Both verify every digest.
+place; oras writes one file per blob, 3 at a time. Both write through the
+page cache and verify every digest.
 
 EOF
 	table_head
