@@ -66,6 +66,19 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 go build -o "$work/localregistry" ./hack/localregistry
 go build -o "$work/gosha256" ./hack/benchchart/gosha256
+# curl-push URL REPO FILE DIGEST: an upload session, then the whole file in
+# one PUT with its digest (as hack/bench.sh's baseline).
+cat >"$work/curl-push" <<'EOF'
+#!/usr/bin/env bash
+set -euo pipefail
+loc=$(curl -sSf -X POST -o /dev/null -D - "$1/v2/$2/blobs/uploads/" | tr -d '\r' |
+	awk 'tolower($1) == "location:" { print $2 }')
+[ -n "$loc" ] || { echo "no Location from POST" >&2; exit 1; }
+case $loc in /*) loc=$1$loc ;; esac
+case $loc in *\?*) sep='&' ;; *) sep='?' ;; esac
+curl -sSf -T "$3" -H 'Content-Type: application/octet-stream' -o /dev/null "$loc${sep}digest=$4"
+EOF
+chmod +x "$work/curl-push"
 mkdir -p "$work/reg"
 TMPDIR=$work/reg "$work/localregistry" -env "$work/env" >"$work/localregistry.log" 2>&1 &
 reg_pid=$!
@@ -112,15 +125,15 @@ if want growth; then
 	log "growth: push and pull against size: $BENCH_GROWTH_MB MiB"
 	{
 		printf '## Growth: one blob, 1 MiB to %s MiB\n\n' "${BENCH_GROWTH_MB##* }"
-		printf 'Single runs (a new blob each; the registry'"'"'s storage emptied between sizes). Push: `dxf push-blob --no-digest-cache`; pull: `dxf pull-blob > /dev/null` (verified); Go SHA-256 of the file for scale. Load average at each start in the last column.\n\n'
-		printf '| Size MiB | Push s | Push MiB/s | Push peak RSS MiB | Pull s | Pull MiB/s | Pull peak RSS MiB | Go SHA-256 s | Pull / SHA-256 | Load |\n'
-		printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n'
+		printf 'Single runs (a new blob each; the registry'"'"'s storage emptied between pushes). Push: `dxf push-blob --no-digest-cache`, beside curl'"'"'s monolithic PUT of the same file with its digest known (the baseline of any push: once the registry'"'"'s writes outgrow the page cache'"'"'s dirty limit, both wait on the disk); pull: `dxf pull-blob > /dev/null` (verified), beside Go'"'"'s SHA-256 of the file. Load average at each start in the last column.\n\n'
+		printf '| Size MiB | Push s | Push MiB/s | curl push s | Push / curl | Push peak RSS MiB | Pull s | Pull MiB/s | Pull peak RSS MiB | Go SHA-256 s | Pull / SHA-256 | Load |\n'
+		printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n'
 	} >>"$md"
 	for mb in $BENCH_GROWTH_MB; do
 		avail=$(df -Pk "$work" | awk 'NR == 2 { print $4 }')
 		if [ $((avail / 1024)) -lt $((mb * 2 + 2048)) ]; then
 			log "  $mb MiB: not enough free space ($((avail / 1024)) MiB), stopping the growth series"
-			printf '| %s | (not run: %s MiB free) | | | | | | | | |\n' "$mb" "$((avail / 1024))" >>"$md"
+			printf '| %s | (not run: %s MiB free) | | | | | | | | | | |\n' "$mb" "$((avail / 1024))" >>"$md"
 			break
 		fi
 		f=$work/g.bin
@@ -128,12 +141,15 @@ if want growth; then
 		# The new file's pages go to the disk now, not during the push.
 		sync
 		load=$(cut -d' ' -f1 /proc/loadavg)
+		read -r hs _ < <(timed "$work/out" "$work/gosha256" "$f")
+		d=sha256:$(cut -d' ' -f1 "$work/out")
+		read -r cs _ < <(timed /dev/null "$work/curl-push" "$url" bench/growth-curl "$f" "$d")
+		purge_all
 		read -r ps pr < <(timed "$work/out" "${dxf[@]}" push-blob --no-digest-cache bench/growth "$f")
-		d=$(cat "$work/out")
+		[ "$(cat "$work/out")" = "$d" ] || die "dxf pushed $(cat "$work/out"), not $d"
 		read -r ls lr < <(timed /dev/null "${dxf[@]}" pull-blob bench/growth "$d")
-		read -r hs _ < <(timed /dev/null "$work/gosha256" "$f")
-		log "  $mb MiB: push $ps s ($pr MiB), pull $ls s ($lr MiB), sha256 $hs s"
-		printf '| %s | %s | %.0f | %s | %s | %.0f | %s | %s | %s× | %s |\n' "$mb" "$ps" "$(awk -v m="$mb" -v s="$ps" 'BEGIN { print m / s }')" "$pr" \
+		log "  $mb MiB: push $ps s ($pr MiB; curl $cs s), pull $ls s ($lr MiB), sha256 $hs s"
+		printf '| %s | %s | %.0f | %s | %s× | %s | %s | %.0f | %s | %s | %s× | %s |\n' "$mb" "$ps" "$(awk -v m="$mb" -v s="$ps" 'BEGIN { print m / s }')" "$cs" "$(ratio "$ps" "$cs")" "$pr" \
 			"$ls" "$(awk -v m="$mb" -v s="$ls" 'BEGIN { print m / s }')" "$lr" "$hs" "$(ratio "$ls" "$hs")" "$load" >>"$md"
 		rm -f "$f"
 		purge_all
