@@ -261,12 +261,21 @@ func (r *Repository) verifyStored(ctx context.Context, res PushResult) error {
 	return nil
 }
 
-// commit checks the digest computed while sending against the one announced
-// (if any) — so a file that changed under us never lands under the wrong
-// name — then commits the upload.
-func (r *Repository) commit(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, o transferOptions) error {
+// checkSent compares d, the digest of the bytes sent, with the one
+// announced (if any): a file that changed under us is an error.
+func checkSent(op string, d v1.Hash, o transferOptions) error {
 	if o.digest != nil && d != *o.digest {
 		return fmt.Errorf("%s: %w (the data changed while it was pushed)", op, &DigestMismatchError{Expected: *o.digest, Got: d})
+	}
+	return nil
+}
+
+// commit checks the digest computed while sending against the one announced
+// — so a file that changed under us never lands under the wrong name — then
+// commits the upload.
+func (r *Repository) commit(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, o transferOptions) error {
+	if err := checkSent(op, d, o); err != nil {
+		return err
 	}
 	return r.finishUpload(ctx, c, "push blob "+d.String(), loc, d)
 }
@@ -407,8 +416,8 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 	if committed {
 		// The registry checked the digest it was given; this checks the
 		// bytes that were sent, whatever the registry says.
-		if d != *o.digest {
-			return PushResult{}, fmt.Errorf("%s: %w (the data changed while it was pushed)", op, &DigestMismatchError{Expected: *o.digest, Got: d})
+		if err := checkSent(op, d, o); err != nil {
+			return PushResult{}, err
 		}
 		return PushResult{Digest: d, Size: size}, nil
 	}
