@@ -66,19 +66,6 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 go build -o "$work/localregistry" ./hack/localregistry
 go build -o "$work/gosha256" ./hack/benchchart/gosha256
-# curl-push URL REPO FILE DIGEST: an upload session, then the whole file in
-# one PUT with its digest (as hack/bench.sh's baseline).
-cat >"$work/curl-push" <<'EOF'
-#!/usr/bin/env bash
-set -euo pipefail
-loc=$(curl -sSf -X POST -o /dev/null -D - "$1/v2/$2/blobs/uploads/" | tr -d '\r' |
-	awk 'tolower($1) == "location:" { print $2 }')
-[ -n "$loc" ] || { echo "no Location from POST" >&2; exit 1; }
-case $loc in /*) loc=$1$loc ;; esac
-case $loc in *\?*) sep='&' ;; *) sep='?' ;; esac
-curl -sSf -T "$3" -H 'Content-Type: application/octet-stream' -o /dev/null "$loc${sep}digest=$4"
-EOF
-chmod +x "$work/curl-push"
 mkdir -p "$work/reg"
 TMPDIR=$work/reg "$work/localregistry" -env "$work/env" >"$work/localregistry.log" 2>&1 &
 reg_pid=$!
@@ -143,7 +130,7 @@ if want growth; then
 		load=$(cut -d' ' -f1 /proc/loadavg)
 		read -r hs _ < <(timed "$work/out" "$work/gosha256" "$f")
 		d=sha256:$(cut -d' ' -f1 "$work/out")
-		read -r cs _ < <(timed /dev/null "$work/curl-push" "$url" bench/growth-curl "$f" "$d")
+		read -r cs _ < <(timed /dev/null "$root/hack/curl-push.sh" "$url" bench/growth-curl "$f" "$d")
 		purge_all
 		read -r ps pr < <(timed "$work/out" "${dxf[@]}" push-blob --no-digest-cache bench/growth "$f")
 		[ "$(cat "$work/out")" = "$d" ] || die "dxf pushed $(cat "$work/out"), not $d"

@@ -119,26 +119,13 @@ go build -o "$work/benchchart" ./hack/benchchart
 go build -o "$work/gosha256" ./hack/benchchart/gosha256
 gosha=$work/gosha256
 
-# The curl baseline of a push: open an upload session, then send the whole
-# file in one PUT with the digest already known (the registry verifies it).
-cat >"$work/curl-push" <<'EOF'
-#!/usr/bin/env bash
-# curl-push URL REPO FILE DIGEST
-set -euo pipefail
-loc=$(curl -sSf -X POST -o /dev/null -D - "$1/v2/$2/blobs/uploads/" | tr -d '\r' |
-	awk 'tolower($1) == "location:" { print $2 }')
-[ -n "$loc" ] || { echo "no Location from POST" >&2; exit 1; }
-case $loc in /*) loc=$1$loc ;; esac
-case $loc in *\?*) sep='&' ;; *) sep='?' ;; esac
-curl -sSf -T "$3" -H 'Content-Type: application/octet-stream' -o /dev/null "$loc${sep}digest=$4"
-EOF
 # A verified download the Unix way.
 cat >"$work/curl-sha256sum" <<'EOF'
 #!/usr/bin/env bash
 set -euo pipefail
 curl -sSf "$1" | sha256sum
 EOF
-chmod +x "$work/curl-push" "$work/curl-sha256sum"
+chmod +x "$work/curl-sha256sum"
 
 # --- registry ----------------------------------------------------------------
 
@@ -277,7 +264,7 @@ push_run() { # TOOL RUN
 	stamp "$big"
 	d=$(digest_of "$big")
 	case $1 in
-	curl) timed push curl "$2" /dev/null "$work/curl-push" "$url" bench/push "$big" "$d" ;;
+	curl) timed push curl "$2" /dev/null "$root/hack/curl-push.sh" "$url" bench/push "$big" "$d" ;;
 	dxf)
 		timed push dxf "$2" "$work/out" "${dxf[@]}" push-blob --no-digest-cache bench/push "$big"
 		got=$(cat "$work/out")
