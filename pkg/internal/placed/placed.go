@@ -53,7 +53,7 @@ func Open(f *os.File, total int64) (*File, error) {
 }
 
 // NewWriterAt returns a File that writes the total bytes at offset base on
-// of w, through its WriteAt only: no direct I/O, no preallocation, and
+// of w, through its WriteAt only: no preallocation, and
 // Finish leaves w as it is.
 func NewWriterAt(w io.WriterAt, base, total int64) *File {
 	return &File{w: w, base: base, end: base + total}
