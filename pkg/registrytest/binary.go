@@ -133,3 +133,16 @@ func isFile(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular()
 }
+
+// OrasModule is the Go package installed to get the oras CLI, an independent
+// reader and writer of registries and OCI layouts for interoperability tests.
+const OrasModule = "oras.land/oras/cmd/oras"
+
+// OrasVersion is the pinned version of [OrasModule].
+const OrasVersion = "v1.3.6"
+
+// Oras returns the path of the oras binary, installing it into the cache
+// first (as [Binary] does for the registry) if it is not there yet.
+func Oras(ctx context.Context) (string, error) {
+	return goTool(ctx, "oras-"+OrasVersion, OrasModule+"@"+OrasVersion, "oras")
+}
