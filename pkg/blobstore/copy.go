@@ -73,7 +73,7 @@ func Copy(ctx context.Context, src, dst *Repository, srcAlias, dstAlias string, 
 	res := &CopyResult{Blobs: len(reach.Blobs)}
 	var existed, mounted, copied atomic.Int64
 	var bytes atomic.Int64
-	mount := src.reg.Host() == dst.reg.Host() && src.Name() != dst.Name()
+	mount := src.reg != nil && dst.reg != nil && src.reg.Host() == dst.reg.Host() && src.Name() != dst.Name()
 	err = jobs.ForEach(ctx, o.jobs, len(reach.Blobs), func(ctx context.Context, i int) error {
 		how, err := copyBlob(ctx, src, dst, i, reach.Blobs[i], mount, o)
 		switch how {
