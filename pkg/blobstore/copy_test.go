@@ -301,3 +301,55 @@ func TestReachWalk(t *testing.T) {
 		t.Fatalf("understated size: %v", err)
 	}
 }
+
+// TestCopyLayout copies a split alias and a multi-platform index from a
+// registry into an OCI image layout and back out to another registry: the
+// same digests, readable at each end; a second copy into the layout writes
+// no blob.
+func TestCopyLayout(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	src := plainRepo(t)
+	data := randomBytes(t, 200<<10)
+	sp, err := src.PushSplit(ctx, bytes.NewReader(data), WithSplitAverage(16<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.SetAliasBlobs(ctx, "split", sp.Chunks...); err != nil {
+		t.Fatal(err)
+	}
+	pushIndex(t, src, MediaTypeDockerManifestList)
+	lay, err := Open(ctx, LayoutPrefix+t.TempDir()+"/store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := faultproxy.StartT(t, plain(t).URL)
+	out, _ := New(proxy.Host, "copylayout/out", WithInsecure(true), WithKeychain(nil))
+	for _, alias := range []string{"split", "multi"} {
+		want, err := src.GetManifest(ctx, alias)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := Copy(ctx, src, lay, alias, "")
+		if err != nil || in.Manifest.Digest != want.Digest || in.Copied != in.Blobs {
+			t.Fatalf("copy %s into the layout: %+v %v", alias, in, err)
+		}
+		again, err := Copy(ctx, src, lay, alias, "")
+		if err != nil || again.Existed != again.Blobs || again.Bytes != 0 {
+			t.Fatalf("copy %s into the layout again: %+v %v", alias, again, err)
+		}
+		back, err := Copy(ctx, lay, out, alias, "")
+		if err != nil || back.Manifest.Digest != want.Digest || back.Copied != back.Blobs {
+			t.Fatalf("copy %s out of the layout: %+v %v", alias, back, err)
+		}
+	}
+	for _, r := range []*Repository{lay, out} {
+		var buf bytes.Buffer
+		if err := r.PullAlias(ctx, &buf, "split"); err != nil || !bytes.Equal(buf.Bytes(), data) {
+			t.Fatalf("%s: pull split: %v", r, err)
+		}
+		if al, err := r.GetAlias(ctx, "multi", "linux/arm64"); err != nil || al.Image() == nil {
+			t.Fatalf("%s: multi: %v", r, err)
+		}
+	}
+}
