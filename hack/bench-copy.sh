@@ -18,7 +18,8 @@
 #
 # Knobs: RUNS=3, BENCH_COPY=registry,mount, BENCH_COPY_MB=1024,
 # BENCH_COPY_FILES=8, BENCH_MOUNT_BLOBS=64, BENCH_MOUNT_KB=256,
-# BENCH_OUT=docs, DXF=bin/dxf, BENCH_TOOLS_DIR (as hack/bench.sh).
+# BENCH_OUT=docs, DXF=bin/dxf, BENCH_TOOLS_DIR (as hack/bench.sh),
+# BENCH_DXF_FLAGS (extra dxf copy flags, e.g. "--jobs 4", for experiments).
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
@@ -171,7 +172,7 @@ rotate() { # N WORD...: the words, starting with the (N mod count)th
 copy_run() {
 	local scen=$1 tool=$2 run=$3 sh=$4 sr=$5 dh=$6 dr=$7 rlog=$8 got
 	case $tool in
-	dxf) timed "$scen" dxf "$run" "$rlog" "${dxf[@]}" copy "$sh/$sr@v1" "$dh/$dr@v1" ;;
+	dxf) timed "$scen" dxf "$run" "$rlog" "${dxf[@]}" copy ${BENCH_DXF_FLAGS:-} "$sh/$sr@v1" "$dh/$dr@v1" ;;
 	oras) timed "$scen" oras "$run" "$rlog" "$oras" cp --from-plain-http --to-plain-http "$sh/$sr:v1" "$dh/$dr:v1" ;;
 	crane) timed "$scen" crane "$run" "$rlog" "$crane" cp --insecure "$sh/$sr:v1" "$dh/$dr:v1" ;;
 	esac
