@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 )
@@ -144,4 +146,70 @@ func TestLayoutConcurrentAliases(t *testing.T) {
 	if !slices.Equal(names, got) {
 		t.Fatalf("index.json names %v, list-aliases %v", names, got)
 	}
+}
+
+// TestLayoutKilledPush: a push killed halfway (kill -9 while it reads
+// standard input) leaves no file under any digest, and the same push run
+// again succeeds.
+func TestLayoutKilledPush(t *testing.T) {
+	t.Parallel()
+	d := layoutDXF(t)
+	repo := "oci:./killed"
+	d.ok("push-blob", repo, "-") // creates the layout (an empty blob)
+	ctx := t.Context()
+	cmd := exec.CommandContext(ctx, dxfBin, "push-blob", repo, "-")
+	cmd.Env, cmd.Dir = d.environ(), d.dir
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(t, 1<<20)
+	if _, err := stdin.Write(data[:600_000]); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the partial blob is on disk, then kill.
+	blobs := filepath.Join(d.dir, "killed", "blobs", "sha256")
+	for range 2000 {
+		if tmp := tmpSize(t, blobs); tmp >= 500_000 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if tmp := tmpSize(t, blobs); tmp < 500_000 {
+		t.Fatalf("the killed push left a temporary file of %d bytes, want the partial blob", tmp)
+	}
+	entries, err := os.ReadDir(blobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".tmp-") && e.Name() != strings.TrimPrefix(digestOf(nil), "sha256:") {
+			t.Errorf("after the killed push, blobs/sha256 holds %s", e.Name())
+		}
+	}
+	if got := d.okIn(string(data), "push-blob", repo, "-", "@whole"); got != lines(digestOf(data)) {
+		t.Fatalf("the push run again = %q", got)
+	}
+	var out bytes.Buffer
+	if r := d.runTo(&out, "", "pull-blob", repo, "@whole"); r.code != 0 || !bytes.Equal(out.Bytes(), data) {
+		t.Fatalf("pull after the re-run: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// tmpSize is the size of the largest temporary file in dir.
+func tmpSize(t *testing.T, dir string) int64 {
+	t.Helper()
+	entries, _ := os.ReadDir(dir)
+	var n int64
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), ".tmp-") {
+			n = max(n, fi.Size())
+		}
+	}
+	return n
 }
