@@ -528,6 +528,9 @@ func (s *Store) GetManifest(ctx context.Context, ref string) (store.Manifest, er
 	if e == nil {
 		return store.Manifest{}, fmt.Errorf("%s in %s: %w", ref, s.dir, store.ErrAliasNotFound)
 	}
+	if _, err := s.Stat(ctx, e.digest); err != nil && !errors.Is(err, store.ErrBlobNotFound) {
+		return store.Manifest{}, err
+	}
 	raw, err := readBounded(s.blobPath(e.digest), store.MaxManifestSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return store.Manifest{}, fmt.Errorf("%w: index.json names manifest %s for %q, which blobs/ does not hold", store.ErrInvalidLayout, e.Digest, ref)
