@@ -66,6 +66,11 @@ func TestCopy(t *testing.T) {
 	if out := d.with("DXF_HOST", "").ok("copy", "oci:"+dir+"@week", "oci:"+filepath.Join(root, "fred", "copy")); out != got {
 		t.Fatalf("copy between layouts printed %q", out)
 	}
+	// With DXF_HOST unset, the source's registry (here http://) is used.
+	noHost := d.with("DXF_HOST", "", "DXF_USERNAME", "", "DXF_PASSWORD", "")
+	if out := noHost.ok("copy", "http://"+proxy.Host+"/"+src+"@week", "oci:"+filepath.Join(root, "nohost")); out != got {
+		t.Fatalf("copy without DXF_HOST printed %q", out)
+	}
 	layD := d.with("DXF_HOST", "oci:"+root)
 	if out := layD.ok("copy", "fred/copy@week", "fred/again@w2"); out != got {
 		t.Fatalf("copy under DXF_HOST=oci:ROOT printed %q", out)
