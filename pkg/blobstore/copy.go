@@ -44,11 +44,12 @@ type CopyResult struct {
 // registry host, a missing blob is mounted (a cross-repository mount: no
 // blob byte passes through the client); if the registry does not mount it,
 // or the stores differ, the blob is streamed from src to dst, in constant
-// memory, verified twice on the way: the source reader checks its digest
-// and size as it reads, and the target checks what it received against
-// the digest it was announced with. A blob whose data does not match its
-// digest fails the copy ([*DigestMismatchError], naming both digests) and
-// the alias is not written.
+// memory, and verified on the way: the source reader holds it to its size
+// (and resumes a broken download), the data is hashed as it passes and
+// compared with the digest before the target commits it, and a registry
+// checks the digest again on commit. A blob whose data does not match its
+// digest fails the copy ([*DigestMismatchError], naming both digests),
+// nothing is stored under its digest, and the alias is not written.
 //
 // Up to [WithJobs] blobs are copied at once; [WithProgress] reports each
 // blob (Index is its place in the Reach's Blobs; Existed or Mounted marks
