@@ -77,6 +77,11 @@ func TestLayoutCLI(t *testing.T) {
 	d.ok("del-blob", repo, digestOf([]byte("from stdin\n")))
 	d.fails(exitNotFound, []string{"blob-size", repo, digestOf([]byte("from stdin\n"))}, "not found")
 
+	// Completion lists the layout's aliases.
+	if got := d.ok("__complete", "get-alias", repo, "w"); !strings.Contains(got, "week") {
+		t.Errorf("completion of a layout's aliases = %q", got)
+	}
+
 	// Errors say what is wrong.
 	d.fails(exitNotFound, []string{"get-alias", "oci:./nothing", "week"}, "no OCI image layout at nothing")
 	d.fails(exitFailure, []string{"mount-blob", repo, "other", fd}, "OCI image layout")
