@@ -139,14 +139,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			cfg.digestCache = ""
 		}
 	}
-	cfg.debugOut = stderr
-	a := &app{ctx: ctx, cmd: cmd, cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr, env: env}
+	// What the command prints (results, warnings, the HTTP trace) goes
+	// through the progress display, which never draws over it.
+	prog := newProgress(stderr, cfg.progress)
+	cfg.debugOut = prog.guard(stderr)
+	a := &app{ctx: ctx, cmd: cmd, cfg: cfg, stdin: stdin, stdout: prog.guard(stdout), stderr: prog.guard(stderr), env: env, progress: prog}
 	err = a.connect(repo)
 	if err == nil {
-		a.progress = newProgress(stderr, cfg.progress)
 		err = cmd.run(a, rest)
-		a.progress.close()
 	}
+	prog.close()
 	if err != nil && ctx.Err() != nil && !errors.Is(err, context.Canceled) {
 		// Interrupted: whatever failed as a consequence is not the story.
 		err = fmt.Errorf("%w: %w", context.Canceled, err)

@@ -151,6 +151,12 @@ type progress struct {
 	bars    []*blobBar // unfinished bars, in start order
 	last    *blobBar   // the bar that finished last
 	drawn   []int      // cell widths of the lines of the block on screen (terminal)
+	// settled: the block was left on screen in its final state for a line
+	// the command printed (see progressOutput), and nothing moved since.
+	settled bool
+	// partial: the command printed part of a line; the block is not drawn
+	// (its "\r" would draw over it) until the line is ended.
+	partial bool
 	closed  bool
 	stop    chan struct{}
 	done    chan struct{}
@@ -181,6 +187,9 @@ func newProgress(stderr io.Writer, mode string) *progress {
 
 // isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
+	if o, ok := w.(*progressOutput); ok {
+		w = o.file()
+	}
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
@@ -251,6 +260,7 @@ func (p *progress) start(name, digest string, total int64) *blobBar {
 		return nil
 	}
 	p.bars = append(p.bars, b)
+	p.settled = false
 	if p.terminal {
 		p.drawBlockLocked(false)
 	} else {
@@ -356,7 +366,7 @@ func (p *progress) close() {
 	}
 	p.closed = true
 	stop, done := p.stop, p.done
-	if p.terminal && stop != nil {
+	if p.terminal && stop != nil && !(p.settled && len(p.bars) == 0) {
 		p.drawBlockLocked(true)
 	}
 	p.mu.Unlock()
@@ -388,7 +398,7 @@ func (p *progress) loop() {
 		case <-winch:
 		}
 		p.mu.Lock()
-		if !p.closed {
+		if !p.closed && !(p.settled && len(p.bars) == 0) {
 			if p.terminal {
 				p.drawBlockLocked(false)
 			} else {
@@ -438,8 +448,12 @@ func (p *progress) overallLocked() *pb.ProgressBar {
 // drawBlockLocked redraws the block in place: back up to its first line,
 // then each line cleared and rewritten, then the rest of the screen
 // cleared (the block may have shrunk). final draws what stays once the
-// command ends.
+// command ends. Nothing is drawn while the command's last line printed is
+// unfinished.
 func (p *progress) drawBlockLocked(final bool) {
+	if p.partial {
+		return
+	}
 	rows, cols := p.size()
 	width := max(cols-1, 10) // a full-width line would wrap on some terminals
 
@@ -469,13 +483,7 @@ func (p *progress) drawBlockLocked(final bool) {
 
 	var s strings.Builder
 	s.WriteString("\r")
-	// Lines drawn at a greater width than the window now has take several
-	// rows each if the terminal rewrapped them.
-	up := 0
-	for _, w := range p.drawn {
-		up += max(1, (w+cols-1)/cols)
-	}
-	if up > 0 {
+	if up := p.rowsDrawn(cols); up > 0 {
 		fmt.Fprintf(&s, "\x1b[%dA", up)
 	}
 	p.drawn = p.drawn[:0]
