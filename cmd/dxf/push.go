@@ -104,20 +104,31 @@ func runPushBlob(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	blobs := make([]blobstore.Blob, len(results))
+	for i, r := range results {
+		blobs[i] = r.Blob()
+	}
 	if alias != "" {
-		blobs := make([]blobstore.Blob, len(results))
-		for i, r := range results {
-			blobs[i] = r.Blob()
-		}
 		if _, err := a.repo.SetAliasBlobs(a.ctx, alias, blobs...); err != nil {
-			return err
+			return printPushed(a, blobs, err)
 		}
 	}
+	return printPushed(a, blobs, nil)
+}
+
+// printPushed prints the digests of the pushed blobs, one a line, and
+// returns failed, the error of what came after the push (setting the
+// alias), if any: the blobs are in the registry even if the alias could
+// not name them, and their digests are what a retry (set-alias) needs.
+func printPushed(a *app, blobs []blobstore.Blob, failed error) error {
 	var out strings.Builder
-	for _, r := range results {
-		out.WriteString(r.Digest.String() + "\n")
+	for _, b := range blobs {
+		out.WriteString(b.Digest.String() + "\n")
 	}
-	_, err = fmt.Fprint(a.stdout, out.String())
+	_, err := fmt.Fprint(a.stdout, out.String())
+	if failed != nil {
+		return failed
+	}
 	return err
 }
 

@@ -117,19 +117,14 @@ func runPushSplit(a *app, files []string, alias string) error {
 	if alias != "" {
 		// Refuse a manifest the registry would refuse, before sending it.
 		if raw, err := blobstore.MakeManifest(all.Chunks...); err == nil && len(raw) > blobstore.MaxManifestSize {
-			return fmt.Errorf("set alias %s: %w: %d chunks make a manifest of %d bytes, over %d (a larger --split makes fewer)",
-				alias, blobstore.ErrTooManyChunks, len(all.Chunks), len(raw), blobstore.MaxManifestSize)
+			return printPushed(a, all.Chunks, fmt.Errorf("set alias %s: %w: %d chunks make a manifest of %d bytes, over %d (a larger --split makes fewer)",
+				alias, blobstore.ErrTooManyChunks, len(all.Chunks), len(raw), blobstore.MaxManifestSize))
 		}
 		if _, err := a.repo.SetAliasBlobs(a.ctx, alias, all.Chunks...); err != nil {
-			return err
+			return printPushed(a, all.Chunks, err)
 		}
 	}
-	var out strings.Builder
-	for _, c := range all.Chunks {
-		out.WriteString(c.Digest.String() + "\n")
-	}
-	_, err := fmt.Fprint(a.stdout, out.String())
-	return err
+	return printPushed(a, all.Chunks, nil)
 }
 
 // runPullRange is pull-blob --range: bytes START to END of one @alias (the
