@@ -81,6 +81,7 @@ func parseRange(v string) (*byteRange, error) {
 // all chunks are printed in order (the alias, if any, names them in the
 // same order).
 func runPushSplit(a *app, files []string, alias string) error {
+	a.progress.plan("files", len(files), filesSize(files))
 	var all blobstore.SplitResult
 	for _, file := range files {
 		desc := filepath.Base(file)
@@ -95,7 +96,7 @@ func runPushSplit(a *app, files []string, alias string) error {
 				if bar == nil {
 					bar = a.progress.start(desc, "", p.Blob.Size)
 				}
-				bar.set(p.Done)
+				bar.setParts(p.Done, p.Present)
 			}),
 		}
 		var res blobstore.SplitResult
