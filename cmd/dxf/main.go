@@ -94,6 +94,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd := lookupCommand(pos[0])
 	if cmd == nil {
+		if h := habitHint(pos[0]); h != "" {
+			return report(stderr, usagef(nil, "%s", h), nil)
+		}
 		// argparse's words, which scripts may look for, and a suggestion.
 		return report(stderr, usagef(nil, "argument op: invalid choice: '%s'%s", pos[0], commandHint(pos[0])), nil)
 	}
@@ -108,6 +111,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return report(stderr, cmd.local(a, pos[1:]), nil)
 	}
 	repo, rest, err := cmd.split(pos[1:])
+	if err == nil {
+		err = refInRepo(cmd, repo, rest)
+	}
 	if err == nil {
 		err = cmd.check(rest)
 	}
