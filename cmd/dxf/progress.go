@@ -433,7 +433,7 @@ func (p *progress) close() {
 	}
 	p.closed = true
 	stop, done := p.stop, p.done
-	if p.terminal && stop != nil && !(p.settled && len(p.bars) == 0) {
+	if p.terminal && stop != nil && !p.settledLocked() {
 		p.drawBlockLocked(true)
 	}
 	p.mu.Unlock()
@@ -441,6 +441,13 @@ func (p *progress) close() {
 		close(stop)
 		<-done
 	}
+}
+
+// settledLocked reports whether the block on screen was settled in its
+// final state for a printed line and no transfer has started since: it is
+// not drawn again.
+func (p *progress) settledLocked() bool {
+	return p.settled && len(p.bars) == 0
 }
 
 func (p *progress) loop() {
@@ -465,7 +472,7 @@ func (p *progress) loop() {
 		case <-winch:
 		}
 		p.mu.Lock()
-		if !p.closed && !(p.settled && len(p.bars) == 0) {
+		if !p.closed && !p.settledLocked() {
 			if p.terminal {
 				p.drawBlockLocked(false)
 			} else {
