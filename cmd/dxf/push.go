@@ -85,7 +85,7 @@ func checkPushArgs(cmd *command, args []string) error {
 	return nil
 }
 
-func runPushBlob(a *app, args []string) error {
+func runPushBlob(a *app, args []string) (err error) {
 	files, alias := splitPushArgs(args)
 	if a.cfg.split > 0 {
 		return runPushSplit(a, files, alias)
@@ -104,16 +104,25 @@ func runPushBlob(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	blobs := make([]blobstore.Blob, len(results))
-	for i, r := range results {
-		blobs[i] = r.Blob()
-	}
+	// The blobs are in the registry whatever comes next: their digests are
+	// printed also if the alias cannot be set (and then its error).
+	defer func() {
+		blobs := make([]blobstore.Blob, len(results))
+		for i, r := range results {
+			blobs[i] = r.Blob()
+		}
+		err = printPushed(a, blobs, err)
+	}()
 	if alias != "" {
+		blobs := make([]blobstore.Blob, len(results))
+		for i, r := range results {
+			blobs[i] = r.Blob()
+		}
 		if _, err := a.repo.SetAliasBlobs(a.ctx, alias, blobs...); err != nil {
-			return printPushed(a, blobs, err)
+			return err
 		}
 	}
-	return printPushed(a, blobs, nil)
+	return nil
 }
 
 // printPushed prints the digests of the pushed blobs, one a line, and

@@ -80,7 +80,7 @@ func parseRange(v string) (*byteRange, error) {
 // chunks, the chunks the registry lacks are uploaded, and the digests of
 // all chunks are printed in order (the alias, if any, names them in the
 // same order).
-func runPushSplit(a *app, files []string, alias string) error {
+func runPushSplit(a *app, files []string, alias string) (err error) {
 	a.progress.plan("files", len(files), filesSize(files))
 	var all blobstore.SplitResult
 	for _, file := range files {
@@ -115,17 +115,21 @@ func runPushSplit(a *app, files []string, alias string) error {
 		bar.finish("")
 		all.Chunks = append(all.Chunks, res.Chunks...)
 	}
+
+	// The chunks are in the registry whatever comes next: their digests
+	// are printed also if the alias cannot be set (and then its error).
+	defer func() { err = printPushed(a, all.Chunks, err) }()
 	if alias != "" {
 		// Refuse a manifest the registry would refuse, before sending it.
 		if raw, err := blobstore.MakeManifest(all.Chunks...); err == nil && len(raw) > blobstore.MaxManifestSize {
-			return printPushed(a, all.Chunks, fmt.Errorf("set alias %s: %w: %d chunks make a manifest of %d bytes, over %d (a larger --split makes fewer)",
-				alias, blobstore.ErrTooManyChunks, len(all.Chunks), len(raw), blobstore.MaxManifestSize))
+			return fmt.Errorf("set alias %s: %w: %d chunks make a manifest of %d bytes, over %d (a larger --split makes fewer)",
+				alias, blobstore.ErrTooManyChunks, len(all.Chunks), len(raw), blobstore.MaxManifestSize)
 		}
 		if _, err := a.repo.SetAliasBlobs(a.ctx, alias, all.Chunks...); err != nil {
-			return printPushed(a, all.Chunks, err)
+			return err
 		}
 	}
-	return printPushed(a, all.Chunks, nil)
+	return nil
 }
 
 // runPullRange is pull-blob --range: bytes START to END of one @alias (the
