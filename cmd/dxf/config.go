@@ -67,8 +67,8 @@ func newFlagSet(f *flagValues) *pflag.FlagSet {
 
 	fs.StringVar(&f.host, "host", "", "registry `host[:port]` (DXF_HOST)")
 	fs.BoolVar(&f.insecure, "insecure", false, "talk plain HTTP instead of HTTPS (DXF_INSECURE=1)")
-	fs.StringVar(&f.username, "username", "", "user `name` to log in as (DXF_USERNAME)")
-	fs.StringVar(&f.password, "password", "", "`password` of the user (DXF_PASSWORD); prefer --password-stdin")
+	fs.StringVarP(&f.username, "username", "u", "", "user `name` to log in as (DXF_USERNAME)")
+	fs.StringVarP(&f.password, "password", "p", "", "`password` of the user (DXF_PASSWORD); prefer --password-stdin")
 	fs.BoolVar(&f.passwordStdin, "password-stdin", false, "read the password from standard input")
 	fs.StringVar(&f.authorization, "authorization", "", "a whole Authorization header `value`, \"Basic …\" or \"Bearer …\" (DXF_AUTHORIZATION)")
 	fs.StringVar(&f.token, "token", "", "bearer `token` to use as is, e.g. from \"dxf auth\" (DXF_TOKEN)")

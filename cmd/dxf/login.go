@@ -29,13 +29,14 @@ helper if it names one ("credsStore", "credHelpers"), exactly as docker login
 does. Later commands use them when no other credentials are set, and so do
 docker, crane, oras and the other tools reading that file.
 
-The user name comes from --username or DXF_USERNAME, else it is asked for on
-the terminal; the password from --password-stdin, --password or DXF_PASSWORD,
-else it is asked for on the terminal without echo.
+The user name comes from --username (-u) or DXF_USERNAME, else it is asked
+for on the terminal; the password from --password-stdin, --password (-p) or
+DXF_PASSWORD, else it is asked for on the terminal without echo.
 
 Examples:
   dxf login localhost:5000
   echo "$PASSWORD" | dxf login --username fred --password-stdin registry.example.com
+  echo "$PASSWORD" | dxf login -u fred --password-stdin registry.example.com
   dxf logout registry.example.com`,
 	noRepo:  true,
 	maxArgs: 1,

@@ -95,6 +95,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd := lookupCommand(pos[0])
 	if cmd == nil {
+		if h := habitHint(pos[0]); h != "" {
+			return report(stderr, usagef(nil, "%s", h), nil)
+		}
 		// argparse's words, which scripts may look for, and a suggestion.
 		return report(stderr, usagef(nil, "argument op: invalid choice: '%s'%s", pos[0], commandHint(pos[0])), nil)
 	}
@@ -109,6 +112,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return report(stderr, cmd.local(a, pos[1:]), nil)
 	}
 	repo, rest, err := cmd.split(pos[1:])
+	if err == nil {
+		err = refInRepo(cmd, repo, rest)
+	}
 	if err == nil {
 		err = cmd.check(rest)
 	}
@@ -148,14 +154,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			cfg.digestCache = ""
 		}
 	}
-	cfg.debugOut = stderr
-	a := &app{ctx: ctx, cmd: cmd, cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr, env: env}
+	// What the command prints (results, warnings, the HTTP trace) goes
+	// through the progress display, which never draws over it.
+	prog := newProgress(stderr, cfg.progress)
+	cfg.debugOut = prog.guard(stderr)
+	a := &app{ctx: ctx, cmd: cmd, cfg: cfg, stdin: stdin, stdout: prog.guard(stdout), stderr: prog.guard(stderr), env: env, progress: prog}
 	err = a.connect(repo)
 	if err == nil {
-		a.progress = newProgress(stderr, cfg.progress)
 		err = cmd.run(a, rest)
-		a.progress.close()
 	}
+	prog.close()
 	if err != nil && ctx.Err() != nil && !errors.Is(err, context.Canceled) {
 		// Interrupted: whatever failed as a consequence is not the story.
 		err = fmt.Errorf("%w: %w", context.Canceled, err)

@@ -21,19 +21,27 @@ import (
 // tool's tqdm bars read, so that what scripts looked for is still there:
 // the description ("sha256:c", a file name), the percentage (" 0%",
 // " 100%") and raw byte counters (" 1048576/1048576").
-const lineTemplate = `{{string . "prefix"}}: {{pct . }} {{bar . "|" "#" "#" " " "|"}} {{counters . "%s/%s" "%s"}} {{rate . }}`
+//
+// A push that finds data already there (a --split push's chunks) ends the
+// line with what was sent and what was found: "4.0 MiB sent, 296 MiB
+// already there".
+const lineTemplate = `{{string . "prefix"}}: {{pct . }} {{bar . "|" "#" "#" " " "|"}} {{counters . "%s/%s" "%s"}} {{rate . }}{{note . " " ""}}`
 
 // Templates of the bars on a terminal, for people: the file name and short
 // digest, human units, rate and time left. The overall bar of a command
 // moving several blobs has the files or blobs done, bytes, rate, elapsed
 // time and time left. A window narrower than wideColumns gets the compact
-// forms, without the bar itself or the rate.
+// forms, without the bar itself or the rate. Bars of pushes that find data
+// already there (--split) say what was sent and what was found (the note);
+// the compact forms then show that instead of the counters.
 const (
-	termTemplate         = `{{string . "prefix"}} {{pct . }} {{bar . "[" "=" ">" " " "]"}} {{counters . "%s/%s" "%s"}} {{rate . }} {{eta . }}`
-	termCompactTemplate  = `{{string . "prefix"}} {{pct . }} {{counters . "%s/%s" "%s"}} {{eta . }}`
-	totalTemplate        = `total {{string . "items"}} {{pct . }} {{bar . "[" "=" ">" " " "]"}} {{counters . "%s/%s" "%s"}} {{rate . }} {{etime . "%s"}} {{eta . }}`
-	totalCompactTemplate = `{{string . "items"}} {{pct . }} {{counters . "%s/%s" "%s"}} {{eta . }}`
-	wideColumns          = 80
+	termTemplate             = `{{string . "prefix"}} {{pct . }} {{bar . "[" "=" ">" " " "]"}} {{counters . "%s/%s" "%s"}} {{note . "(" ") "}}{{rate . }} {{eta . }}`
+	termCompactTemplate      = `{{string . "prefix"}} {{pct . }} {{counters . "%s/%s" "%s"}} {{eta . }}`
+	termNoteCompactTemplate  = `{{string . "prefix"}} {{pct . }} {{note . "" " "}}{{eta . }}`
+	totalTemplate            = `total {{string . "items"}} {{pct . }} {{bar . "[" "=" ">" " " "]"}} {{counters . "%s/%s" "%s"}} {{note . "(" ") "}}{{rate . }} {{etime . "%s"}} {{eta . }}`
+	totalCompactTemplate     = `{{string . "items"}} {{pct . }} {{counters . "%s/%s" "%s"}} {{eta . }}`
+	totalNoteCompactTemplate = `{{string . "items"}} {{pct . }} {{note . "" " "}}{{eta . }}`
+	wideColumns              = 80
 )
 
 // redraw is how often bars on a terminal are redrawn; logLines how often a
@@ -56,10 +64,15 @@ const (
 // terminal; fewer are shown on a short one (see visibleActive).
 const maxActiveBars = 8
 
-// endKey is the bar variable holding the time a transfer finished.
+// endKey is the bar variable holding the time a transfer finished;
+// noteKey the bar's note on bytes sent and found already there ("" for
+// none).
 type barKey int
 
-const endKey barKey = 0
+const (
+	endKey barKey = iota
+	noteKey
+)
 
 func init() {
 	// pb's own percent element shows "?%" for an empty blob even once done.
@@ -85,6 +98,38 @@ func init() {
 		return "[" + humanBytes(float64(s.Value())/secs) + "/s]"
 	}), false)
 	pb.RegisterElement("eta", pb.ElementFunc(func(s *pb.State, _ ...string) string { return eta(s) }), false)
+	// The note, between the two strings given (before, after), or nothing.
+	pb.RegisterElement("note", pb.ElementFunc(func(s *pb.State, args ...string) string {
+		note, _ := s.Get(noteKey).(string)
+		if note == "" || len(args) < 2 {
+			return ""
+		}
+		return args[0] + note + args[1]
+	}), false)
+}
+
+// sentNote says how many bytes of a push were sent and how many the
+// registry already had: "4.0 MiB sent, 296 MiB already there".
+func sentNote(sent, present int64) string {
+	return humanSize(sent) + " sent, " + humanSize(present) + " already there"
+}
+
+// humanSize formats n bytes with a binary unit and about three significant
+// digits: "512 B", "4.0 MiB", "296 MiB".
+func humanSize(n int64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	v, i := float64(n), 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	switch {
+	case i == 0:
+		return fmt.Sprintf("%d B", n)
+	case v < 10:
+		return fmt.Sprintf("%.1f %s", v, units[i])
+	}
+	return fmt.Sprintf("%.0f %s", v, units[i])
 }
 
 // eta is the time left at the average rate so far: "ETA 12s", "ETA ?"
@@ -140,9 +185,10 @@ type progress struct {
 	size     func() (rows, cols int) // terminal size
 
 	// Totals for the overall bar, updated without the lock.
-	bytes atomic.Int64 // bytes transferred (or skipped as present)
-	total atomic.Int64 // bytes to transfer, as far as known
-	items atomic.Int64 // files or blobs done
+	bytes   atomic.Int64 // bytes transferred (or skipped as present)
+	present atomic.Int64 // of those, bytes the registry already had
+	total   atomic.Int64 // bytes to transfer, as far as known
+	items   atomic.Int64 // files or blobs done
 
 	mu      sync.Mutex
 	unit    string // "files" or "blobs"; "" before plan
@@ -151,6 +197,12 @@ type progress struct {
 	bars    []*blobBar // unfinished bars, in start order
 	last    *blobBar   // the bar that finished last
 	drawn   []int      // cell widths of the lines of the block on screen (terminal)
+	// settled: the block was left on screen in its final state for a line
+	// the command printed (see progressOutput), and nothing moved since.
+	settled bool
+	// partial: the command printed part of a line; the block is not drawn
+	// (its "\r" would draw over it) until the line is ended.
+	partial bool
 	closed  bool
 	stop    chan struct{}
 	done    chan struct{}
@@ -164,7 +216,11 @@ type blobBar struct {
 	digest string       // "" while not known (guarded by p.mu)
 	tmpl   string       // template in use (terminal)
 	seen   atomic.Int64 // value last added to the overall bytes
-	logged int64        // value when a line was last written (not a terminal)
+	// noted: the bar says what was sent and what was found already there
+	// (see setParts); present is the value last added to the overall.
+	noted   atomic.Bool
+	present atomic.Int64
+	logged  int64 // value when a line was last written (not a terminal)
 }
 
 // newProgress returns the progress display for mode "1" (on), "0" (off) or
@@ -181,6 +237,9 @@ func newProgress(stderr io.Writer, mode string) *progress {
 
 // isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
+	if o, ok := w.(*progressOutput); ok {
+		w = o.file()
+	}
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
@@ -223,6 +282,7 @@ func (p *progress) skipped(size int64) {
 	}
 	p.items.Add(1)
 	p.bytes.Add(max(size, 0))
+	p.present.Add(max(size, 0))
 }
 
 // start adds a bar for a transfer of total bytes (-1 if unknown) of the
@@ -251,6 +311,7 @@ func (p *progress) start(name, digest string, total int64) *blobBar {
 		return nil
 	}
 	p.bars = append(p.bars, b)
+	p.settled = false
 	if p.terminal {
 		p.drawBlockLocked(false)
 	} else {
@@ -295,7 +356,10 @@ func (b *blobBar) label(digest string, width int) string {
 // style sets the bar's template and label for a window width wide.
 func (b *blobBar) style(width int) {
 	tmpl := termTemplate
-	if width < wideColumns {
+	switch {
+	case width < wideColumns && b.noted.Load():
+		tmpl = termNoteCompactTemplate
+	case width < wideColumns:
 		tmpl = termCompactTemplate
 	}
 	if tmpl != b.tmpl {
@@ -311,6 +375,19 @@ func (b *blobBar) set(done int64) {
 		b.bar.SetCurrent(done)
 		b.p.bytes.Add(done - b.seen.Swap(done))
 	}
+}
+
+// setParts records that done bytes have been pushed, present of which the
+// registry already had (not sent): the bar then says how many bytes were
+// sent and how many found there.
+func (b *blobBar) setParts(done, present int64) {
+	if b == nil {
+		return
+	}
+	b.noted.Store(true)
+	b.bar.Set(noteKey, sentNote(done-present, present))
+	b.p.present.Add(present - b.present.Swap(present))
+	b.set(done)
 }
 
 // finish marks the transfer complete, naming its digest if not "".
@@ -356,7 +433,7 @@ func (p *progress) close() {
 	}
 	p.closed = true
 	stop, done := p.stop, p.done
-	if p.terminal && stop != nil {
+	if p.terminal && stop != nil && !p.settledLocked() {
 		p.drawBlockLocked(true)
 	}
 	p.mu.Unlock()
@@ -364,6 +441,13 @@ func (p *progress) close() {
 		close(stop)
 		<-done
 	}
+}
+
+// settledLocked reports whether the block on screen was settled in its
+// final state for a printed line and no transfer has started since: it is
+// not drawn again.
+func (p *progress) settledLocked() bool {
+	return p.settled && len(p.bars) == 0
 }
 
 func (p *progress) loop() {
@@ -388,7 +472,7 @@ func (p *progress) loop() {
 		case <-winch:
 		}
 		p.mu.Lock()
-		if !p.closed {
+		if !p.closed && !p.settledLocked() {
 			if p.terminal {
 				p.drawBlockLocked(false)
 			} else {
@@ -428,6 +512,9 @@ func (p *progress) overallLocked() *pb.ProgressBar {
 	o.SetCurrent(done)
 	n := p.items.Load()
 	o.Set("items", fmt.Sprintf("%d/%d %s", n, p.planned, p.unit))
+	if present := p.present.Load(); present > 0 {
+		o.Set(noteKey, sentNote(done-present, present))
+	}
 	if n >= int64(p.planned) && !o.IsFinished() {
 		o.Set(endKey, time.Now())
 		o.Finish()
@@ -438,8 +525,12 @@ func (p *progress) overallLocked() *pb.ProgressBar {
 // drawBlockLocked redraws the block in place: back up to its first line,
 // then each line cleared and rewritten, then the rest of the screen
 // cleared (the block may have shrunk). final draws what stays once the
-// command ends.
+// command ends. Nothing is drawn while the command's last line printed is
+// unfinished.
 func (p *progress) drawBlockLocked(final bool) {
+	if p.partial {
+		return
+	}
 	rows, cols := p.size()
 	width := max(cols-1, 10) // a full-width line would wrap on some terminals
 
@@ -453,9 +544,12 @@ func (p *progress) drawBlockLocked(final bool) {
 		bars = append(bars, b.bar)
 	}
 	if o := p.overallLocked(); o != nil {
-		if width < wideColumns {
+		switch {
+		case width < wideColumns && p.present.Load() > 0:
+			o.SetTemplateString(totalNoteCompactTemplate)
+		case width < wideColumns:
 			o.SetTemplateString(totalCompactTemplate)
-		} else {
+		default:
 			o.SetTemplateString(totalTemplate)
 		}
 		if final && len(p.bars) == 0 {
@@ -469,13 +563,7 @@ func (p *progress) drawBlockLocked(final bool) {
 
 	var s strings.Builder
 	s.WriteString("\r")
-	// Lines drawn at a greater width than the window now has take several
-	// rows each if the terminal rewrapped them.
-	up := 0
-	for _, w := range p.drawn {
-		up += max(1, (w+cols-1)/cols)
-	}
-	if up > 0 {
+	if up := p.rowsDrawn(cols); up > 0 {
 		fmt.Fprintf(&s, "\x1b[%dA", up)
 	}
 	p.drawn = p.drawn[:0]

@@ -85,7 +85,7 @@ func checkPushArgs(cmd *command, args []string) error {
 	return nil
 }
 
-func runPushBlob(a *app, args []string) error {
+func runPushBlob(a *app, args []string) (err error) {
 	files, alias := splitPushArgs(args)
 	if a.cfg.split > 0 {
 		return runPushSplit(a, files, alias)
@@ -104,6 +104,15 @@ func runPushBlob(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The blobs are in the registry whatever comes next: their digests are
+	// printed also if the alias cannot be set (and then its error).
+	defer func() {
+		blobs := make([]blobstore.Blob, len(results))
+		for i, r := range results {
+			blobs[i] = r.Blob()
+		}
+		err = printPushed(a, blobs, err)
+	}()
 	if alias != "" {
 		blobs := make([]blobstore.Blob, len(results))
 		for i, r := range results {
@@ -113,11 +122,22 @@ func runPushBlob(a *app, args []string) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// printPushed prints the digests of the pushed blobs, one a line, and
+// returns failed, the error of what came after the push (setting the
+// alias), if any: the blobs are in the registry even if the alias could
+// not name them, and their digests are what a retry (set-alias) needs.
+func printPushed(a *app, blobs []blobstore.Blob, failed error) error {
 	var out strings.Builder
-	for _, r := range results {
-		out.WriteString(r.Digest.String() + "\n")
+	for _, b := range blobs {
+		out.WriteString(b.Digest.String() + "\n")
 	}
-	_, err = fmt.Fprint(a.stdout, out.String())
+	_, err := fmt.Fprint(a.stdout, out.String())
+	if failed != nil {
+		return failed
+	}
 	return err
 }
 

@@ -80,7 +80,8 @@ func parseRange(v string) (*byteRange, error) {
 // chunks, the chunks the registry lacks are uploaded, and the digests of
 // all chunks are printed in order (the alias, if any, names them in the
 // same order).
-func runPushSplit(a *app, files []string, alias string) error {
+func runPushSplit(a *app, files []string, alias string) (err error) {
+	a.progress.plan("files", len(files), filesSize(files))
 	var all blobstore.SplitResult
 	for _, file := range files {
 		desc := filepath.Base(file)
@@ -95,7 +96,7 @@ func runPushSplit(a *app, files []string, alias string) error {
 				if bar == nil {
 					bar = a.progress.start(desc, "", p.Blob.Size)
 				}
-				bar.set(p.Done)
+				bar.setParts(p.Done, p.Present)
 			}),
 		}
 		var res blobstore.SplitResult
@@ -114,6 +115,10 @@ func runPushSplit(a *app, files []string, alias string) error {
 		bar.finish("")
 		all.Chunks = append(all.Chunks, res.Chunks...)
 	}
+
+	// The chunks are in the registry whatever comes next: their digests
+	// are printed also if the alias cannot be set (and then its error).
+	defer func() { err = printPushed(a, all.Chunks, err) }()
 	if alias != "" {
 		// Refuse a manifest the registry would refuse, before sending it.
 		if raw, err := blobstore.MakeManifest(all.Chunks...); err == nil && len(raw) > blobstore.MaxManifestSize {
@@ -124,12 +129,7 @@ func runPushSplit(a *app, files []string, alias string) error {
 			return err
 		}
 	}
-	var out strings.Builder
-	for _, c := range all.Chunks {
-		out.WriteString(c.Digest.String() + "\n")
-	}
-	_, err := fmt.Fprint(a.stdout, out.String())
-	return err
+	return nil
 }
 
 // runPullRange is pull-blob --range: bytes START to END of one @alias (the

@@ -95,6 +95,9 @@ func flagHint(msg string) string {
 	switch {
 	case strings.HasPrefix(msg, "unknown flag: --"):
 		name := strings.TrimPrefix(msg, "unknown flag: --")
+		if c, ok := habitFlags[name]; ok {
+			return fmt.Sprintf(" (dxf's is --%s)", c)
+		}
 		if c := closest(name, names); c != "" {
 			return fmt.Sprintf(" (did you mean --%s?)", c)
 		}

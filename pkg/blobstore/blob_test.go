@@ -83,7 +83,7 @@ func TestPushWithKnownDigestSkipsExisting(t *testing.T) {
 		t.Fatalf("second push %+v, %v", res, err)
 	}
 	// An existing blob is reported once, as existing and finished.
-	want := []Progress{{Blob: Blob{Digest: d, Size: 4096}, Done: 4096, Existed: true, Finished: true}}
+	want := []Progress{{Blob: Blob{Digest: d, Size: 4096}, Done: 4096, Present: 4096, Existed: true, Finished: true}}
 	if sent := srv.received.Load() - before; sent != 0 || !slices.Equal(reports, want) {
 		t.Fatalf("re-push sent %d bytes and reported progress %+v", sent, reports)
 	}

@@ -206,7 +206,7 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o transferOptions) 
 		}
 		if ok {
 			res := PushResult{Digest: *o.digest, Size: size, Existed: true}
-			o.report(Progress{Index: o.index, Blob: res.Blob(), Done: size, Existed: true, Finished: true})
+			o.report(Progress{Index: o.index, Blob: res.Blob(), Done: size, Present: size, Existed: true, Finished: true})
 			return res, nil
 		}
 	}

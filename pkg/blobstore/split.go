@@ -33,8 +33,8 @@ var ErrTooManyChunks = errors.New("too many chunks for one manifest")
 // MiB. The same file pushed with the same average is cut at the same
 // places, by any version of dxf. A split push reports progress
 // ([WithProgress]) as one blob per input: how many bytes of it have been
-// chunked and found in the registry or uploaded so far, from one goroutine
-// at a time. [WithJobs] bounds the chunks checked and uploaded at once.
+// chunked and found in the registry or uploaded so far (Done), and how
+// many of those were found there (Present), from one goroutine at a time. [WithJobs] bounds the chunks checked and uploaded at once.
 func WithSplitAverage(n int) TransferOption {
 	return func(o *transferOptions) { o.splitAvg = n }
 }
@@ -216,6 +216,7 @@ func (r *Repository) pushSplit(ctx context.Context, rd io.Reader, size int64, o 
 		res      SplitResult
 		chunks   []Blob
 		done     int64
+		present  int64
 		firstErr error
 	)
 	fail := func(err error) {
@@ -245,9 +246,11 @@ func (r *Repository) pushSplit(ctx context.Context, rd io.Reader, size int64, o 
 				if sent {
 					res.Uploaded++
 					res.UploadedBytes += b.Size
+				} else {
+					present += b.Size
 				}
 				done += b.Size
-				o.report(Progress{Blob: Blob{Size: size}, Done: done})
+				o.report(Progress{Blob: Blob{Size: size}, Done: done, Present: present})
 				mu.Unlock()
 			}
 		}()

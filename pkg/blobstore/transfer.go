@@ -31,6 +31,11 @@ type Progress struct {
 	// Done is how many bytes have been transferred: sent to the registry,
 	// or written to the output.
 	Done int64
+	// Present is how many of the Done bytes of a push the registry already
+	// had, so that they were not sent: the chunks of a split push found
+	// there ([WithSplitAverage]), or all of a blob that Existed. Done -
+	// Present bytes were sent. Always 0 for a pull.
+	Present int64
 	// Existed is set when the registry already had the blob (a push with a
 	// known digest): nothing is sent.
 	Existed bool
