@@ -534,10 +534,13 @@ func pushRecoverable(err error) bool {
 }
 
 // startUpload opens an upload session (POST) and returns its URL. With a
-// query (e.g. a mount request) the answer may also be 201.
+// query (e.g. a mount request) the answer may also be 201. Opening a session
+// is retried on transient failures, as an idempotent request is: a registry
+// restarting (connection refused or reset, 502, 503) is waited for with the
+// usual back-off.
 func (r *Repository) startUpload(ctx context.Context, c *http.Client, op, query string) (string, error) {
 	u := r.url("/blobs/uploads/") + query
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPost, url: u})
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodPost, url: u, retrySafe: true})
 	if err != nil {
 		return "", wrapErr(op, subjectRepo, err)
 	}

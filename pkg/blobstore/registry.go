@@ -156,14 +156,18 @@ func (r *Registry) client(ctx context.Context, res authn.Resource, scopes ...str
 
 // request describes one HTTP request to the registry. A nil body, or a
 // bytes body, may be retried; an upload body is sent once (or again after a
-// token refresh, if it can be rewound).
+// token refresh, if it can be rewound). POST and PATCH are sent once unless
+// retrySafe says sending one again does no harm (opening an upload
+// session: at worst the registry holds a session nobody uses, which it
+// purges).
 type request struct {
-	method  string
-	url     string
-	header  http.Header
-	body    []byte
-	upload  *uploadBody
-	noRetry bool
+	method    string
+	url       string
+	header    http.Header
+	body      []byte
+	upload    *uploadBody
+	noRetry   bool
+	retrySafe bool
 }
 
 // do sends req with client, retrying idempotent requests on transient
@@ -171,7 +175,7 @@ type request struct {
 func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.Response, error) {
 	var resp *http.Response
 	idempotent := !req.noRetry && req.upload == nil &&
-		req.method != http.MethodPost && req.method != http.MethodPatch
+		(req.retrySafe || (req.method != http.MethodPost && req.method != http.MethodPatch))
 	attempt := func() error {
 		var body io.Reader
 		if req.body != nil {
