@@ -57,7 +57,7 @@ var (
 	// ErrPlainHTTP: a request would have gone over plain HTTP to a registry
 	// not made [WithInsecure] (go-containerregistry falls back to plain HTTP
 	// for localhost on its own).
-	ErrPlainHTTP = errors.New("plain HTTP is not allowed without the insecure option")
+	ErrPlainHTTP = errors.New("plain HTTP is not allowed without the insecure option (blobstore.WithInsecure(true), or an http:// host)")
 	// ErrSizeMismatch: a blob's body was longer or shorter than announced.
 	ErrSizeMismatch = errors.New("size mismatch")
 	// ErrNoBlobs: an alias needs at least one blob.

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/dxf-go/dxf/internal/envconfig"
 	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
@@ -39,11 +40,25 @@ type clientEntry struct {
 }
 
 // NewRegistry returns a Registry for host ("host[:port]"). It does no I/O.
+// host may also be written as a URL, as the dxf command takes it:
+// "http://host[:port]" means plain HTTP (as [WithInsecure](true)),
+// "https://host[:port]" HTTPS, which WithInsecure(true) then contradicts.
 func NewRegistry(host string, opts ...Option) (*Registry, error) {
 	o, err := makeOptions(opts)
 	if err != nil {
 		return nil, err
 	}
+	bare, scheme := envconfig.SplitScheme(host)
+	switch {
+	case scheme == "http":
+		o.insecure = true
+	case scheme == "https" && o.insecure:
+		return nil, fmt.Errorf("%w: registry %q asks for HTTPS, WithInsecure(true) for plain HTTP: choose one", ErrInvalidName, host)
+	}
+	if scheme != "" && strings.Contains(bare, "/") && !strings.Contains(bare, "@") {
+		return nil, fmt.Errorf("%w: registry %q: want scheme://host[:port], without a path", ErrInvalidName, host)
+	}
+	host = bare
 	if host == "" {
 		return nil, fmt.Errorf("%w: empty registry host", ErrInvalidName)
 	}
