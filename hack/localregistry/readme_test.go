@@ -139,4 +139,3 @@ func digestOf(b []byte) string {
 	sum := sha256.Sum256(b)
 	return fmt.Sprintf("sha256:%s", hex.EncodeToString(sum[:]))
 }
-

@@ -42,7 +42,7 @@ func Load(env Lookup) (*configfile.ConfigFile, error) {
 		if !isFile(p) {
 			continue
 		}
-		f, err := os.Open(p) //nolint:gosec // the user's own auth file, as docker and podman open it
+		f, err := os.Open(p)
 		if err != nil {
 			return nil, err
 		}
@@ -78,6 +78,6 @@ func authFiles(env Lookup, home string) []string {
 }
 
 func isFile(p string) bool {
-	fi, err := os.Stat(p) //nolint:gosec // the user's own configuration paths
+	fi, err := os.Stat(p)
 	return err == nil && !fi.IsDir()
 }
