@@ -3,8 +3,11 @@ package blobstore
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -246,6 +249,27 @@ func checkResponse(op string, s subject, resp *http.Response, want ...int) error
 		e.retryAfter, _ = retry.After(resp.Header.Get("Retry-After"))
 	}
 	return err
+}
+
+// registryDown reports whether err says the registry could not be reached,
+// or answered that it is unavailable: a connection refused, reset or cut, or
+// a 502, 503 or 504 answer — what a registry restarting looks like. It is
+// narrower than transient: a recovery that waits for the registry to come
+// back asks it, so that other failures are not waited on.
+func registryDown(err error) bool {
+	var oe *net.OpError
+	if errors.As(err, &oe) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		switch e.StatusCode {
+		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+	}
+	return false
 }
 
 // transient reports whether err is worth retrying (see [retry.Transient]):

@@ -402,12 +402,27 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 		if err := failures.Wait(ctx, after); err != nil {
 			return PushResult{}, err
 		}
-		// Where does the upload stand?
+		// Where does the upload stand? A registry restarting may refuse
+		// connections for longer than one request's retries last: ask
+		// again, within the recoveries allowed.
 		got, statusLoc, serr := r.uploadStatus(ctx, c, loc, off)
+		for serr != nil && registryDown(serr) && ctx.Err() == nil && failures.Again() {
+			if err := failures.Wait(ctx, 0); err != nil {
+				return PushResult{}, err
+			}
+			got, statusLoc, serr = r.uploadStatus(ctx, c, loc, off)
+		}
 		if serr != nil || got < off || got > size {
 			// The session is gone or unusable (Distribution refuses a session
 			// whose data moved past the offset signed into its URL): restart.
-			if err := start(); err != nil {
+			err := start()
+			for err != nil && registryDown(err) && ctx.Err() == nil && failures.Again() {
+				if werr := failures.Wait(ctx, 0); werr != nil {
+					return PushResult{}, werr
+				}
+				err = start()
+			}
+			if err != nil {
 				return PushResult{}, err
 			}
 			continue

@@ -117,9 +117,10 @@ func (w *restartWriter) Write(p []byte) (int, error) {
 
 // TestReliabilityRestartDirect restarts the registry — the process gone for
 // over a second, then back on the same port with the same storage — while a
-// 200 MiB file is pushed straight to it (no proxy: the client sees
-// connections refused and reset, as a user would): as the upload session is
-// about to be opened, and 40% into the upload; then 40% into pulling it.
+// file is pushed straight to it (no proxy: the client sees connections
+// refused and reset, as a user would): as the upload session of a 16 MiB
+// file is about to be opened, and 40% into the upload of a 200 MiB one; then
+// 40% into pulling that.
 // All finish, with the default options and back-off, and the pull is
 // verified.
 func TestReliabilityRestartDirect(t *testing.T) {
@@ -131,19 +132,22 @@ func TestReliabilityRestartDirect(t *testing.T) {
 		t.Fatal(err)
 	}
 	var d v1.Hash
-	for _, at := range []float64{0, 0.4} {
+	for _, c := range []struct {
+		at   float64
+		size int64 // (the session is opened before any byte is sent: a big file's way, smaller)
+	}{{0, 16 << 20}, {0.4, size}} {
 		// A fresh file each time: the registry must not have it already.
-		path, fd := bigFile(t, size)
+		path, fd := bigFile(t, c.size)
 		d = fd
-		trigger, wait := restartAt(t, reg, at, 1500*time.Millisecond)
+		trigger, wait := restartAt(t, reg, c.at, 1500*time.Millisecond)
 		res, err := r.PushFile(t.Context(), path, WithProgress(func(p Progress) { trigger(p.Done, p.Blob.Size) }))
 		if rerr := wait(); rerr != nil {
 			t.Fatalf("restarting the registry: %v", rerr)
 		}
 		if err != nil {
-			t.Fatalf("push across a registry restart at %.0f%%: %v", at*100, err)
+			t.Fatalf("push across a registry restart at %.0f%%: %v", c.at*100, err)
 		}
-		if res.Digest != d || res.Size != size {
+		if res.Digest != d || res.Size != c.size {
 			t.Fatalf("push result %+v, want %s", res, d)
 		}
 	}
