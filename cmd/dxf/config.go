@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/pflag"
 
+	"github.com/dxf-go/dxf/internal/envconfig"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -131,6 +132,12 @@ type config struct {
 
 // environment is the process environment as a lookup table.
 type environment map[string]string
+
+// lookup is env as an [envconfig.Lookup].
+func (env environment) lookup(key string) (string, bool) {
+	v, ok := env[key]
+	return v, ok
+}
 
 func newEnvironment(environ []string) environment {
 	env := make(environment, len(environ))
@@ -269,16 +276,8 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 	// The CA bundle variables of the requests library (which the Python
 	// tool honoured implicitly) and OpenSSL come after DXF_TLSVERIFY.
 	c.skipTLSVerify = on("skip-tls-verify", "DXF_SKIPTLSVERIFY")
-	if v, _ := str("tls-verify", "DXF_TLSVERIFY"); v != "" {
-		c.caBundle = v
-	} else {
-		for _, k := range []string{"REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"} {
-			if v := env[k]; v != "" {
-				c.caBundle = v
-				break
-			}
-		}
-	}
+	tlsVerify, _ := str("tls-verify", "DXF_TLSVERIFY")
+	c.caBundle = envconfig.CABundle(tlsVerify, env.lookup)
 	c.platform, _ = str("platform", "DXF_PLATFORM")
 
 	if c.jobs <= 0 {
@@ -341,15 +340,7 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 // parseSwitch reads the on/off variable key: 1, true, yes or on; 0, false,
 // no, off or empty (any case). Anything else is refused rather than
 // silently taken as off.
-func parseSwitch(key, v string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "1", "true", "yes", "on":
-		return true, nil
-	case "", "0", "false", "no", "off":
-		return false, nil
-	}
-	return false, fmt.Errorf("%s=%q: want 1, true or yes (on), 0, false or no (off)", key, v)
-}
+func parseSwitch(key, v string) (bool, error) { return envconfig.Switch(key, v) }
 
 // readPassword reads a password from r: everything up to the first line
 // end, which is how "echo $PW | dxf --password-stdin" and a file both work.
@@ -398,24 +389,8 @@ func (c *config) secrets() []string {
 // (except for the auth command, which exists to get one), then a user name
 // and password, then an Authorization header value.
 func (c *config) authenticator(useToken bool) (authn.Authenticator, error) {
-	switch {
-	case useToken && c.token != "":
-		return authn.FromConfig(authn.AuthConfig{RegistryToken: c.token}), nil
-	case c.haveUser:
-		return authn.FromConfig(authn.AuthConfig{Username: c.username, Password: c.password}), nil
-	case c.authorization != "":
-		scheme, cred, _ := strings.Cut(strings.TrimSpace(c.authorization), " ")
-		cred = strings.TrimSpace(cred)
-		switch {
-		case strings.EqualFold(scheme, "Basic") && cred != "":
-			return authn.FromConfig(authn.AuthConfig{Auth: cred}), nil
-		case strings.EqualFold(scheme, "Bearer") && cred != "":
-			return authn.FromConfig(authn.AuthConfig{RegistryToken: cred}), nil
-		}
-		// The value itself is a secret: name only its scheme.
-		return nil, fmt.Errorf("DXF_AUTHORIZATION: want \"Basic <base64>\" or \"Bearer <token>\", got a %q value", scheme)
-	}
-	return nil, nil
+	return envconfig.Credentials{Username: c.username, Password: c.password, HaveUser: c.haveUser,
+		Authorization: c.authorization, Token: c.token}.Authenticator(useToken)
 }
 
 // options returns the library options for this configuration.
@@ -494,8 +469,8 @@ func hostInRepo(fs *pflag.FlagSet, env environment, cmd *command, repo string) (
 // stripScheme is host without a leading http:// or https:// and trailing
 // slashes.
 func stripScheme(host string) string {
-	h := strings.TrimPrefix(strings.TrimPrefix(host, "https://"), "http://")
-	return strings.TrimRight(h, "/")
+	bare, _ := envconfig.SplitScheme(host)
+	return bare
 }
 
 // credentialSource names the credentials this run used, for the message
@@ -519,19 +494,7 @@ func (c *config) credentialSource(env environment, useToken bool) string {
 
 // parseTimeout reads a timeout: seconds ("30", "0.5") or a Go duration
 // ("90s", "2m"); it must be positive.
-func parseTimeout(v string) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	var d time.Duration
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		d = time.Duration(secs * float64(time.Second))
-	} else if d, err = time.ParseDuration(v); err != nil {
-		return 0, fmt.Errorf("want seconds or a duration such as 90s, not %q", v)
-	}
-	if d <= 0 || d > 24*time.Hour {
-		return 0, fmt.Errorf("want a duration above 0 and at most a day, not %q", v)
-	}
-	return d, nil
-}
+func parseTimeout(v string) (time.Duration, error) { return envconfig.Duration(v) }
 
 // retryWaitNotice is the line on standard error before a wait the registry
 // asked for, so that a long silence is explained.

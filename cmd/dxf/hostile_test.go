@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"os"
@@ -79,13 +80,16 @@ func TestHostileCommitNamesOtherDigest(t *testing.T) {
 }
 
 // TestHostileCommitStoresNothing: push-blob @alias checks the registry has
-// the blobs an alias is about to name, so a 201 that stored nothing fails
-// before the alias is set.
+// the blobs an alias is about to name, so a 201 that stored nothing, and
+// does not name the blob, fails before the alias is set.
 func TestHostileCommitStoresNothing(t *testing.T) {
 	t.Parallel()
 	s, d := newHostile(t)
 	f, dg := d.file("f", []byte("data"))
-	s.Handle("PUT", "/v2/r/blobs/uploads/.*", hostile.Commit(""))
+	s.Handle("PUT", "/v2/r/blobs/uploads/.*", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusCreated) // names nothing: no Docker-Content-Digest, no Location
+	}))
 	put := s.Handle("PUT", "/v2/r/manifests/.*", hostile.Bytes(http.StatusCreated, "", nil))
 	d.fails(1, []string{"push-blob", "r", f, "@a"}, dg, "does not have the blob")
 	if put.Hits() != 0 {

@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
-	dockerconfig "github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/configfile"
 	"github.com/docker/cli/cli/config/types"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"golang.org/x/term"
 
+	"github.com/dxf-go/dxf/internal/dockercfg"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -24,7 +23,8 @@ var loginCommand = &command{
 	summary:  "check credentials with the registry and store them as docker login does",
 	help: `Log in to the registry (<host>, else DXF_HOST): check the user name and
 password with it, then store them in the Docker config file
-($DOCKER_CONFIG/config.json, else ~/.docker/config.json), in its credential
+($DOCKER_CONFIG/config.json, else ~/.docker/config.json; with neither, an
+existing $REGISTRY_AUTH_FILE or Podman auth.json), in its credential
 helper if it names one ("credsStore", "credHelpers"), exactly as docker login
 does. Later commands use them when no other credentials are set, and so do
 docker, crane, oras and the other tools reading that file.
@@ -58,19 +58,6 @@ Examples:
 	run:     runLogout,
 }
 
-// dockerConfigDir is the Docker client's configuration directory:
-// $DOCKER_CONFIG, else ~/.docker.
-func dockerConfigDir(env environment) string {
-	if d := env["DOCKER_CONFIG"]; d != "" {
-		return d
-	}
-	home := env["HOME"]
-	if home == "" {
-		home, _ = os.UserHomeDir()
-	}
-	return filepath.Join(home, ".docker")
-}
-
 // dockerKey is the key docker login stores a registry's credentials under:
 // the host, or Docker Hub's historical URL.
 func dockerKey(host string) string {
@@ -81,8 +68,11 @@ func dockerKey(host string) string {
 	return host
 }
 
+// loadDockerConfig reads the Docker config file (or Podman's auth file)
+// where the library's keychain reads it, so that login stores credentials
+// where later commands find them.
 func loadDockerConfig(env environment) (*configfile.ConfigFile, error) {
-	cf, err := dockerconfig.Load(dockerConfigDir(env))
+	cf, err := dockercfg.Load(func(k string) string { return env[k] })
 	if err != nil {
 		return nil, fmt.Errorf("reading the Docker config file: %w", err)
 	}

@@ -3,8 +3,11 @@ package blobstore
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -57,7 +60,7 @@ var (
 	// ErrPlainHTTP: a request would have gone over plain HTTP to a registry
 	// not made [WithInsecure] (go-containerregistry falls back to plain HTTP
 	// for localhost on its own).
-	ErrPlainHTTP = errors.New("plain HTTP is not allowed without the insecure option")
+	ErrPlainHTTP = errors.New("plain HTTP is not allowed without the insecure option (blobstore.WithInsecure(true), or an http:// host)")
 	// ErrSizeMismatch: a blob's body was longer or shorter than announced.
 	ErrSizeMismatch = store.ErrSizeMismatch
 	// ErrInvalidLayout: an OCI image layout whose files contradict each
@@ -236,6 +239,27 @@ func checkResponse(op string, s subject, resp *http.Response, want ...int) error
 		e.retryAfter, _ = retry.After(resp.Header.Get("Retry-After"))
 	}
 	return err
+}
+
+// registryDown reports whether err says the registry could not be reached,
+// or answered that it is unavailable: a connection refused, reset or cut, or
+// a 502, 503 or 504 answer — what a registry restarting looks like. It is
+// narrower than transient: a recovery that waits for the registry to come
+// back asks it, so that other failures are not waited on.
+func registryDown(err error) bool {
+	var oe *net.OpError
+	if errors.As(err, &oe) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		switch e.StatusCode {
+		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+	}
+	return false
 }
 
 // transient reports whether err is worth retrying (see [retry.Transient]):

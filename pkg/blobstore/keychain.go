@@ -8,17 +8,16 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/docker/cli/cli/config"
-	"github.com/docker/cli/cli/config/configfile"
 	"github.com/docker/cli/cli/config/types"
 	"github.com/docker/docker-credential-helpers/client"
 	"github.com/docker/docker-credential-helpers/credentials"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/dxf-go/dxf/internal/dockercfg"
 )
 
 // ErrCredentialHelper is returned when a credential helper (docker-credential-*) failed or
@@ -78,8 +77,8 @@ func (k dockerKeychain) Resolve(target authn.Resource) (authn.Authenticator, err
 
 // ResolveContext implements authn.ContextKeychain.
 func (k dockerKeychain) ResolveContext(ctx context.Context, target authn.Resource) (authn.Authenticator, error) {
-	cf, err := loadDockerConfig()
-	if err != nil || cf == nil {
+	cf, err := dockercfg.Load(os.Getenv)
+	if err != nil {
 		return authn.Anonymous, err
 	}
 	var cfg, empty types.AuthConfig
@@ -114,48 +113,6 @@ func (k dockerKeychain) ResolveContext(ctx context.Context, target authn.Resourc
 		IdentityToken: cfg.IdentityToken,
 		RegistryToken: cfg.RegistryToken,
 	}), nil
-}
-
-// loadDockerConfig finds the configuration the way go-containerregistry's
-// default keychain does: ~/.docker/config.json or $DOCKER_CONFIG, else
-// $REGISTRY_AUTH_FILE, else Podman's auth.json. nil if there is none.
-func loadDockerConfig() (*configfile.ConfigFile, error) {
-	found := false
-	home, err := os.UserHomeDir()
-	if err == nil {
-		found = isFile(filepath.Join(home, ".docker", "config.json"))
-	}
-	if !found && os.Getenv("DOCKER_CONFIG") != "" {
-		found = isFile(filepath.Join(os.Getenv("DOCKER_CONFIG"), "config.json"))
-	}
-	if found {
-		return config.Load(os.Getenv("DOCKER_CONFIG"))
-	}
-	configDir := os.Getenv("XDG_CONFIG_HOME")
-	if configDir == "" && home != "" {
-		configDir = filepath.Join(home, ".config")
-	}
-	podman := filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "containers", "auth.json")
-	if (os.Getenv("XDG_RUNTIME_DIR") == "" || !isFile(podman)) && configDir != "" {
-		podman = filepath.Join(configDir, "containers", "auth.json")
-	}
-	for _, p := range []string{filepath.Clean(os.Getenv("REGISTRY_AUTH_FILE")), filepath.Clean(podman)} {
-		if !isFile(p) {
-			continue
-		}
-		f, err := os.Open(p) //nolint:gosec // the user's own auth file, as go-containerregistry opens it
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		return config.LoadFromReader(f)
-	}
-	return nil, nil
-}
-
-func isFile(p string) bool {
-	fi, err := os.Stat(p) //nolint:gosec // the user's own configuration paths
-	return err == nil && !fi.IsDir()
 }
 
 // runHelper asks docker-credential-<helper> for the credentials of

@@ -176,8 +176,11 @@ func (b *BlobReader) overran() bool {
 
 // resume reopens the blob at the current offset with a Range request after
 // the body failed with cause, at once (the connection broke; the registry
-// did not ask to wait), at most as often as WithRetries allows. The hash
-// carries on, so the whole blob is still verified.
+// did not ask to wait), at most as often as WithRetries allows. A reopening
+// that fails transiently (the registry restarting: connections refused for
+// longer than the request's own retries last) counts as another failure
+// and is tried again after a back-off. The hash carries on, so the whole
+// blob is still verified.
 func (b *BlobReader) resume(cause error) error {
 	if b.ctx.Err() != nil || !transient(cause) || !b.resumes.Again() {
 		return fmt.Errorf("pull blob %s: after %d bytes: %w", b.Digest, b.n, cause)
@@ -192,6 +195,12 @@ func (b *BlobReader) resume(cause error) error {
 		return nil
 	}
 	resp, err := b.repo.getBlob(b.ctx, b.Digest, b.n)
+	for err != nil && registryDown(err) && b.ctx.Err() == nil && b.resumes.Again() {
+		if werr := b.resumes.Wait(b.ctx, 0); werr != nil {
+			break
+		}
+		resp, err = b.repo.getBlob(b.ctx, b.Digest, b.n)
+	}
 	if err != nil {
 		return fmt.Errorf("pull blob %s: resuming after %d bytes (%w): %w", b.Digest, b.n, cause, err)
 	}

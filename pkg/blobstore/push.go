@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -118,11 +119,14 @@ func WithPlatform(p string) TransferOption {
 	return func(o *transferOptions) { o.platform = p }
 }
 
-// WithVerifyStored says whether to ask the registry, after it accepted an
-// upload, whether it really has the blob (a HEAD request; default false).
-// Worth one request when something is about to point at the blob, such as
-// an alias: a registry that answers 201 Created without storing anything
-// would otherwise leave an alias naming a blob it does not have.
+// WithVerifyStored says whether to make sure, after the registry accepted an
+// upload, that it really has the blob (default false). Worth it when
+// something is about to point at the blob, such as an alias: a registry that
+// answers 201 Created without storing anything would otherwise leave an
+// alias naming a blob it does not have. A commit answered 201 with the
+// blob's digest in Docker-Content-Digest and its URL in Location is the
+// registry saying it stored it, and is taken as proof; otherwise the
+// registry is asked (a HEAD request).
 func WithVerifyStored(verify bool) TransferOption {
 	return func(o *transferOptions) { o.verify = verify }
 }
@@ -135,6 +139,8 @@ type PushResult struct {
 	Size int64
 	// Existed is true when the registry already had the blob and no data was sent.
 	Existed bool
+
+	named bool // the commit's answer named the blob (see commitUpload)
 }
 
 // Blob returns the blob's digest and size.
@@ -240,7 +246,10 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o transferOptions) 
 	if err != nil {
 		return PushResult{}, err
 	}
-	if o.verify {
+	if o.verify && !res.named {
+		// A commit answered 201 naming the digest (Docker-Content-Digest
+		// and Location) is the registry saying it stored the blob: asking
+		// again would cost a request per blob for nothing.
 		if err := r.verifyStored(ctx, res); err != nil {
 			return PushResult{}, err
 		}
@@ -276,11 +285,13 @@ func checkSent(op string, d v1.Hash, o transferOptions) error {
 // commit checks the digest computed while sending against the one announced
 // — so a file that changed under us never lands under the wrong name — then
 // commits the upload.
-func (r *Repository) commit(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, o transferOptions) error {
+// It reports whether the registry's answer named the blob (see
+// commitUpload).
+func (r *Repository) commit(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, o transferOptions) (bool, error) {
 	if err := checkSent(op, d, o); err != nil {
-		return err
+		return false, err
 	}
-	return r.finishUpload(ctx, c, "push blob "+d.String(), loc, d)
+	return r.commitUpload(ctx, c, "push blob "+d.String(), loc, d, request{})
 }
 
 // pushStream sends data that can only be read once (standard input, a
@@ -317,10 +328,11 @@ func (r *Repository) pushStream(ctx context.Context, c *http.Client, op string, 
 		}
 	}
 	d := h.digest()
-	if err := r.commit(ctx, c, op, loc, d, o); err != nil {
+	named, err := r.commit(ctx, c, op, loc, d, o)
+	if err != nil {
 		return PushResult{}, err
 	}
-	return PushResult{Digest: d, Size: body.n}, nil
+	return PushResult{Digest: d, Size: body.n, named: named}, nil
 }
 
 // pushChunked uploads data of known size that can be read again (a file)
@@ -359,7 +371,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 	if err := start(); err != nil {
 		return PushResult{}, err
 	}
-	committed := false
+	committed, named := false, false
 	for off < size {
 		n := min(chunk, size-off)
 		var next string
@@ -369,7 +381,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 			// in the commit (a monolithic upload, which every registry
 			// takes; a last chunk after PATCHes is not read at the right
 			// offset by all).
-			err = r.putWhole(ctx, c, loc, ra, n, h, *o.digest, sent)
+			named, err = r.putWhole(ctx, c, loc, ra, n, h, *o.digest, sent)
 			if err == nil {
 				committed = true
 				break
@@ -393,12 +405,27 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 		if err := failures.Wait(ctx, after); err != nil {
 			return PushResult{}, err
 		}
-		// Where does the upload stand?
+		// Where does the upload stand? A registry restarting may refuse
+		// connections for longer than one request's retries last: ask
+		// again, within the recoveries allowed.
 		got, statusLoc, serr := r.uploadStatus(ctx, c, loc, off)
+		for serr != nil && registryDown(serr) && ctx.Err() == nil && failures.Again() {
+			if err := failures.Wait(ctx, 0); err != nil {
+				return PushResult{}, err
+			}
+			got, statusLoc, serr = r.uploadStatus(ctx, c, loc, off)
+		}
 		if serr != nil || got < off || got > size {
 			// The session is gone or unusable (Distribution refuses a session
 			// whose data moved past the offset signed into its URL): restart.
-			if err := start(); err != nil {
+			err := start()
+			for err != nil && registryDown(err) && ctx.Err() == nil && failures.Again() {
+				if werr := failures.Wait(ctx, 0); werr != nil {
+					return PushResult{}, werr
+				}
+				err = start()
+			}
+			if err != nil {
 				return PushResult{}, err
 			}
 			continue
@@ -422,7 +449,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 		if err := checkSent(op, d, o); err != nil {
 			return PushResult{}, err
 		}
-		return PushResult{Digest: d, Size: size}, nil
+		return PushResult{Digest: d, Size: size, named: named}, nil
 	}
 	if o.spec != nil {
 		var err error
@@ -430,10 +457,11 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 			return PushResult{}, fmt.Errorf("%s: %w", op, err)
 		}
 	}
-	if err := r.commit(ctx, c, op, loc, d, o); err != nil {
+	named, err := r.commit(ctx, c, op, loc, d, o)
+	if err != nil {
 		return PushResult{}, err
 	}
-	return PushResult{Digest: d, Size: size}, nil
+	return PushResult{Digest: d, Size: size, named: named}, nil
 }
 
 // patchChunk sends bytes [off, off+n) of ra and returns the next upload URL.
@@ -464,9 +492,9 @@ func (r *Repository) patchChunk(ctx context.Context, c *http.Client, op, loc str
 
 // putWhole sends the n bytes of ra, the whole blob, in the request that
 // commits the upload with digest d (PUT): a monolithic upload.
-func (r *Repository) putWhole(ctx context.Context, c *http.Client, loc string, ra io.ReaderAt, n int64, h *asyncHasher, d v1.Hash, sent func(int64)) error {
+func (r *Repository) putWhole(ctx context.Context, c *http.Client, loc string, ra io.ReaderAt, n int64, h *asyncHasher, d v1.Hash, sent func(int64)) (bool, error) {
 	body := sectionBody(ra, 0, n, h, nil, sent)
-	return r.finishUploadWith(ctx, c, "push blob "+d.String(), loc, d, body)
+	return r.commitUpload(ctx, c, "push blob "+d.String(), loc, d, request{upload: body})
 }
 
 // uploadStatus asks the registry how many bytes an upload session holds
@@ -524,10 +552,13 @@ func pushRecoverable(err error) bool {
 }
 
 // startUpload opens an upload session (POST) and returns its URL. With a
-// query (e.g. a mount request) the answer may also be 201.
+// query (e.g. a mount request) the answer may also be 201. Opening a session
+// is retried on transient failures, as an idempotent request is: a registry
+// restarting (connection refused or reset, 502, 503) is waited for with the
+// usual back-off.
 func (r *Repository) startUpload(ctx context.Context, c *http.Client, op, query string) (string, error) {
 	u := r.url("/blobs/uploads/") + query
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPost, url: u})
+	resp, err := r.reg.do(ctx, c, request{method: http.MethodPost, url: u, retrySafe: true})
 	if err != nil {
 		return "", wrapErr(op, subjectRepo, err)
 	}
@@ -542,56 +573,63 @@ func (r *Repository) startUpload(ctx context.Context, c *http.Client, op, query 
 	return loc, nil
 }
 
-// finishUpload commits the upload at loc with digest d.
-func (r *Repository) finishUpload(ctx context.Context, c *http.Client, op, loc string, d v1.Hash) error {
-	return r.finishUploadWith(ctx, c, op, loc, d, nil)
-}
-
-// finishUploadWith commits the upload at loc with digest d, the request
-// carrying body (the blob's last bytes), if not nil.
-func (r *Repository) finishUploadWith(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, body *uploadBody) error {
+// commitUpload commits the upload at loc with digest d (PUT). data is the
+// request's body, if any: req.upload (the blob's last bytes, or all of it,
+// sent once) or req.body (bytes that can be sent again); its method, URL and
+// headers are set here. Every commit of a blob goes through here, so every
+// one is checked: a Docker-Content-Digest naming another digest than d is a
+// [DigestMismatchError]. It reports whether the answer named d, in its
+// Docker-Content-Digest and its Location: the registry then says it stored
+// the blob under that name, which [WithVerifyStored] takes as proof.
+func (r *Repository) commitUpload(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, req request) (bool, error) {
 	u, err := url.Parse(loc)
 	if err != nil {
-		return fmt.Errorf("%s: bad upload location: %w", op, err)
+		return false, fmt.Errorf("%s: bad upload location: %w", op, err)
 	}
 	q := u.Query()
 	q.Set("digest", d.String())
 	u.RawQuery = q.Encode()
-	req := request{method: http.MethodPut, url: u.String(), header: http.Header{"Content-Type": {"application/octet-stream"}}}
-	if body != nil {
-		// No Content-Range: the specification gives the closing PUT none,
-		// and registries read its body as the data after what they hold.
-		req.upload = body
-	}
+	req.method, req.url = http.MethodPut, u.String()
+	// No Content-Range: the specification gives the closing PUT none, and
+	// registries read its body as the data after what they hold.
+	req.header = http.Header{"Content-Type": {"application/octet-stream"}}
 	resp, err := r.reg.do(ctx, c, req)
 	if err == nil {
 		err = checkResponse(op, subjectBlob, resp, http.StatusCreated, http.StatusNoContent)
 		resp.Body.Close()
 	}
-	if err == nil && body != nil && body.err != nil {
-		return fmt.Errorf("%s: reading the data: %w", op, body.err)
+	if err == nil && req.upload != nil && req.upload.err != nil {
+		return false, fmt.Errorf("%s: reading the data: %w", op, req.upload.err)
 	}
 	if err == nil {
 		// The registry names what it stored: anything but d means it
 		// stored other bytes (or is not a registry); as for manifests.
-		if got := resp.Header.Get("Docker-Content-Digest"); got != "" {
+		got := resp.Header.Get("Docker-Content-Digest")
+		if got != "" {
 			gd, perr := ParseDigest(got)
 			if perr != nil {
-				return fmt.Errorf("%s: the commit's Docker-Content-Digest: %w", op, perr)
+				return false, fmt.Errorf("%s: the commit's Docker-Content-Digest: %w", op, perr)
 			}
 			if gd != d {
-				return fmt.Errorf("%s: the registry stored something else: %w", op, &DigestMismatchError{Expected: d, Got: gd})
+				return false, fmt.Errorf("%s: the registry stored something else: %w", op, &DigestMismatchError{Expected: d, Got: gd})
 			}
 		}
-		return nil
+		return resp.StatusCode == http.StatusCreated && got != "" && namesBlob(resp.Header.Get("Location"), d), nil
 	}
 	// The commit may have succeeded with its answer lost: a retry then finds
 	// the session gone. The registry holding the blob under its digest says
 	// the upload landed (it verified the digest when committing).
 	if ok, _, herr := r.headBlob(ctx, d); herr == nil && ok {
-		return nil
+		return false, nil
 	}
-	return wrapErr(op, subjectBlob, err)
+	return false, wrapErr(op, subjectBlob, err)
+}
+
+// namesBlob reports whether loc, a commit's Location, is the URL of blob d
+// (".../blobs/<d>", as the specification has it).
+func namesBlob(loc string, d v1.Hash) bool {
+	u, err := url.Parse(loc)
+	return err == nil && strings.HasSuffix(u.Path, "/blobs/"+d.String())
 }
 
 // resolveLocation resolves a Location header against the request URL.

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/dxf-go/dxf/internal/envconfig"
 	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
@@ -39,11 +40,25 @@ type clientEntry struct {
 }
 
 // NewRegistry returns a Registry for host ("host[:port]"). It does no I/O.
+// host may also be written as a URL, as the dxf command takes it:
+// "http://host[:port]" means plain HTTP (as [WithInsecure](true)),
+// "https://host[:port]" HTTPS, which WithInsecure(true) then contradicts.
 func NewRegistry(host string, opts ...Option) (*Registry, error) {
 	o, err := makeOptions(opts)
 	if err != nil {
 		return nil, err
 	}
+	bare, scheme := envconfig.SplitScheme(host)
+	switch {
+	case scheme == "http":
+		o.insecure = true
+	case scheme == "https" && o.insecure:
+		return nil, fmt.Errorf("%w: registry %q asks for HTTPS, WithInsecure(true) for plain HTTP: choose one", ErrInvalidName, host)
+	}
+	if scheme != "" && strings.Contains(bare, "/") && !strings.Contains(bare, "@") {
+		return nil, fmt.Errorf("%w: registry %q: want scheme://host[:port], without a path", ErrInvalidName, host)
+	}
+	host = bare
 	if host == "" {
 		return nil, fmt.Errorf("%w: empty registry host", ErrInvalidName)
 	}
@@ -156,14 +171,18 @@ func (r *Registry) client(ctx context.Context, res authn.Resource, scopes ...str
 
 // request describes one HTTP request to the registry. A nil body, or a
 // bytes body, may be retried; an upload body is sent once (or again after a
-// token refresh, if it can be rewound).
+// token refresh, if it can be rewound). POST and PATCH are sent once unless
+// retrySafe says sending one again does no harm (opening an upload
+// session: at worst the registry holds a session nobody uses, which it
+// purges).
 type request struct {
-	method  string
-	url     string
-	header  http.Header
-	body    []byte
-	upload  *uploadBody
-	noRetry bool
+	method    string
+	url       string
+	header    http.Header
+	body      []byte
+	upload    *uploadBody
+	noRetry   bool
+	retrySafe bool
 }
 
 // do sends req with client, retrying idempotent requests on transient
@@ -171,7 +190,7 @@ type request struct {
 func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.Response, error) {
 	var resp *http.Response
 	idempotent := !req.noRetry && req.upload == nil &&
-		req.method != http.MethodPost && req.method != http.MethodPatch
+		(req.retrySafe || (req.method != http.MethodPost && req.method != http.MethodPatch))
 	attempt := func() error {
 		var body io.Reader
 		if req.body != nil {

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"sync"
 
@@ -342,7 +340,7 @@ func (r *Repository) pushSplitChunk(ctx context.Context, data []byte) (Blob, boo
 
 // putBlob uploads data, whose digest is d, in one request: an upload session
 // (POST), then one PUT carrying the data and the digest, which the registry
-// checks before storing it.
+// checks before storing it (commitUpload, the commit of every push).
 func (r *Repository) putBlob(ctx context.Context, d v1.Hash, data []byte) error {
 	if r.st != nil {
 		_, err := r.st.Put(ctx, bytes.NewReader(data), Blob{Digest: d, Size: int64(len(data))})
@@ -357,30 +355,9 @@ func (r *Repository) putBlob(ctx context.Context, d v1.Hash, data []byte) error 
 	if err != nil {
 		return err
 	}
-	u, err := url.Parse(loc)
-	if err != nil {
-		return fmt.Errorf("%s: bad upload location: %w", op, err)
+	if data == nil {
+		data = []byte{} // a body that can be sent again, if need be
 	}
-	q := u.Query()
-	q.Set("digest", d.String())
-	u.RawQuery = q.Encode()
-	hdr := http.Header{"Content-Type": {"application/octet-stream"}}
-	body := data
-	if body == nil {
-		body = []byte{}
-	}
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPut, url: u.String(), body: body, header: hdr})
-	if err == nil {
-		err = checkResponse(op, subjectBlob, resp, http.StatusCreated, http.StatusNoContent)
-		resp.Body.Close()
-	}
-	if err == nil {
-		return nil
-	}
-	// A retried PUT whose first answer was lost finds the session gone;
-	// the blob being there says it landed.
-	if ok, _, herr := r.headBlob(ctx, d); herr == nil && ok {
-		return nil
-	}
-	return wrapErr(op, subjectBlob, err)
+	_, err = r.commitUpload(ctx, c, op, loc, d, request{body: data})
+	return err
 }

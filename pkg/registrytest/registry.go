@@ -328,7 +328,8 @@ func (r *Registry) GarbageCollect(ctx context.Context) error {
 // on the same port with the same storage and configuration — as a registry
 // restarted by its operator mid-transfer. Requests in flight fail; upload
 // sessions survive, since their state is in storage and the upload URLs are
-// signed with the configuration's fixed secret.
+// signed with the configuration's fixed secret. After [Registry.Kill], it
+// brings the killed registry back (down then counts from the call).
 func (r *Registry) Restart(ctx context.Context, down time.Duration) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -342,7 +343,7 @@ func (r *Registry) Restart(ctx context.Context, down time.Duration) error {
 
 // Kill kills the registry process at once (SIGKILL), as a crash or a
 // scale-in would: requests in flight fail, nothing is flushed. The registry
-// stays down; [Registry.Stop] still cleans up.
+// stays down until [Registry.Restart]; [Registry.Stop] still cleans up.
 func (r *Registry) Kill() {
 	r.mu.Lock()
 	defer r.mu.Unlock()

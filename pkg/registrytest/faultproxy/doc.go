@@ -22,6 +22,7 @@
 //   - [TruncateResponse] does the same but closes the connection cleanly
 //     (FIN): the client sees a body shorter than its Content-Length;
 //   - [FlipResponseByte] flips the lowest bit of one byte of the body;
+//   - [ResponseHeader] sets or removes one header of the upstream's answer;
 //   - [LoseResponse] forwards the request, lets the upstream answer in full,
 //     and resets the client connection without a word: the operation
 //     happened but the client never learns it;

@@ -20,18 +20,20 @@ const (
 	kindCutRequestForwarded
 	kindFlipRequest
 	kindStallResponse
+	kindResponseHeader
 )
 
 // Fault is one kind of damage done to a request or its response. Make one
 // with [Status], [Latency], [DropResponse], [TruncateResponse],
-// [FlipResponseByte], [LoseResponse], [CutRequest], [CutRequestForwarded]
-// or [FlipRequestByte]; the zero Fault does nothing.
+// [FlipResponseByte], [LoseResponse], [CutRequest], [CutRequestForwarded],
+// [FlipRequestByte] or [ResponseHeader]; the zero Fault does nothing.
 type Fault struct {
 	kind       kind
 	status     int
 	retryAfter string
 	delay      time.Duration
 	n          int64
+	key, value string
 }
 
 // Status answers matching requests with the HTTP status code (for example
@@ -99,6 +101,12 @@ func CutRequestForwarded(n int64) Fault { return Fault{kind: kindCutRequestForwa
 // on its way upstream.
 func FlipRequestByte(offset int64) Fault { return Fault{kind: kindFlipRequest, n: offset} }
 
+// ResponseHeader forwards the request and the upstream's answer, with the
+// response header k set to v (or removed, if v is empty): a registry that
+// names something else than it did, or names nothing. It combines with the
+// other faults of a request; several header faults all apply.
+func ResponseHeader(k, v string) Fault { return Fault{kind: kindResponseHeader, key: k, value: v} }
+
 // String describes the fault, e.g. "status 503 (Retry-After: 1)" or
 // "cut request after 1024 bytes (not forwarded)".
 func (f Fault) String() string {
@@ -127,6 +135,11 @@ func (f Fault) String() string {
 		return fmt.Sprintf("flip request byte %d", f.n)
 	case kindStallResponse:
 		return fmt.Sprintf("stall response after %d body bytes", f.n)
+	case kindResponseHeader:
+		if f.value == "" {
+			return "remove response header " + f.key
+		}
+		return fmt.Sprintf("response header %s: %s", f.key, f.value)
 	}
 	return "no fault"
 }

@@ -276,3 +276,28 @@ func TestRequestFaults(t *testing.T) {
 		t.Errorf("records %+v", recs)
 	}
 }
+
+// TestResponseHeader: a header fault sets or removes a header of the
+// upstream's answer, and the body passes untouched.
+func TestResponseHeader(t *testing.T) {
+	u := newUpstream(t)
+	p := faultproxy.StartT(t, u.URL)
+	p.Inject(faultproxy.Rule{Path: "^/data$"}, faultproxy.ResponseHeader("Docker-Content-Digest", "sha256:other"))
+	p.Inject(faultproxy.Rule{Path: "^/data$"}, faultproxy.ResponseHeader("Location", ""))
+	resp, b, err := get(t, p.URL+"/data")
+	if err != nil || !bytes.Equal(b, u.data) {
+		t.Fatalf("GET through the proxy: %v, %d bytes", err, len(b))
+	}
+	if got := resp.Header.Get("Docker-Content-Digest"); got != "sha256:other" {
+		t.Errorf("Docker-Content-Digest %q, want the one set", got)
+	}
+	if got, ok := resp.Header["Location"]; ok {
+		t.Errorf("Location %q not removed", got)
+	}
+	if got := resp.Header.Get("Link"); got == "" {
+		t.Error("another header was lost")
+	}
+	if recs := p.Requests(); len(recs) != 1 || len(recs[0].Faults) != 2 {
+		t.Errorf("records %+v, want one request with both faults", recs)
+	}
+}

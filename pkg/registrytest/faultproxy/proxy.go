@@ -279,6 +279,7 @@ type plan struct {
 	status       *Fault
 	request      *Fault
 	response     *Fault
+	headers      []Fault
 	descriptions []string
 }
 
@@ -302,6 +303,8 @@ func (p *Proxy) start(r *http.Request) (*Record, plan) {
 		switch {
 		case f.kind == kindLatency:
 			pl.delay += f.delay
+		case f.kind == kindResponseHeader:
+			pl.headers = append(pl.headers, f)
 		case f.kind == kindStatus && pl.status == nil:
 			pl.status = &f
 		case f.isRequestFault() && pl.request == nil:
@@ -397,6 +400,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				v = p.rewrite(v)
 			}
 			h.Add(k, v)
+		}
+	}
+	for _, f := range pl.headers {
+		if f.value == "" {
+			h.Del(f.key)
+		} else {
+			h.Set(f.key, f.value)
 		}
 	}
 	p.setStatus(rec, resp.StatusCode)
