@@ -143,7 +143,7 @@ func (r *Repository) PullDir(ctx context.Context, alias, dir string, opts ...Tra
 			fetched, n, err = r.pullFileInto(ctx, root, f)
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", f.Path, err)
+			return entryErr(f.Path, err)
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -162,7 +162,7 @@ func (r *Repository) PullDir(ctx context.Context, alias, dir string, opts ...Tra
 		switch f.Kind {
 		case KindDir:
 			if err := root.MkdirAll(f.Path, 0o750); err != nil {
-				return nil, fmt.Errorf("%s: %s: %w", op, f.Path, err)
+				return nil, fmt.Errorf("%s: %w", op, entryErr(f.Path, err))
 			}
 		case KindSymlink:
 			if err := placeLink(root, dir, f.Path, f.Target); err != nil {
@@ -176,6 +176,16 @@ func (r *Repository) PullDir(ctx context.Context, alias, dir string, opts ...Tra
 		}
 	}
 	return res, nil
+}
+
+// entryErr names the entry p in err; an escape that os.Root stopped (a
+// path through a symbolic link that leaves the directory) is an
+// [ErrUnsafePath].
+func entryErr(p string, err error) error {
+	if strings.Contains(err.Error(), "path escapes from parent") {
+		return fmt.Errorf("%w: %q: leads out of the directory through a symbolic link (%w)", ErrUnsafePath, p, err)
+	}
+	return fmt.Errorf("%q: %w", p, err)
 }
 
 // pullFileInto writes file f under root unless it is there already with
@@ -292,11 +302,11 @@ func placeLink(root *os.Root, dir, p, target string) error {
 	}
 	if d := path.Dir(p); d != "." {
 		if err := root.MkdirAll(d, 0o750); err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+			return entryErr(p, err)
 		}
 	}
 	if err := root.Symlink(target, p); err != nil {
-		return fmt.Errorf("%s: %w", p, err)
+		return entryErr(p, err)
 	}
 	// Links to links can leave dir even when each target, read alone,
 	// stays inside: resolve it as the system will.
@@ -451,11 +461,11 @@ func untar(root *os.Root, rd io.Reader, f File) error {
 		switch hdr.Typeflag {
 		case tar.TypeDir:
 			if err := root.MkdirAll(name, 0o750); err != nil {
-				return fmt.Errorf("archive member %q: %w", name, err)
+				return fmt.Errorf("archive member %w", entryErr(name, err))
 			}
 		case tar.TypeReg:
 			if err := writeMember(root, name, tr, mode); err != nil {
-				return fmt.Errorf("archive member %q: %w", name, err)
+				return fmt.Errorf("archive member %w", entryErr(name, err))
 			}
 		case tar.TypeSymlink:
 			if err := checkLinkTarget(name, hdr.Linkname); err != nil {
