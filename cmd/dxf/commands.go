@@ -55,6 +55,7 @@ var commands = []*command{
 var moreCommands = []*command{
 	loginCommand,
 	logoutCommand,
+	lsCommand,
 	completionCommand,
 	helpCommand,
 	versionCommand,

@@ -82,6 +82,7 @@ func parseRange(v string) (*byteRange, error) {
 // same order).
 func runPushSplit(a *app, files []string, alias string) error {
 	var all blobstore.SplitResult
+	parts := make([][]blobstore.Blob, 0, len(files))
 	for _, file := range files {
 		desc := filepath.Base(file)
 		if file == "-" {
@@ -113,6 +114,7 @@ func runPushSplit(a *app, files []string, alias string) error {
 		}
 		bar.finish("")
 		all.Chunks = append(all.Chunks, res.Chunks...)
+		parts = append(parts, res.Chunks)
 	}
 	if alias != "" {
 		// Refuse a manifest the registry would refuse, before sending it.
@@ -120,7 +122,7 @@ func runPushSplit(a *app, files []string, alias string) error {
 			return fmt.Errorf("set alias %s: %w: %d chunks make a manifest of %d bytes, over %d (a larger --split makes fewer)",
 				alias, blobstore.ErrTooManyChunks, len(all.Chunks), len(raw), blobstore.MaxManifestSize)
 		}
-		if _, err := a.repo.SetAliasBlobs(a.ctx, alias, all.Chunks...); err != nil {
+		if err := a.setAliasFiles(alias, files, parts); err != nil {
 			return err
 		}
 	}
