@@ -251,7 +251,7 @@ func createPartial(root *os.Root, p string) (string, *os.File, error) {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	tmp := path.Join(path.Dir(p), partialPrefix+hex.EncodeToString(rnd[:]))
-	out, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	out, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
 	return tmp, out, err
 }
 
