@@ -1,7 +1,9 @@
 package blobstore
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -384,6 +386,89 @@ func TestIntegrationPullDirHostile(t *testing.T) {
 				t.Fatalf("written outside: %v", got)
 			}
 			if entries, _ := os.ReadDir(top); len(entries) != 2 {
+				t.Fatalf("written beside the directory: %v", entries)
+			}
+			for _, e := range treeOf(t, dir) {
+				if strings.Contains(e, partialPrefix) {
+					t.Fatalf("partial file left: %s", e)
+				}
+			}
+		})
+	}
+}
+
+// TestIntegrationUnpackHostile: the members of an archive to unpack (as
+// oras pushes directories) get the same checks as manifest entries.
+func TestIntegrationUnpackHostile(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	r := plainRepo(t)
+	if err := r.ensureEmptyConfig(ctx); err != nil {
+		t.Fatal(err)
+	}
+	type member struct {
+		name, link string
+		typ        byte
+	}
+	archive := func(ms ...member) []byte {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		tw := tar.NewWriter(zw)
+		for _, m := range ms {
+			h := &tar.Header{Name: m.name, Typeflag: m.typ, Mode: 0o644, Linkname: m.link}
+			if m.typ == tar.TypeReg {
+				h.Size = 1
+			}
+			if err := tw.WriteHeader(h); err != nil {
+				t.Fatal(err)
+			}
+			if m.typ == tar.TypeReg {
+				if _, err := tw.Write([]byte("x")); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := tw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	cases := []struct {
+		name, entry string
+		members     []member
+	}{
+		{"dotdot", "../x", []member{{"d/", "", tar.TypeDir}, {"../x", "", tar.TypeReg}}},
+		{"absolute", "/etc/x", []member{{"/etc/x", "", tar.TypeReg}}},
+		{"inner-dotdot", "d/../../x", []member{{"d/../../x", "", tar.TypeReg}}},
+		{"outside-title", "e/x", []member{{"e/x", "", tar.TypeReg}}},
+		{"link-out", "d/l", []member{{"d/l", "../../x", tar.TypeSymlink}}},
+		{"write-through-link", "d/l/x", []member{{"d/l", ".", tar.TypeSymlink}, {"d/l", ".", tar.TypeSymlink}}},
+		{"device", "d/dev", []member{{"d/dev", "", tar.TypeChar}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			data := archive(c.members...)
+			b := pushBytes(t, r, data).Blob()
+			raw := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":%q,"size":2},`+
+				`"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":%q,"size":%d,"annotations":{"org.opencontainers.image.title":"d","io.deis.oras.content.unpack":"true"}}]}`,
+				emptyJSONBlob.Digest, b.Digest, b.Size)
+			if _, err := r.SetManifest(ctx, "tgz-"+c.name, []byte(raw)); err != nil {
+				t.Fatal(err)
+			}
+			top := t.TempDir()
+			dir := filepath.Join(top, "dir")
+			_, err := r.PullDir(ctx, "tgz-"+c.name, dir)
+			if c.name == "write-through-link" {
+				// A duplicate member is refused.
+				c.entry = "d/l"
+			}
+			if !errors.Is(err, ErrUnsafePath) || !strings.Contains(err.Error(), fmt.Sprintf("%q", c.entry)) {
+				t.Fatalf("PullDir = %v, want ErrUnsafePath naming %q", err, c.entry)
+			}
+			if entries, _ := os.ReadDir(top); len(entries) != 1 {
 				t.Fatalf("written beside the directory: %v", entries)
 			}
 			for _, e := range treeOf(t, dir) {
