@@ -284,8 +284,10 @@ func (r *Repository) SetAliasFiles(ctx context.Context, alias string, files []Fi
 		if err != nil {
 			return nil, fmt.Errorf("set alias %s: %w", alias, err)
 		}
-		if err := r.ensureEmptyConfig(ctx); err != nil {
-			return nil, err
+		if !o.tree.emptyConfig {
+			if err := r.ensureEmptyConfig(ctx); err != nil {
+				return nil, err
+			}
 		}
 		return r.SetManifest(ctx, alias, raw)
 	}

@@ -29,7 +29,7 @@ type treeOptions struct {
 	splitThreshold int64 // 0: DefaultSplitThreshold; < 0: never split
 	include        []string
 	delete         bool
-	keepPrevious   bool // set: do not read the previous alias
+	emptyConfig    bool // the repository is known to have the empty config blob
 }
 
 // WithSplitThreshold makes [Repository.PushDir] cut files of n bytes or
@@ -98,7 +98,8 @@ func (r *Repository) PushDir(ctx context.Context, dir, alias string, opts ...Tra
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	prev := r.previousFiles(ctx, alias)
+	prev, emptyConfig := r.previousFiles(ctx, alias)
+	o.tree.emptyConfig = emptyConfig
 	known := map[v1.Hash]int64{}
 	for _, f := range prev {
 		for _, p := range f.Parts {
@@ -271,15 +272,16 @@ func hashFile(ctx context.Context, p string) (v1.Hash, error) {
 
 // previousFiles returns the files of the data set alias names now, by
 // path; nil if there is none or it cannot be read (then nothing is
-// assumed to be in the registry).
-func (r *Repository) previousFiles(ctx context.Context, alias string) map[string]File {
+// assumed to be in the registry). It also says whether that manifest's
+// config is the empty blob (which the registry then has).
+func (r *Repository) previousFiles(ctx context.Context, alias string) (map[string]File, bool) {
 	m, err := r.GetManifest(ctx, alias)
 	if err != nil || m.IsList() {
-		return nil
+		return nil, false
 	}
 	files, err := Files(m, alias)
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	out := make(map[string]File, len(files))
 	for _, f := range files {
@@ -287,7 +289,7 @@ func (r *Repository) previousFiles(ctx context.Context, alias string) map[string
 			out[f.Path] = f
 		}
 	}
-	return out
+	return out, m.Config == emptyJSONBlob
 }
 
 // walkTree lists the entries of the tree at dir, in lexical order, with
