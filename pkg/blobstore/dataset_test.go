@@ -479,3 +479,38 @@ func TestIntegrationUnpackHostile(t *testing.T) {
 		})
 	}
 }
+
+// TestLayoutDataSet: a data set round-trips through an OCI image layout
+// as through a registry, and syncs the same way.
+func TestLayoutDataSet(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	r, err := OpenLayout(filepath.Join(t.TempDir(), "layout"), WithDigestCache(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	writeTree(t, src, randomBytes(t, 1<<20))
+	opts := []TransferOption{WithSplitThreshold(512 << 10), WithSplitAverage(64 << 10)}
+	if _, err := r.PushDir(ctx, src, "tree", opts...); err != nil {
+		t.Fatal(err)
+	}
+	dst := t.TempDir()
+	if _, err := r.PullDir(ctx, "tree", dst); err != nil {
+		t.Fatal(err)
+	}
+	if want, got := treeOf(t, src), treeOf(t, dst); !slices.Equal(want, got) {
+		t.Fatalf("through the layout:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if err := os.WriteFile(filepath.Join(src, "top.txt"), []byte("changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.PushDir(ctx, src, "tree", opts...)
+	if err != nil || res.Transferred != 1 {
+		t.Fatalf("re-push: %d sent, %v", res.Transferred, err)
+	}
+	pres, err := r.PullDir(ctx, "tree", dst)
+	if err != nil || pres.Transferred != 1 {
+		t.Fatalf("sync pull: %d fetched, %v", pres.Transferred, err)
+	}
+}

@@ -11,8 +11,8 @@ import (
 	"github.com/dxf-go/dxf/pkg/registrytest"
 )
 
-// oras returns the pinned oras CLI (installed on first use).
-func oras(t *testing.T) string {
+// orasBin returns the pinned oras CLI (installed on first use).
+func orasBin(t *testing.T) string {
 	t.Helper()
 	bin, err := registrytest.Oras(t.Context())
 	if err != nil {
@@ -23,7 +23,7 @@ func oras(t *testing.T) string {
 
 func runOras(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), oras(t), args...)
+	cmd := exec.CommandContext(t.Context(), orasBin(t), args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "HOME="+t.TempDir()) // no user config
 	out, err := cmd.CombinedOutput()

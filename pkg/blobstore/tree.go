@@ -111,8 +111,8 @@ func (r *Repository) PushDir(ctx context.Context, dir, alias string, opts ...Tra
 		threshold = DefaultSplitThreshold
 	}
 	var cache *digestCache
-	if r.reg.o.digestCache != "" {
-		cache = &digestCache{dir: r.reg.o.digestCache}
+	if r.opts().digestCache != "" {
+		cache = &digestCache{dir: r.opts().digestCache}
 	}
 	res := &TreeResult{}
 	var mu sync.Mutex
