@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
@@ -512,5 +513,55 @@ func TestLayoutDataSet(t *testing.T) {
 	pres, err := r.PullDir(ctx, "tree", dst)
 	if err != nil || pres.Transferred != 1 {
 		t.Fatalf("sync pull: %d fetched, %v", pres.Transferred, err)
+	}
+}
+
+// TestIntegrationDataSetBigFile: a 300 MiB file in a directory is split
+// with the defaults (64 MiB threshold, 4 MiB chunks), reassembled by
+// PullDir, and a re-push reads the previous alias instead of sending it.
+func TestIntegrationDataSetBigFile(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	r := plainRepo(t, WithDigestCache(t.TempDir()))
+	src := t.TempDir()
+	f, err := os.Create(filepath.Join(src, "big.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.NewChaCha8([32]byte{22})
+	buf := make([]byte, 1<<20)
+	for range 300 {
+		_, _ = rng.Read(buf)
+		if _, err := f.Write(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "small.txt"), []byte("small"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.PushDir(ctx, src, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(res.Files[0].Parts); n < 30 || res.Files[0].Size != 300<<20 {
+		t.Fatalf("big.bin: %d chunks, %d bytes", n, res.Files[0].Size)
+	}
+	again, err := r.PushDir(ctx, src, "big")
+	if err != nil || again.Transferred != 0 || again.Manifest.Digest != res.Manifest.Digest {
+		t.Fatalf("re-push: %d sent, %v", again.Transferred, err)
+	}
+	dst := t.TempDir()
+	if _, err := r.PullDir(ctx, "big", dst); err != nil {
+		t.Fatal(err)
+	}
+	want, err := hashFile(ctx, filepath.Join(src, "big.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := hashFile(ctx, filepath.Join(dst, "big.bin")); err != nil || got != want || got != res.Files[0].Digest {
+		t.Fatalf("pulled big.bin: %s, %v; want %s", got, err, want)
 	}
 }
