@@ -190,7 +190,7 @@ func runPushDir(a *app, dir, alias string) error {
 // isDir reports whether path names a directory (following links: the
 // user named it).
 func isDir(path string) bool {
-	fi, err := os.Stat(path)
+	fi, err := os.Stat(path) //nolint:gosec // a path the user named
 	return err == nil && fi.IsDir()
 }
 
@@ -210,7 +210,7 @@ func (a *app) setAliasFiles(alias string, files []string, parts [][]blobstore.Bl
 		for _, p := range parts[i] {
 			e.Size += p.Size
 		}
-		if fi, err := os.Stat(f); err == nil && f != "-" {
+		if fi, err := os.Stat(f); err == nil && f != "-" { //nolint:gosec // a file the user named
 			e.Mode = fi.Mode().Perm()
 		}
 		entries[i] = e

@@ -24,6 +24,9 @@ import (
 	"github.com/dxf-go/dxf/internal/jobs"
 )
 
+// maxTarTrailer bounds the padding read after the end of an archive's tar.
+const maxTarTrailer = 1 << 20
+
 // partialPrefix starts the names of files being pulled, renamed into place
 // only once verified.
 const partialPrefix = ".dxf-partial-"
@@ -431,7 +434,8 @@ func untar(root *os.Root, rd io.Reader, f File) error {
 		return fmt.Errorf("%w: not gzip: %w", ErrInvalidManifest, err)
 	}
 	h := sha256.New()
-	tr := tar.NewReader(io.TeeReader(zr, h))
+	tee := io.TeeReader(zr, h)
+	tr := tar.NewReader(tee)
 	seen := map[string]bool{}
 	type link struct{ p, target string }
 	var links []link
@@ -476,8 +480,12 @@ func untar(root *os.Root, rd io.Reader, f File) error {
 			return fmt.Errorf("%w: archive member %q: type %q is not unpacked (only files, directories and symbolic links)", ErrUnsafePath, name, hdr.Typeflag)
 		}
 	}
-	if _, err := io.Copy(io.Discard, zr); err != nil {
+	// What follows the tar's end is padding: bounded, so that a hostile
+	// archive cannot make us inflate without end.
+	if n, err := io.CopyN(io.Discard, tee, maxTarTrailer+1); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("archive: %w", err)
+	} else if n > maxTarTrailer {
+		return fmt.Errorf("%w: archive: more than %d bytes after the end of the tar", ErrInvalidManifest, maxTarTrailer)
 	}
 	if f.UnpackDigest != "" {
 		want, err := ParseDigest(f.UnpackDigest)

@@ -3,6 +3,7 @@ package registrytest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -46,8 +47,11 @@ func buildZot(ctx context.Context, tmp string) error {
 		return fmt.Errorf("registrytest: go mod download %s@%s: %w\n%s", ZotModule, ZotVersion, err, tail(string(out), 4096))
 	}
 	var mod struct{ Dir, Error string }
-	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-		return fmt.Errorf("registrytest: go mod download %s@%s: no source directory (%v %s)", ZotModule, ZotVersion, err, mod.Error)
+	if err := json.Unmarshal(out, &mod); err != nil {
+		return fmt.Errorf("registrytest: go mod download %s@%s: %w", ZotModule, ZotVersion, err)
+	}
+	if mod.Dir == "" {
+		return fmt.Errorf("registrytest: go mod download %s@%s: no source directory (%s)", ZotModule, ZotVersion, mod.Error)
 	}
 	src := filepath.Join(tmp, "src")
 	if err := copyTree(mod.Dir, src); err != nil {
@@ -83,7 +87,7 @@ func copyTree(src, dst string) error {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(target, data, 0o600)
+		return os.WriteFile(target, data, 0o600) //nolint:gosec // under the temporary directory made for the build
 	})
 }
 
@@ -121,7 +125,7 @@ func StartZot(ctx context.Context) (*Zot, error) {
 		if err == nil {
 			return z, nil
 		}
-		if err != errPortInUse {
+		if !errors.Is(err, errPortInUse) {
 			z.Stop()
 			return nil, fmt.Errorf("registrytest: start zot: %w\n--- zot log (tail) ---\n%s", err, tail(z.readLog(), logTail))
 		}
@@ -162,7 +166,7 @@ func (z *Zot) start(ctx context.Context, bin string, port int) error {
 		return err
 	}
 	defer logf.Close()
-	cmd := exec.Command(bin, "serve", cfgPath) //nolint:gosec // the cached zot binary
+	cmd := exec.Command(bin, "serve", cfgPath)
 	cmd.Env = childEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = sysProcAttr()
