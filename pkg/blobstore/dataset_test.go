@@ -565,3 +565,49 @@ func TestIntegrationDataSetBigFile(t *testing.T) {
 		t.Fatalf("pulled big.bin: %s, %v; want %s", got, err, want)
 	}
 }
+
+// TestIntegrationPullDirInterrupted: a pull that fails part way keeps the
+// files it verified and leaves no partial file; pulling again fetches only
+// the rest.
+func TestIntegrationPullDirInterrupted(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	r := plainRepo(t)
+	src := t.TempDir()
+	for i, data := range []string{"first", "second", "third"} {
+		if err := os.WriteFile(filepath.Join(src, fmt.Sprintf("f%d", i)), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.PushDir(ctx, src, "v"); err != nil {
+		t.Fatal(err)
+	}
+	// The registry loses one blob: the pull of that file fails.
+	if err := r.DeleteBlob(ctx, HashBytes([]byte("second"))); err != nil {
+		t.Fatal(err)
+	}
+	dst := t.TempDir()
+	if _, err := r.PullDir(ctx, "v", dst, WithJobs(1)); err == nil || !strings.Contains(err.Error(), `"f1"`) {
+		t.Fatalf("PullDir = %v, want an error naming f1", err)
+	}
+	got := treeOf(t, dst)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "f0 ") {
+		t.Fatalf("after the failure (one job, in order): %v, want f0 kept", got)
+	}
+	for _, e := range got {
+		if strings.Contains(e, partialPrefix) || strings.HasPrefix(e, "f1") {
+			t.Fatalf("after the failure: %v", got)
+		}
+	}
+	pushBytes(t, r, []byte("second"))
+	res, err := r.PullDir(ctx, "v", dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Transferred != 3-len(got) || res.Kept != len(got) {
+		t.Fatalf("resumed pull fetched %d, kept %d (had %v)", res.Transferred, res.Kept, got)
+	}
+	if want, got := treeOf(t, src), treeOf(t, dst); !slices.Equal(want, got) {
+		t.Fatalf("resumed:\n%v\nwant\n%v", got, want)
+	}
+}

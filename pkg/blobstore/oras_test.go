@@ -110,7 +110,7 @@ func TestIntegrationPullDirOfOrasPush(t *testing.T) {
 	if want, got := regularFiles(t, src), regularFiles(t, dir); !slices.Equal(want, got) {
 		t.Fatalf("many:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if len(res.Files) != 3 || !res.Files[2].Unpack {
+	if len(res.Files) != 3 || !res.Files[2].Unpack || res.Files[2].UnpackDigest == "" {
 		t.Fatalf("entries: %+v", res.Files)
 	}
 	_, files, err := r.ListFiles(ctx, "many", WithInclude("two.bin"))
