@@ -438,7 +438,9 @@ func Files(m *Manifest, name string) ([]File, error) {
 			}
 		}
 		f := File{Path: strings.TrimSuffix(title, "/"), Mode: mode, Parts: []Blob{l}, Size: l.Size, Digest: l.Digest}
-		if a[AnnotationUnpack] == "true" {
+		// oras marks a directory for unpacking; regctl ends its title
+		// with "/".
+		if a[AnnotationUnpack] == "true" || (strings.HasSuffix(title, "/") && li.MediaType == MediaTypeOCILayerTarGzip) {
 			f.Unpack, f.UnpackDigest = true, a[AnnotationUnpackDigest]
 		}
 		if err := add(f); err != nil {

@@ -611,3 +611,31 @@ func TestIntegrationPullDirInterrupted(t *testing.T) {
 		t.Fatalf("resumed:\n%v\nwant\n%v", got, want)
 	}
 }
+
+// TestFilesOfOtherTools: names from other tools' annotations; directories
+// to unpack as oras and regctl mark them; unnamed layers by digest.
+func TestFilesOfOtherTools(t *testing.T) {
+	t.Parallel()
+	d := HashBytes([]byte("x")).String()
+	raw := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.cncf.model.config.v1+json","digest":"` + d + `","size":1},"layers":[` +
+		`{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"` + d + `","size":1,"annotations":{"org.opencontainers.image.title":"regdir/"}},` +
+		`{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"` + d + `","size":1,"annotations":{"org.opencontainers.image.title":"orasdir","io.deis.oras.content.unpack":"true"}},` +
+		`{"mediaType":"application/vnd.cncf.model.weight.v1.raw","digest":"` + d + `","size":1,"annotations":{"org.cncf.model.filepath":"model/w.bin"}},` +
+		`{"mediaType":"application/octet-stream","digest":"` + d + `","size":1}]}`
+	m, err := ParseManifest([]byte(raw), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Files(m, "alias")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		got = append(got, fmt.Sprintf("%s unpack=%v", f.Path, f.Unpack))
+	}
+	want := []string{"regdir unpack=true", "orasdir unpack=true", "model/w.bin unpack=false", HashBytes([]byte("x")).Hex + " unpack=false"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Files: %v, want %v", got, want)
+	}
+}
