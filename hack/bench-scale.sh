@@ -13,21 +13,27 @@
 #                blob with no digest cache vs Go's SHA-256; random access
 #   layout       push and verified pull (-o) of a big file on an OCI image
 #                layout (oci:DIR, no registry) vs cp + Go's SHA-256 of it
+#   tree         a directory of N files of 4 KiB: push-blob DIR vs oras push
+#                of the files, the re-push after one file changed (time and
+#                uploads, HEADs and manifest PUTs counted in the registry's
+#                log), pull-blob --dir vs oras pull
 #
 # Knobs: BENCH_GROWTH_MB="1 16 256 1024 4096 8192", BENCH_BLOBS="1 10 100
-# 1000 10000", BENCH_SCALE_TAGS=100000, BENCH_INC_MB=1024, BENCH_LAYOUT_MB=1024, BENCH_OUT=docs,
+# 1000 10000", BENCH_SCALE_TAGS=100000, BENCH_INC_MB=1024, BENCH_LAYOUT_MB=1024,
+# BENCH_TREE_FILES=10000, BENCH_OUT=docs,
 # DXF=bin/dxf, BENCH_TOOLS_DIR (where oras and crane are installed).
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
 root=$PWD
 
-BENCH_SCALE=${BENCH_SCALE:-growth,blobs,tags,incremental,layout}
+BENCH_SCALE=${BENCH_SCALE:-growth,blobs,tags,incremental,layout,tree}
 BENCH_GROWTH_MB=${BENCH_GROWTH_MB:-1 16 256 1024 4096 8192}
 BENCH_BLOBS=${BENCH_BLOBS:-1 10 100 1000 10000}
 BENCH_SCALE_TAGS=${BENCH_SCALE_TAGS:-100000}
 BENCH_INC_MB=${BENCH_INC_MB:-1024}
 BENCH_LAYOUT_MB=${BENCH_LAYOUT_MB:-1024}
+BENCH_TREE_FILES=${BENCH_TREE_FILES:-10000}
 BENCH_OUT=${BENCH_OUT:-$root/docs}
 DXF=${DXF:-$root/bin/dxf}
 BENCH_TOOLS_DIR=${BENCH_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dxf-go/tools}
@@ -333,11 +339,65 @@ if want layout; then
 	rm -rf "$f" "$work/l.pulled" "$work/layout"
 fi
 
+# --- tree -------------------------------------------------------------------------
+if want tree; then
+	n=$BENCH_TREE_FILES
+	log "tree: a directory of $n files of 4 KiB"
+	dir=$work/tree
+	files=()
+	for ((i = 0; i < n; i++)); do
+		sub=d$((i / 100))
+		[ -d "$dir/$sub" ] || mkdir -p "$dir/$sub"
+		files+=("$sub/f$i")
+	done
+	head -c $((n * 4096)) /dev/urandom | split -a 6 -b 4096 - "$work/tree-part."
+	i=0
+	for part in "$work"/tree-part.*; do
+		mv "$part" "$dir/${files[$i]}"
+		i=$((i + 1))
+	done
+	reglog=$regdir/registry.log
+	count() { grep -c "\"$1 /v2/$2" "$reglog" || true; }
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	read -r dps dpr < <(timed "$work/out" "${dxf[@]}" push-blob bench/tree "$dir" @t)
+	cd "$dir"
+	read -r ops opr < <(timed "$work/out" "$ORAS" push --plain-http "$host/bench/tree-oras:t" "${files[@]}")
+	cd "$root"
+	# One file changed: one blob and one manifest should go up.
+	printf 'changed' | dd of="$dir/${files[$((n / 2))]}" bs=1 count=7 conv=notrunc status=none
+	posts0=$(count POST bench/tree/blobs/uploads/)
+	heads0=$(count HEAD bench/tree/blobs/)
+	mput0=$(count PUT bench/tree/manifests/)
+	read -r rps rpr < <(timed "$work/out" "${dxf[@]}" push-blob bench/tree "$dir" @t)
+	uploads=$(($(count POST bench/tree/blobs/uploads/) - posts0))
+	heads=$(($(count HEAD bench/tree/blobs/) - heads0))
+	mputs=$(($(count PUT bench/tree/manifests/) - mput0))
+	read -r dls dlr < <(timed "$work/out" "${dxf[@]}" pull-blob --dir "$work/tree-dxf" bench/tree @t)
+	[ "$(find "$work/tree-dxf" -type f | wc -l)" -eq "$n" ] || die "dxf pulled $(find "$work/tree-dxf" -type f | wc -l) files"
+	read -r ols olr < <(timed "$work/out" "$ORAS" pull --plain-http -o "$work/tree-oras" "$host/bench/tree-oras:t")
+	[ "$(find "$work/tree-oras" -type f | wc -l)" -eq "$n" ] || die "oras pulled $(find "$work/tree-oras" -type f | wc -l) files"
+	# Pulling again into the up-to-date directory fetches nothing.
+	read -r d2s _ < <(timed "$work/out" "${dxf[@]}" pull-blob --dir "$work/tree-dxf" bench/tree @t)
+	log "  push dxf $dps s oras $ops s; one changed: $rps s, $uploads uploads, $mputs manifest PUTs, $heads HEADs; pull dxf $dls s oras $ols s, again $d2s s"
+	{
+		printf '## A directory of %s files of 4 KiB\n\n' "$n"
+		printf 'Single runs, load %s at the start. Push: `dxf push-blob <repo> DIR @alias` (a data set: one blob per file, OCI form) vs `oras push <repo>:<tag> <the %s files>`; re-push after one file changed, with uploads (POST …/blobs/uploads/), HEADs and manifest PUTs counted in the registry'"'"'s log; pull: `dxf pull-blob --dir` vs `oras pull -o`, then dxf again into the up-to-date directory.\n\n' "$load" "$n"
+		printf '| Step | dxf s | oras s | dxf / oras | dxf peak RSS MiB | oras peak RSS MiB |\n'
+		printf '|---|---:|---:|---:|---:|---:|\n'
+		printf '| push | %s | %s | %s× | %s | %s |\n' "$dps" "$ops" "$(ratio "$dps" "$ops")" "$dpr" "$opr"
+		printf '| re-push, one file changed: %s upload(s), %s manifest PUT(s), %s HEAD(s) | %s | | | %s | |\n' "$uploads" "$mputs" "$heads" "$rps" "$rpr"
+		printf '| pull | %s | %s | %s× | %s | %s |\n' "$dls" "$ols" "$(ratio "$dls" "$ols")" "$dlr" "$olr"
+		printf '| pull again, up to date | %s | | | | |\n\n' "$d2s"
+	} >>"$md"
+	rm -rf "$dir" "$work/tree-dxf" "$work/tree-oras"
+	purge_all
+fi
+
 elapsed=$(($(date +%s) - started))
 mkdir -p "$BENCH_OUT"
 {
 	printf '# Scale benchmarks\n\n'
-	printf 'Written by `hack/bench-scale.sh` (run by `make bench`, or alone with `make bench-scale`; `BENCH_SCALE=growth,blobs,tags,incremental,layout` selects scenarios) on %s in %d min %d s, against a local Distribution registry %s on the same machine (%s, %s cores, shared with other work: load averages are given beside the figures). Load average at the start %s, at the end %s.\n\n' \
+	printf 'Written by `hack/bench-scale.sh` (run by `make bench`, or alone with `make bench-scale`; `BENCH_SCALE=growth,blobs,tags,incremental,layout,tree` selects scenarios) on %s in %d min %d s, against a local Distribution registry %s on the same machine (%s, %s cores, shared with other work: load averages are given beside the figures). Load average at the start %s, at the end %s.\n\n' \
 		"$(date -u +%Y-%m-%d)" $((elapsed / 60)) $((elapsed % 60)) "$REGISTRY_VERSION" "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" "$(nproc)" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
 	cat "$md"
 } >"$BENCH_OUT/benchmarks-scale.md"

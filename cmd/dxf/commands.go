@@ -56,6 +56,7 @@ var moreCommands = []*command{
 	copyCommand,
 	loginCommand,
 	logoutCommand,
+	lsCommand,
 	completionCommand,
 	helpCommand,
 	versionCommand,

@@ -53,6 +53,7 @@ type flagValues struct {
 	debug         bool
 	split         string
 	byteRange     string
+	data          dataFlags // data set flags (dataset.go)
 	help          bool
 	version       bool
 }
@@ -91,6 +92,7 @@ func newFlagSet(f *flagValues) *pflag.FlagSet {
 	fs.StringVar(&f.split, "split", "", "push-blob: cut files into content-defined chunks of about `size` bytes each (K, M, G suffixes; --split alone: 4M)")
 	fs.Lookup("split").NoOptDefVal = "default"
 	fs.StringVar(&f.byteRange, "range", "", "pull-blob: write only bytes `START-END` (from 0, END included; END may be left out) of an @alias, verified chunk by chunk")
+	f.data.define(fs)
 	fs.BoolVarP(&f.help, "help", "h", false, "show help")
 	fs.BoolVar(&f.version, "version", false, "show the version")
 	return fs
@@ -124,6 +126,7 @@ type config struct {
 	debugOut      io.Writer  // standard error: --debug lines, notices of waits the registry asks for
 	split         int        // average chunk size of push-blob --split; 0: no split
 	byteRange     *byteRange // pull-blob --range
+	data          dataConfig // data set settings (dataset.go)
 	// credSource names the credentials given ("DXF_USERNAME and
 	// DXF_PASSWORD", "--token" …); "" for the Docker config or none.
 	credSource  string
@@ -320,6 +323,11 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 		}
 		c.byteRange = br
 	}
+	data, err := f.data.load(fs, env)
+	if err != nil {
+		return nil, err
+	}
+	c.data = data
 	c.debug = on("debug", "DXF_DEBUG")
 	if boolErr != nil {
 		return nil, boolErr

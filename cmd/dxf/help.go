@@ -35,6 +35,7 @@ const environmentHelp = `Environment (each variable has the flag named beside it
                                           (also REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE)
   DXF_PLATFORM         --platform         os/arch[/variant] of multi-platform aliases
   DXF_DIGEST_CACHE=0   --no-digest-cache  do not remember digests of pushed files
+  DXF_FORMAT           --format           alias manifests: docker (default) or oci (named files)
   DXF_DEBUG=1          -d, --debug        trace HTTP requests and responses on stderr (no secrets)
   DXF_TIMEOUT          --timeout          seconds to wait for a connection, an answer, a
                                           stalled transfer, a credential helper (default 60)

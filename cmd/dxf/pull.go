@@ -15,7 +15,7 @@ import (
 
 var pullBlobCommand = &command{
 	name:     "pull-blob",
-	flags:    []string{"output", "platform", "blob-info", "chunk-size", "range", "progress", "jobs"},
+	flags:    []string{"output", "platform", "blob-info", "chunk-size", "range", "progress", "jobs", "dir", "include", "delete"},
 	synopsis: "<repo> [<digest>|@<alias>]...",
 	summary:  "write blobs to standard output",
 	help: `Write the blobs to standard output, one after the other, in argument order.
@@ -40,8 +40,16 @@ replaced only once every blob has been verified: on failure it is untouched.
 With --range START-END only those bytes (from 0, END included) of one @alias
 or blob are written; only the blobs they touch are fetched, each verified.
 
+With --dir DIR the files of one @alias are written into DIR by name (an
+unnamed blob as its digest's hex; an alias without names, as the Python tool
+writes them, as one file named after the alias); files already there with
+the right content are not fetched again, --delete removes files the alias
+does not have, --include GLOB keeps only some paths. Paths that could leave
+DIR are refused; each file is renamed into place once verified.
+
 Examples:
   dxf pull-blob fred/datalogger @may15-readings > logger.dat
+  dxf pull-blob --dir ./dataset fred/data @v1
   dxf pull-blob --range 0-1023 fred/vm @disk
   dxf pull-blob fred/datalogger $(dxf get-alias fred/datalogger may15-readings)
   dxf pull-blob -o logger.dat fred/datalogger sha256:9f86d081884c7d65...
@@ -63,6 +71,9 @@ type pullItem struct {
 func runPullBlob(a *app, args []string) error {
 	if a.cfg.byteRange != nil {
 		return runPullRange(a, args)
+	}
+	if a.cfg.data.dir != "" {
+		return runPullDir(a, args)
 	}
 	items, err := a.pullItems(args)
 	if err != nil {

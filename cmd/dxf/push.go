@@ -11,7 +11,7 @@ import (
 
 var pushBlobCommand = &command{
 	name:     "push-blob",
-	flags:    []string{"jobs", "progress", "no-digest-cache", "split"},
+	flags:    []string{"jobs", "progress", "no-digest-cache", "split", "format"},
 	synopsis: "<repo> <file>... [@alias]",
 	summary:  "upload files as blobs and print their digests",
 	help: `Upload each file as a blob and print its digest (sha256:<hex>), one line per
@@ -27,8 +27,16 @@ bytes (default 4M); only chunks the registry lacks are sent, and one digest
 per chunk is printed, in order. Pushing a changed file again sends only the
 chunks that changed.
 
+A single directory pushed to an @alias is a data set: one blob per file,
+named by its path, in the OCI artifact form (see docs/format.md); pushing it
+again sends only what changed. With --format oci (DXF_FORMAT=oci) the alias of
+files is an OCI artifact naming each file too, which oras and other tools
+read. If the registry refuses the Docker form, the OCI form is written
+instead, said in one line on standard error.
+
 Examples:
   dxf push-blob fred/datalogger logger.dat
+  dxf push-blob fred/data ./dataset @v1
   dxf push-blob fred/datalogger logger.dat @may15-readings
   dxf push-blob --jobs 8 fred/datalogger day1.dat day2.dat day3.dat @week
   tar c data | dxf push-blob fred/datalogger - @data-tar
@@ -87,6 +95,9 @@ func checkPushArgs(cmd *command, args []string) error {
 
 func runPushBlob(a *app, args []string) (err error) {
 	files, alias := splitPushArgs(args)
+	if len(files) == 1 && isDir(files[0]) {
+		return runPushDir(a, files[0], alias)
+	}
 	if a.cfg.split > 0 {
 		return runPushSplit(a, files, alias)
 	}
@@ -114,11 +125,11 @@ func runPushBlob(a *app, args []string) (err error) {
 		err = printPushed(a, blobs, err)
 	}()
 	if alias != "" {
-		blobs := make([]blobstore.Blob, len(results))
+		parts := make([][]blobstore.Blob, len(results))
 		for i, r := range results {
-			blobs[i] = r.Blob()
+			parts[i] = []blobstore.Blob{r.Blob()}
 		}
-		if _, err := a.repo.SetAliasBlobs(a.ctx, alias, blobs...); err != nil {
+		if err := a.setAliasFiles(alias, files, parts); err != nil {
 			return err
 		}
 	}

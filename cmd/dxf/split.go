@@ -83,6 +83,7 @@ func parseRange(v string) (*byteRange, error) {
 func runPushSplit(a *app, files []string, alias string) (err error) {
 	a.progress.plan("files", len(files), filesSize(files))
 	var all blobstore.SplitResult
+	parts := make([][]blobstore.Blob, 0, len(files))
 	for _, file := range files {
 		desc := filepath.Base(file)
 		if file == "-" {
@@ -114,6 +115,7 @@ func runPushSplit(a *app, files []string, alias string) (err error) {
 		}
 		bar.finish("")
 		all.Chunks = append(all.Chunks, res.Chunks...)
+		parts = append(parts, res.Chunks)
 	}
 
 	// The chunks are in the registry whatever comes next: their digests
@@ -125,7 +127,7 @@ func runPushSplit(a *app, files []string, alias string) (err error) {
 			return fmt.Errorf("set alias %s: %w: %d chunks make a manifest of %d bytes, over %d (a larger --split makes fewer)",
 				alias, blobstore.ErrTooManyChunks, len(all.Chunks), len(raw), blobstore.MaxManifestSize)
 		}
-		if _, err := a.repo.SetAliasBlobs(a.ctx, alias, all.Chunks...); err != nil {
+		if err := a.setAliasFiles(alias, files, parts); err != nil {
 			return err
 		}
 	}

@@ -13,7 +13,9 @@ import (
 func closest(s string, candidates []string) string {
 	best, bestDist := "", -1
 	for _, c := range candidates {
-		if strings.HasPrefix(c, s) || strings.HasPrefix(s, c) {
+		// A command as short as "ls" is no prefix of a longer word
+		// ("lsit-repos" is list-repos mistyped, not ls).
+		if strings.HasPrefix(c, s) || (len(c) > 2 && strings.HasPrefix(s, c)) {
 			// "push" for push-blob; "pull-blobs" for pull-blob.
 			d := abs(len(c) - len(s))
 			if bestDist < 0 || d < bestDist {

@@ -69,6 +69,25 @@ type Manifest struct {
 	Layers []Blob
 	// Manifests are the entries of a list or index, in order.
 	Manifests []PlatformManifest
+	// ArtifactType is the OCI 1.1 artifactType field, if any.
+	ArtifactType MediaType
+	// ConfigMediaType is the config descriptor's media type, if any.
+	ConfigMediaType MediaType
+	// Annotations are the manifest's own annotations, if any.
+	Annotations map[string]string
+	// LayerInfo describes each of Layers further (same index): its media
+	// type and annotations, such as the file name
+	// ([AnnotationTitle]) other tools and the OCI form of dxf give it.
+	// It is nil for schema 1 manifests.
+	LayerInfo []LayerInfo
+}
+
+// LayerInfo is what a manifest says of a layer besides its digest and size.
+type LayerInfo struct {
+	// MediaType is the layer's media type.
+	MediaType MediaType
+	// Annotations are the layer's annotations (nil if none).
+	Annotations map[string]string
 }
 
 // Size is the manifest's size in bytes (of Raw).
@@ -90,11 +109,13 @@ func (m *Manifest) Digests() []v1.Hash {
 
 // wireManifest is the union of the manifest shapes we read.
 type wireManifest struct {
-	SchemaVersion *int             `json:"schemaVersion"`
-	MediaType     MediaType        `json:"mediaType"`
-	Config        *wireDescriptor  `json:"config"`
-	Layers        []wireDescriptor `json:"layers"`
-	Manifests     []wireDescriptor `json:"manifests"`
+	SchemaVersion *int              `json:"schemaVersion"`
+	MediaType     MediaType         `json:"mediaType"`
+	ArtifactType  MediaType         `json:"artifactType"`
+	Annotations   map[string]string `json:"annotations"`
+	Config        *wireDescriptor   `json:"config"`
+	Layers        []wireDescriptor  `json:"layers"`
+	Manifests     []wireDescriptor  `json:"manifests"`
 	FSLayers      []struct {
 		BlobSum string `json:"blobSum"`
 	} `json:"fsLayers"`
@@ -107,7 +128,9 @@ type wireDescriptor struct {
 	MediaType MediaType `json:"mediaType"`
 	Digest    string    `json:"digest"`
 	Size      int64     `json:"size"`
-	Platform  *struct {
+	// Annotations of a layer (the file name, for instance).
+	Annotations map[string]string `json:"annotations"`
+	Platform    *struct {
 		OS           string `json:"os"`
 		Architecture string `json:"architecture"`
 		Variant      string `json:"variant"`
@@ -126,7 +149,7 @@ func ParseManifest(raw []byte, contentType string) (*Manifest, error) {
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return nil, fmt.Errorf("%w: not JSON: %w", ErrInvalidManifest, err)
 	}
-	m := &Manifest{Raw: raw, MediaType: w.MediaType, Digest: HashBytes(raw)}
+	m := &Manifest{Raw: raw, MediaType: w.MediaType, Digest: HashBytes(raw), ArtifactType: w.ArtifactType, Annotations: w.Annotations}
 	if m.MediaType == "" {
 		m.MediaType = mediaTypeOf(contentType)
 	}
@@ -149,13 +172,16 @@ func ParseManifest(raw []byte, contentType string) (*Manifest, error) {
 		if m.Config, err = w.Config.blob(); err != nil {
 			return nil, err
 		}
+		m.ConfigMediaType = w.Config.MediaType
 		m.Layers = make([]Blob, 0, len(w.Layers))
+		m.LayerInfo = make([]LayerInfo, 0, len(w.Layers))
 		for _, l := range w.Layers {
 			b, err := l.blob()
 			if err != nil {
 				return nil, err
 			}
 			m.Layers = append(m.Layers, b)
+			m.LayerInfo = append(m.LayerInfo, LayerInfo{MediaType: l.MediaType, Annotations: l.Annotations})
 		}
 	case MediaTypeDockerManifestList, MediaTypeOCIIndex:
 		for _, e := range w.Manifests {

@@ -37,6 +37,9 @@ type transferOptions struct {
 	index       int          // of the blob in a call moving several, for Progress
 	splitAvg    int          // average chunk size of a split push
 	spec        *speculation // set by pushSpeculative
+	format      Format       // of an alias set (SetAliasFiles, PushDir)
+	notice      FormatNotice // told when the form changes
+	tree        treeOptions  // PushDir and PullDir
 }
 
 func makeTransferOptions(opts []TransferOption) transferOptions {

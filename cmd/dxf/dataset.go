@@ -1,0 +1,221 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/pflag"
+
+	"github.com/dxf-go/dxf/pkg/blobstore"
+)
+
+// dataFlags are the flags of data sets: named files and directories.
+type dataFlags struct {
+	format  string
+	dir     string
+	include []string
+	delete  bool
+	json    bool
+}
+
+func (f *dataFlags) define(fs *pflag.FlagSet) {
+	fs.StringVar(&f.format, "format", "", "manifest form of aliases pushed: docker (the Python tool's, default) or oci (an OCI 1.1 artifact with file names) (DXF_FORMAT)")
+	fs.StringVar(&f.dir, "dir", "", "pull-blob: write the alias's files into `directory`, by name, fetching only what differs")
+	fs.StringArrayVar(&f.include, "include", nil, "pull-blob --dir, ls: only the paths matching `glob` (repeatable)")
+	fs.BoolVar(&f.delete, "delete", false, "pull-blob --dir: remove files the alias does not have")
+	fs.BoolVar(&f.json, "json", false, "ls: print JSON lines")
+}
+
+// dataConfig is the resolved data set configuration.
+type dataConfig struct {
+	format  blobstore.Format
+	dir     string
+	include []string
+	delete  bool
+	json    bool
+}
+
+func (f *dataFlags) load(fs *pflag.FlagSet, env environment) (dataConfig, error) {
+	c := dataConfig{dir: f.dir, include: f.include, delete: f.delete, json: f.json}
+	v, from := env["DXF_FORMAT"], "DXF_FORMAT"
+	if fs.Changed("format") {
+		v, from = f.format, "--format"
+	}
+	format, err := blobstore.ParseFormat(v)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", from, err)
+	}
+	c.format = format
+	return c, nil
+}
+
+var lsCommand = &command{
+	name:     "ls",
+	flags:    []string{"include", "json", "platform"},
+	synopsis: "<repo> @<alias>",
+	summary:  "list the files of an alias: path, size, digest",
+	help: `List the files of an alias, one line each: path, size in bytes, digest
+(a split file's digest is "-" unless its manifest records it). Symbolic links
+are shown as "path -> target", empty directories with a trailing "/". An alias
+without file names (the Docker form) is one file named after the alias.
+
+With --json, one JSON object per line: {"path", "size", "digest", "type",
+"mode", "target", "blobs"}.
+
+Examples:
+  dxf ls fred/data @v1
+  dxf ls --include '*.csv' --json fred/data @v1`,
+	aliases: atAliases,
+	minArgs: 1,
+	maxArgs: 1,
+	run:     runLs,
+}
+
+func runLs(a *app, args []string) error {
+	alias := strings.TrimPrefix(args[0], "@")
+	_, files, err := a.repo.ListFiles(a.ctx, alias, blobstore.WithPlatform(a.cfg.platform), blobstore.WithInclude(a.cfg.data.include...))
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	if a.cfg.data.json {
+		for _, f := range files {
+			e := lsEntry{Path: f.Path, Type: kindName(f), Target: f.Target, Blobs: len(f.Parts)}
+			if f.Kind == blobstore.KindFile {
+				e.Size = &f.Size
+				if f.Digest != (blobstore.Blob{}).Digest {
+					e.Digest = f.Digest.String()
+				}
+			}
+			if f.Mode != 0 {
+				e.Mode = fmt.Sprintf("%04o", f.Mode)
+			}
+			j, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			b.Write(j)
+			b.WriteByte('\n')
+		}
+		_, err := fmt.Fprint(a.stdout, b.String())
+		return err
+	}
+	tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+	for _, f := range files {
+		switch f.Kind {
+		case blobstore.KindSymlink:
+			fmt.Fprintf(tw, "%s -> %s\t\t\n", f.Path, f.Target)
+		case blobstore.KindDir:
+			fmt.Fprintf(tw, "%s/\t\t\n", f.Path)
+		default:
+			d := "-"
+			if f.Digest != (blobstore.Blob{}).Digest {
+				d = f.Digest.String()
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", f.Path, f.Size, d)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprint(a.stdout, b.String())
+	return err
+}
+
+// lsEntry is one line of ls --json.
+type lsEntry struct {
+	Path   string `json:"path"`
+	Type   string `json:"type"`
+	Size   *int64 `json:"size,omitempty"`
+	Digest string `json:"digest,omitempty"`
+	Mode   string `json:"mode,omitempty"`
+	Target string `json:"target,omitempty"`
+	Blobs  int    `json:"blobs,omitempty"`
+}
+
+func kindName(f blobstore.File) string {
+	switch f.Kind {
+	case blobstore.KindSymlink:
+		return "symlink"
+	case blobstore.KindDir:
+		return "dir"
+	}
+	if f.Unpack {
+		return "archive"
+	}
+	return "file"
+}
+
+// runPullDir is pull-blob --dir: the alias's files into a directory.
+func runPullDir(a *app, args []string) error {
+	if len(args) != 1 || !strings.HasPrefix(args[0], "@") {
+		return usagef(a.cmd, "--dir takes exactly one @alias")
+	}
+	res, err := a.repo.PullDir(a.ctx, args[0][1:], a.cfg.data.dir,
+		blobstore.WithJobs(a.cfg.jobs), blobstore.WithPlatform(a.cfg.platform),
+		blobstore.WithInclude(a.cfg.data.include...), blobstore.WithDelete(a.cfg.data.delete))
+	if err != nil {
+		return err
+	}
+	if a.progress != nil {
+		fmt.Fprintf(a.stderr, "%d files fetched (%d bytes), %d already there, %d removed\n", res.Transferred, res.TransferredBytes, res.Kept, len(res.Deleted))
+	}
+	return nil
+}
+
+// runPushDir is push-blob of a directory: a data set, in the OCI form.
+func runPushDir(a *app, dir, alias string) error {
+	if alias == "" {
+		return usagef(a.cmd, "a directory is pushed to an @alias (its file names live in the alias's manifest)")
+	}
+	opts := []blobstore.TransferOption{blobstore.WithJobs(a.cfg.jobs)}
+	if a.cfg.split > 0 {
+		opts = append(opts, blobstore.WithSplitAverage(a.cfg.split))
+	}
+	res, err := a.repo.PushDir(a.ctx, dir, alias, opts...)
+	if err != nil {
+		return err
+	}
+	if a.progress != nil {
+		fmt.Fprintf(a.stderr, "%d blobs sent (%d bytes), %d files already there\n", res.Transferred, res.TransferredBytes, res.Kept)
+	}
+	_, err = fmt.Fprintln(a.stdout, res.Manifest.Digest)
+	return err
+}
+
+// isDir reports whether path names a directory (following links: the
+// user named it).
+func isDir(path string) bool {
+	fi, err := os.Stat(path) //nolint:gosec // a path the user named
+	return err == nil && fi.IsDir()
+}
+
+// setAliasFiles points alias at the pushed files, named after their base
+// names, in the configured form; a registry refusing the Docker form gets
+// the OCI form, said in one line on standard error.
+func (a *app) setAliasFiles(alias string, files []string, parts [][]blobstore.Blob) error {
+	entries := make([]blobstore.File, len(files))
+	for i, f := range files {
+		e := blobstore.File{Path: filepath.Base(f), Parts: parts[i]}
+		if f == "-" && len(parts[i]) > 0 {
+			e.Path = parts[i][0].Digest.Hex
+		}
+		if len(parts[i]) == 1 {
+			e.Digest = parts[i][0].Digest
+		}
+		for _, p := range parts[i] {
+			e.Size += p.Size
+		}
+		if fi, err := os.Stat(f); err == nil && f != "-" { //nolint:gosec // a file the user named
+			e.Mode = fi.Mode().Perm()
+		}
+		entries[i] = e
+	}
+	_, err := a.repo.SetAliasFiles(a.ctx, alias, entries, blobstore.WithFormat(a.cfg.data.format),
+		blobstore.WithFormatNotice(func(msg string) { fmt.Fprintln(a.stderr, "dxf: "+msg) }))
+	return err
+}

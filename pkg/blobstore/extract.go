@@ -1,0 +1,537 @@
+package blobstore
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dxf-go/dxf/internal/jobs"
+)
+
+// maxTarTrailer bounds the padding read after the end of an archive's tar.
+const maxTarTrailer = 1 << 20
+
+// partialPrefix starts the names of files being pulled, renamed into place
+// only once verified.
+const partialPrefix = ".dxf-partial-"
+
+// ListFiles returns the manifest alias names (for a multi-platform alias,
+// that of [WithPlatform]'s platform, or the only one) and the data set's
+// entries ([Files]; a wholly unnamed alias is one file named after the
+// alias), those [WithInclude] keeps.
+func (r *Repository) ListFiles(ctx context.Context, alias string, opts ...TransferOption) (*Manifest, []File, error) {
+	o := makeTransferOptions(opts)
+	return r.listFiles(ctx, alias, o)
+}
+
+func (r *Repository) listFiles(ctx context.Context, alias string, o transferOptions) (*Manifest, []File, error) {
+	platform := o.platform
+	m, err := r.GetManifest(ctx, alias)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.IsList() && platform == "" && len(m.Manifests) == 1 {
+		platform = m.Manifests[0].Platform
+		if platform == "" {
+			child, err := r.GetManifest(ctx, m.Manifests[0].Digest.String())
+			if err != nil {
+				return nil, nil, err
+			}
+			m = child
+		}
+	}
+	if m.IsList() {
+		al, err := r.ResolvePlatforms(ctx, m, platform)
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := al.Blobs(); err != nil {
+			return nil, nil, err
+		}
+		m = al.Image()
+	}
+	name := alias
+	if d, err := ParseDigest(alias); err == nil {
+		name = d.Hex
+	}
+	files, err := Files(m, name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("alias %s: %w", alias, err)
+	}
+	if len(o.tree.include) > 0 {
+		kept := files[:0]
+		for _, f := range files {
+			if matchInclude(o.tree.include, f.Path) {
+				kept = append(kept, f)
+			}
+		}
+		files = kept
+	}
+	return m, files, nil
+}
+
+// PullDir writes the data set alias names into the directory dir (made if
+// missing): each file at its path, an unnamed layer as its digest's hex, a
+// wholly unnamed alias (the Docker form) as one file named after the alias
+// holding what [Repository.PullAlias] writes (so a split alias is
+// reassembled), the chunks of a split file as that file, an oras directory
+// (tar+gzip marked for unpacking) unpacked; symbolic links and empty
+// directories as recorded; modes where known.
+//
+// It is safe on hostile input: every path is checked first ([Files],
+// [CheckPath]: absolute, "..", control characters, duplicates, too many
+// entries fail with [ErrUnsafePath] or a [*LimitError] naming the entry,
+// before anything is written), writes go through an [os.Root] so nothing
+// lands outside dir, also through symbolic links, and a link whose target
+// leaves dir is refused. Each file is written under a temporary name and
+// renamed into place only once every byte was verified.
+//
+// It syncs: a file already in dir with the content the data set gives
+// (size, then the digest of each part) is kept, not fetched; after an
+// interrupted pull, the files completed are kept. [WithDelete] removes
+// what the data set does not have; [WithInclude] pulls only some paths.
+func (r *Repository) PullDir(ctx context.Context, alias, dir string, opts ...TransferOption) (*TreeResult, error) {
+	o := makeTransferOptions(opts)
+	o.progress = nil
+	m, files, err := r.listFiles(ctx, alias, o)
+	if err != nil {
+		return nil, err
+	}
+	op := "pull " + alias + " into " + dir
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	defer root.Close()
+	res := &TreeResult{Manifest: m, Files: files}
+	for _, f := range files {
+		if f.Kind == KindSymlink {
+			if err := checkLinkTarget(f.Path, f.Target); err != nil {
+				return nil, fmt.Errorf("%s: %w", op, err)
+			}
+		}
+	}
+	var mu sync.Mutex
+	err = jobs.ForEach(ctx, o.jobs, len(files), func(ctx context.Context, i int) error {
+		f := files[i]
+		if f.Kind != KindFile {
+			return nil
+		}
+		var fetched bool
+		var n int64
+		var err error
+		if f.Unpack {
+			n, err = r.unpack(ctx, root, f)
+			fetched = true
+		} else {
+			fetched, n, err = r.pullFileInto(ctx, root, f)
+		}
+		if err != nil {
+			return entryErr(f.Path, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if fetched {
+			res.Transferred++
+			res.TransferredBytes += n
+		} else {
+			res.Kept++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	for _, f := range files {
+		switch f.Kind {
+		case KindDir:
+			if err := root.MkdirAll(f.Path, 0o750); err != nil {
+				return nil, fmt.Errorf("%s: %w", op, entryErr(f.Path, err))
+			}
+		case KindSymlink:
+			if err := placeLink(root, dir, f.Path, f.Target); err != nil {
+				return nil, fmt.Errorf("%s: %w", op, err)
+			}
+		}
+	}
+	if o.tree.delete {
+		if res.Deleted, err = deleteOthers(root, dir, files, o.tree.include); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	return res, nil
+}
+
+// entryErr names the entry p in err; an escape that os.Root stopped (a
+// path through a symbolic link that leaves the directory) is an
+// [ErrUnsafePath].
+func entryErr(p string, err error) error {
+	if strings.Contains(err.Error(), "path escapes from parent") {
+		return fmt.Errorf("%w: %q: leads out of the directory through a symbolic link (%w)", ErrUnsafePath, p, err)
+	}
+	return fmt.Errorf("%q: %w", p, err)
+}
+
+// pullFileInto writes file f under root unless it is there already with
+// the right content; it says whether it fetched it, and how many bytes.
+func (r *Repository) pullFileInto(ctx context.Context, root *os.Root, f File) (bool, int64, error) {
+	mode := f.Mode
+	if mode == 0 {
+		mode = 0o644
+	}
+	if same, err := sameContent(ctx, root, f); err != nil {
+		return false, 0, err
+	} else if same {
+		if fi, err := root.Lstat(f.Path); err == nil && fi.Mode().Perm() != mode && f.Mode != 0 {
+			return false, 0, root.Chmod(f.Path, mode)
+		}
+		return false, 0, nil
+	}
+	if dir := path.Dir(f.Path); dir != "." {
+		if err := root.MkdirAll(dir, 0o750); err != nil {
+			return false, 0, err
+		}
+	}
+	tmp, out, err := createPartial(root, f.Path)
+	if err != nil {
+		return false, 0, err
+	}
+	done := false
+	defer func() {
+		if !done {
+			out.Close()
+			_ = root.Remove(tmp)
+		}
+	}()
+	h := sha256.New()
+	w := io.Writer(out)
+	if len(f.Parts) > 1 && f.Digest != (v1.Hash{}) {
+		w = io.MultiWriter(out, h)
+	}
+	if err := r.PullBlobs(ctx, w, f.Parts, WithJobs(1)); err != nil {
+		return false, 0, err
+	}
+	if len(f.Parts) > 1 && f.Digest != (v1.Hash{}) {
+		if got := (v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}); got != f.Digest {
+			return false, 0, &DigestMismatchError{Expected: f.Digest, Got: got}
+		}
+	}
+	if err := out.Chmod(mode); err != nil {
+		return false, 0, err
+	}
+	if err := out.Close(); err != nil {
+		return false, 0, err
+	}
+	done = true
+	if err := root.Rename(tmp, f.Path); err != nil {
+		_ = root.Remove(tmp)
+		return false, 0, err
+	}
+	return true, f.Size, nil
+}
+
+// createPartial creates a new temporary file next to p, under root.
+func createPartial(root *os.Root, p string) (string, *os.File, error) {
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := path.Join(path.Dir(p), partialPrefix+hex.EncodeToString(rnd[:]))
+	out, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
+	return tmp, out, err
+}
+
+// sameContent reports whether root holds f's content at f.Path already: a
+// regular file of its size whose parts hash to its parts' digests.
+func sameContent(ctx context.Context, root *os.Root, f File) (bool, error) {
+	fi, err := root.Lstat(f.Path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != f.Size || f.Size < 0 {
+		return false, nil //nolint:nilerr // missing or different: fetch it
+	}
+	in, err := root.Open(f.Path)
+	if err != nil {
+		return false, nil //nolint:nilerr // unreadable: fetch it anew
+	}
+	defer in.Close()
+	var off int64
+	for _, p := range f.Parts {
+		d, err := hashSection(ctx, io.NewSectionReader(in, off, p.Size), p.Size)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false, ctx.Err()
+			}
+			return false, nil
+		}
+		if d != p.Digest {
+			return false, nil
+		}
+		off += p.Size
+	}
+	return true, nil
+}
+
+// placeLink makes the symbolic link p -> target under root (replacing a
+// file or link there), and refuses it if it resolves outside dir.
+func placeLink(root *os.Root, dir, p, target string) error {
+	if fi, err := root.Lstat(p); err == nil {
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if t, err := root.Readlink(p); err == nil && t == target {
+				return nil
+			}
+		}
+		if fi.IsDir() {
+			return fmt.Errorf("%s: a directory is in the way of the symbolic link", p)
+		}
+		if err := root.Remove(p); err != nil {
+			return err
+		}
+	}
+	if d := path.Dir(p); d != "." {
+		if err := root.MkdirAll(d, 0o750); err != nil {
+			return entryErr(p, err)
+		}
+	}
+	if err := root.Symlink(target, p); err != nil {
+		return entryErr(p, err)
+	}
+	// Links to links can leave dir even when each target, read alone,
+	// stays inside: resolve it as the system will.
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	if top, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = top
+	}
+	if real, err := filepath.EvalSymlinks(filepath.Join(abs, filepath.FromSlash(p))); err == nil {
+		if rel, err := filepath.Rel(abs, real); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			_ = root.Remove(p)
+			return fmt.Errorf("%w: symbolic link %q -> %q: resolves outside the directory", ErrUnsafePath, p, target)
+		}
+	}
+	return nil
+}
+
+// deleteOthers removes the files and links under root that are not
+// entries of files (nor under an unpacked directory), among the paths
+// include keeps, then the directories left empty that are not entries.
+func deleteOthers(root *os.Root, dir string, files []File, include []string) ([]string, error) {
+	keep := map[string]bool{}
+	var unpacked []string
+	for _, f := range files {
+		keep[f.Path] = true
+		if f.Unpack {
+			unpacked = append(unpacked, f.Path+"/")
+		}
+		for d := path.Dir(f.Path); d != "."; d = path.Dir(d) {
+			keep[d] = true
+		}
+	}
+	under := func(p string) bool {
+		for _, u := range unpacked {
+			if strings.HasPrefix(p, u) {
+				return true
+			}
+		}
+		return false
+	}
+	var deleted, dirs []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil || rel == "." {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if keep[rel] && !d.IsDir() || under(rel) {
+			return nil
+		}
+		if d.IsDir() {
+			if !keep[rel] {
+				dirs = append(dirs, rel)
+			}
+			return nil
+		}
+		if !matchInclude(include, rel) && !strings.HasPrefix(path.Base(rel), partialPrefix) {
+			return nil
+		}
+		if err := root.Remove(rel); err != nil {
+			return err
+		}
+		deleted = append(deleted, rel)
+		return nil
+	})
+	if err != nil {
+		return deleted, err
+	}
+	// Deepest first; a directory still holding something stays.
+	sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
+	for _, d := range dirs {
+		if matchInclude(include, d) && root.Remove(d) == nil {
+			deleted = append(deleted, d+"/")
+		}
+	}
+	slices.Sort(deleted)
+	return deleted, nil
+}
+
+// unpack fetches f's blob (a tar+gzip archive, as oras pushes a
+// directory) to a temporary file, verified, then unpacks it under root at
+// f.Path with the same checks as every other path.
+func (r *Repository) unpack(ctx context.Context, root *os.Root, f File) (int64, error) {
+	if len(f.Parts) != 1 {
+		return 0, fmt.Errorf("%w: an archive to unpack must be one blob", ErrInvalidManifest)
+	}
+	tmp, out, err := createPartial(root, f.Path)
+	if err != nil {
+		if d := path.Dir(f.Path); d != "." && errors.Is(err, fs.ErrNotExist) {
+			if err := root.MkdirAll(d, 0o750); err != nil {
+				return 0, err
+			}
+			tmp, out, err = createPartial(root, f.Path)
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	defer func() {
+		out.Close()
+		_ = root.Remove(tmp)
+	}()
+	if err := r.PullBlobs(ctx, out, f.Parts, WithJobs(1)); err != nil {
+		return 0, err
+	}
+	if _, err := out.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return f.Parts[0].Size, untar(root, out, f)
+}
+
+// untar unpacks the tar+gzip archive rd under root: members must lie at
+// or under f.Path; regular files, directories and symbolic links only.
+func untar(root *os.Root, rd io.Reader, f File) error {
+	zr, err := gzip.NewReader(rd)
+	if err != nil {
+		return fmt.Errorf("%w: not gzip: %w", ErrInvalidManifest, err)
+	}
+	h := sha256.New()
+	tee := io.TeeReader(zr, h)
+	tr := tar.NewReader(tee)
+	seen := map[string]bool{}
+	type link struct{ p, target string }
+	var links []link
+	for n := 0; ; n++ {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("archive: %w", err)
+		}
+		if n >= MaxEntries {
+			return &LimitError{What: "the archive's members", Limit: MaxEntries, Unit: "entries", Name: "MaxEntries"}
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(hdr.Name, "./"), "/")
+		if err := CheckPath(name); err != nil {
+			return fmt.Errorf("archive member: %w", err)
+		}
+		if name != f.Path && !strings.HasPrefix(name, f.Path+"/") {
+			return fmt.Errorf("%w: archive member %q is not under %q", ErrUnsafePath, name, f.Path)
+		}
+		if seen[name] && hdr.Typeflag != tar.TypeDir {
+			return fmt.Errorf("%w: archive member %q: named twice", ErrUnsafePath, name)
+		}
+		seen[name] = true
+		mode := fs.FileMode(hdr.Mode).Perm() //nolint:gosec // masked to the permission bits
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			if err := root.MkdirAll(name, 0o750); err != nil {
+				return fmt.Errorf("archive member %w", entryErr(name, err))
+			}
+		case tar.TypeReg:
+			if err := writeMember(root, name, tr, mode); err != nil {
+				return fmt.Errorf("archive member %w", entryErr(name, err))
+			}
+		case tar.TypeSymlink:
+			if err := checkLinkTarget(name, hdr.Linkname); err != nil {
+				return fmt.Errorf("archive member: %w", err)
+			}
+			links = append(links, link{name, hdr.Linkname})
+		default:
+			return fmt.Errorf("%w: archive member %q: type %q is not unpacked (only files, directories and symbolic links)", ErrUnsafePath, name, hdr.Typeflag)
+		}
+	}
+	// What follows the tar's end is padding: bounded, so that a hostile
+	// archive cannot make us inflate without end.
+	if n, err := io.CopyN(io.Discard, tee, maxTarTrailer+1); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("archive: %w", err)
+	} else if n > maxTarTrailer {
+		return fmt.Errorf("%w: archive: more than %d bytes after the end of the tar", ErrInvalidManifest, maxTarTrailer)
+	}
+	if f.UnpackDigest != "" {
+		want, err := ParseDigest(f.UnpackDigest)
+		if err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrInvalidManifest, AnnotationUnpackDigest, err)
+		}
+		if got := (v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}); got != want {
+			return fmt.Errorf("archive: %w", &DigestMismatchError{Expected: want, Got: got})
+		}
+	}
+	for _, l := range links {
+		if err := placeLink(root, root.Name(), l.p, l.target); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeMember writes one archive member to a temporary file and renames
+// it into place.
+func writeMember(root *os.Root, name string, rd io.Reader, mode fs.FileMode) error {
+	if d := path.Dir(name); d != "." {
+		if err := root.MkdirAll(d, 0o750); err != nil {
+			return err
+		}
+	}
+	tmp, out, err := createPartial(root, name)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, rd); err != nil {
+		out.Close()
+		_ = root.Remove(tmp)
+		return err
+	}
+	if mode == 0 {
+		mode = 0o644
+	}
+	if err := out.Chmod(mode); err != nil {
+		out.Close()
+		_ = root.Remove(tmp)
+		return err
+	}
+	if err := out.Close(); err != nil {
+		_ = root.Remove(tmp)
+		return err
+	}
+	return root.Rename(tmp, name)
+}
