@@ -55,6 +55,8 @@ var commands = []*command{
 var moreCommands = []*command{
 	loginCommand,
 	logoutCommand,
+	checkCommand,
+	pruneCommand,
 	completionCommand,
 	helpCommand,
 	versionCommand,

@@ -54,6 +54,7 @@ type flagValues struct {
 	byteRange     string
 	help          bool
 	version       bool
+	safe          safeFlags // check, prune, del-blob, del-alias (safe.go)
 }
 
 // newFlagSet defines the flags. Flags may come anywhere on the command line
@@ -90,6 +91,7 @@ func newFlagSet(f *flagValues) *pflag.FlagSet {
 	fs.StringVar(&f.split, "split", "", "push-blob: cut files into content-defined chunks of about `size` bytes each (K, M, G suffixes; --split alone: 4M)")
 	fs.Lookup("split").NoOptDefVal = "default"
 	fs.StringVar(&f.byteRange, "range", "", "pull-blob: write only bytes `START-END` (from 0, END included; END may be left out) of an @alias, verified chunk by chunk")
+	addSafeFlags(fs, &f.safe)
 	fs.BoolVarP(&f.help, "help", "h", false, "show help")
 	fs.BoolVar(&f.version, "version", false, "show the version")
 	return fs
@@ -121,6 +123,7 @@ type config struct {
 	debugOut      io.Writer  // standard error: --debug lines, notices of waits the registry asks for
 	split         int        // average chunk size of push-blob --split; 0: no split
 	byteRange     *byteRange // pull-blob --range
+	safe          safeFlags  // check, prune, del-blob, del-alias (safe.go)
 	// credSource names the credentials given ("DXF_USERNAME and
 	// DXF_PASSWORD", "--token" …); "" for the Docker config or none.
 	credSource  string
@@ -147,6 +150,7 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 		jobs:    f.jobs,
 		retries: f.retries,
 		output:  f.output,
+		safe:    f.safe,
 	}
 	str := func(flag, key string) (string, bool) {
 		if fs.Changed(flag) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -72,6 +73,9 @@ type DeleteOptions struct {
 	Force bool
 	// Jobs bounds the manifests read at once; 0 means [DefaultJobs].
 	Jobs int
+	// MinAge ([Repository.Prune]) keeps blobs stored less than this long
+	// ago, which a push under way may be about to point an alias at.
+	MinAge time.Duration
 }
 
 func (o DeleteOptions) jobs() int {

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCheckAndPrune covers check (exit status, lines, --json, --deep),
+// del-alias --prune, prune on a registry, and flags given to the wrong
+// command.
+func TestCheckAndPrune(t *testing.T) {
+	t.Parallel()
+	d := newDXF(t, shared)
+	repo := uniqueRepo("check")
+	f1, h1 := d.file("one", randomBytes(t, 3000))
+	f2, h2 := d.file("two", randomBytes(t, 2000))
+	f3, h3 := d.file("three", randomBytes(t, 1000))
+	d.ok("push-blob", repo, f1, f2, f3)
+	d.ok("set-alias", repo, "a", h1, h2)
+	d.ok("set-alias", repo, "b", h2, h3)
+
+	if got := d.ok("check", repo); got != "checked 2 aliases, 2 manifests, 3 blobs (5.9KiB, shallow): 0 problems\n" {
+		t.Fatalf("check printed %q", got)
+	}
+	if got := d.ok("check", "--deep", repo, "a"); !strings.HasSuffix(got, "(4.9KiB, deep): 0 problems\n") {
+		t.Fatalf("check --deep a printed %q", got)
+	}
+
+	// h3's bytes go from the registry's disk: b is damaged, a is not.
+	hex := strings.TrimPrefix(h3, "sha256:")
+	if err := os.Remove(filepath.Join(shared.RootDir, "docker/registry/v2/blobs/sha256", hex[:2], hex, "data")); err != nil {
+		t.Fatal(err)
+	}
+	r := d.run("check", repo)
+	if r.code != exitProblems || r.stderr != "dxf: check: 1 problem found\n" {
+		t.Fatalf("check of damage: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if want := "b " + h3 + " blob-missing: the blob is not in the store\nchecked 2 aliases"; !strings.HasPrefix(r.stdout, want) {
+		t.Fatalf("check printed %q, want it to start %q", r.stdout, want)
+	}
+	r = d.run("check", "--json", repo)
+	var out struct {
+		OK       bool
+		Problems []struct{ Alias, Digest, Problem string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || r.code != exitProblems || out.OK ||
+		len(out.Problems) != 1 || out.Problems[0].Alias != "b" || out.Problems[0].Digest != h3 || out.Problems[0].Problem != "blob-missing" {
+		t.Fatalf("check --json: exit %d, %q (%v)", r.code, r.stdout, err)
+	}
+	d.ok("check", repo, "a")
+
+	// del-alias --prune b: h3 (already gone) and b's manifest go, h2 stays
+	// for a.
+	r = d.run("del-alias", "--prune", repo, "b")
+	if r.code != 0 || r.stdout != lines(h2, h3) || !strings.Contains(r.stderr, "dxf: kept "+h2+": used by a\n") ||
+		!strings.Contains(r.stderr, "dxf: pruned 2 blobs or manifests") {
+		t.Fatalf("del-alias --prune: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if got := d.ok("blob-size", repo, h2); got != lines("2000") {
+		t.Fatalf("a's blob: %q", got)
+	}
+	r = d.run("del-alias", "--prune", "--dry-run", repo, "a")
+	if r.code != 0 || !strings.Contains(r.stdout, h1+" 3000\n") || !strings.Contains(r.stdout, h2+" 2000\n") ||
+		!strings.Contains(r.stderr, "would delete 1 alias and 3 blobs or manifests") {
+		t.Fatalf("del-alias --prune --dry-run: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	d.ok("check", repo)
+
+	d.fails(exitFailure, []string{"prune", repo}, "cannot list", "del-alias --prune")
+	d.fails(exitUsage, []string{"get-alias", "--force", repo, "a"}, "--force does not apply to get-alias")
+	d.fails(exitUsage, []string{"check", "--prune", repo}, "--prune does not apply to check")
+}
