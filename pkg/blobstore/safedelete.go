@@ -313,6 +313,7 @@ func (r *Repository) prune(ctx context.Context, res *DeleteResult, aliases []*Al
 	}
 	var manifests, blobs []Blob
 	seen := map[v1.Hash]bool{}
+	named := map[v1.Hash]bool{} // named by digest: must be there
 	consider := func(list *[]Blob, b Blob) {
 		if seen[b.Digest] {
 			return
@@ -342,6 +343,7 @@ func (r *Repository) prune(ctx context.Context, res *DeleteResult, aliases []*Al
 		}
 	}
 	for _, b := range extra {
+		named[b.Digest] = true
 		consider(&blobs, b)
 	}
 	for _, b := range manifests {
@@ -355,7 +357,9 @@ func (r *Repository) prune(ctx context.Context, res *DeleteResult, aliases []*Al
 	}
 	for _, b := range blobs {
 		if !o.DryRun {
-			if err := r.DeleteBlob(ctx, b.Digest); err != nil && !errors.Is(err, ErrBlobNotFound) {
+			// A layer may be gone already (check reports such damage); a
+			// blob named by digest must be there.
+			if err := r.DeleteBlob(ctx, b.Digest); err != nil && (named[b.Digest] || !errors.Is(err, ErrBlobNotFound)) {
 				return err
 			}
 		}
