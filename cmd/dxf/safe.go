@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -190,7 +191,8 @@ var pruneCommand = &command{
 every alias's manifest first. This needs a store that can list its blobs (an
 OCI layout); a registry cannot, so there use "dxf del-alias --prune", which
 deletes what the deleted aliases alone used, or the registry's garbage
-collector. With --dry-run nothing is deleted: each blob that would go is
+collector. Blobs written in the last 10 minutes stay: they may belong to a
+push that has not set its alias yet. With --dry-run nothing is deleted: each blob that would go is
 printed as "<digest> <size>", then the total. See docs/deleting.md.
 
 Example:
@@ -199,8 +201,13 @@ Example:
 	run:     runPrune,
 }
 
+// pruneMinAge is how old a blob must be for prune to delete it: a younger
+// one may belong to a push that has not set its alias yet.
+const pruneMinAge = 10 * time.Minute
+
 func runPrune(a *app, _ []string) error {
 	o := a.cfg.safe.deleteOptions(a.cfg.jobs)
+	o.MinAge = pruneMinAge
 	res, err := a.repo.Prune(a.ctx, o)
 	if res != nil {
 		a.reportDelete(res, blobstore.DeleteOptions{DryRun: o.DryRun, Prune: true})
