@@ -16,6 +16,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
 // Alias is what an alias names, resolved: its manifest and, for a
@@ -93,6 +95,9 @@ func (r *Repository) getManifest(ctx context.Context, alias string, limit *Limit
 	op := fmt.Sprintf("get alias %s", alias)
 	if err := ValidateAlias(alias); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if r.st != nil {
+		return r.storeGetManifest(ctx, op, alias, limit)
 	}
 	c, err := r.pullClient(ctx)
 	if err != nil {
@@ -247,6 +252,12 @@ func (r *Repository) SetManifest(ctx context.Context, alias string, raw []byte) 
 	m, err := ParseManifest(raw, "")
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if r.st != nil {
+		if _, err := r.st.PutManifest(ctx, alias, store.Manifest{Raw: raw, MediaType: string(m.MediaType)}); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		return m, nil
 	}
 	c, err := r.pushClient(ctx)
 	if err != nil {
@@ -416,6 +427,13 @@ func (r *Repository) DeleteAliasManifest(ctx context.Context, alias string, d v1
 
 // manifestExists reports whether alias resolves (HEAD answers 200).
 func (r *Repository) manifestExists(ctx context.Context, op, alias string) (bool, error) {
+	if r.st != nil {
+		_, err := r.st.GetManifest(ctx, alias)
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
 	c, err := r.pullClient(ctx)
 	if err != nil {
 		return false, wrapErr(op, subjectManifest, err)

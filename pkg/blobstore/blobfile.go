@@ -441,6 +441,9 @@ func (f *BlobFile) readRange(i int, p []byte, within int64) (int, error) {
 	}
 	d := part.Digest
 	op := "pull blob " + d.String()
+	if f.repo.st != nil {
+		return f.storeReadRange(op, part.Blob, p, within)
+	}
 	c, err := f.repo.pullClient(f.ctx)
 	if err != nil {
 		return 0, wrapErr(op, subjectBlob, err)

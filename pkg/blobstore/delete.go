@@ -12,16 +12,25 @@ import (
 // DeleteBlob deletes the blob with digest d from the repository. The
 // registry must allow deletes; a missing blob gives [ErrBlobNotFound].
 func (r *Repository) DeleteBlob(ctx context.Context, d v1.Hash) error {
+	if r.st != nil {
+		return r.storeDelete(ctx, "delete blob "+d.String(), d, false)
+	}
 	return r.delete(ctx, "delete blob "+d.String(), subjectBlob, r.blobURL(d))
 }
 
 // DeleteManifest deletes the manifest with digest d, and with it every alias
 // that names it.
 func (r *Repository) DeleteManifest(ctx context.Context, d v1.Hash) error {
+	if r.st != nil {
+		return r.storeDelete(ctx, "delete manifest "+d.String(), d, true)
+	}
 	return r.delete(ctx, "delete manifest "+d.String(), subjectManifest, r.url("/manifests/%s", d))
 }
 
 func (r *Repository) delete(ctx context.Context, op string, s subject, u string) error {
+	if r.st != nil {
+		return fmt.Errorf("%s: %w on an OCI image layout", op, ErrUnsupported)
+	}
 	c, err := r.pushClient(ctx)
 	if err != nil {
 		return wrapErr(op, s, err)

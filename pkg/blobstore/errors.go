@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/dxf-go/dxf/pkg/blobstore/store"
 	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
@@ -18,34 +18,34 @@ import (
 // sentinels also match [ErrNotFound].
 var (
 	// ErrNotFound: the registry answered 404 (unknown blob, alias or repository).
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = store.ErrNotFound
 	// ErrBlobNotFound: the registry does not have the blob.
-	ErrBlobNotFound = fmt.Errorf("blob %w", ErrNotFound)
+	ErrBlobNotFound = store.ErrBlobNotFound
 	// ErrAliasNotFound: the repository has no such alias (tag or manifest).
-	ErrAliasNotFound = fmt.Errorf("alias %w", ErrNotFound)
+	ErrAliasNotFound = store.ErrAliasNotFound
 	// ErrRepositoryNotFound: the registry does not know the repository.
-	ErrRepositoryNotFound = fmt.Errorf("repository %w", ErrNotFound)
+	ErrRepositoryNotFound = store.ErrRepositoryNotFound
 	// ErrUnauthorized: the registry still answered 401 after authenticating
 	// (bad, missing or expired credentials).
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrDenied: the registry answered 403.
 	ErrDenied = errors.New("denied")
 	// ErrUnsupported: the registry does not support the operation (405, UNSUPPORTED).
-	ErrUnsupported = errors.New("unsupported by the registry")
+	ErrUnsupported = store.ErrUnsupported
 	// ErrDigestMismatch: data did not hash to the digest it was fetched by.
 	// The error is a [*DigestMismatchError].
-	ErrDigestMismatch = errors.New("digest mismatch")
+	ErrDigestMismatch = store.ErrDigestMismatch
 	// ErrUnexpectedDigestMethod: a digest uses an algorithm other than sha256.
-	ErrUnexpectedDigestMethod = errors.New("unexpected digest method")
+	ErrUnexpectedDigestMethod = store.ErrUnexpectedDigestMethod
 	// ErrInvalidDigest: a string is not a valid sha256 digest.
-	ErrInvalidDigest = errors.New("invalid digest")
+	ErrInvalidDigest = store.ErrInvalidDigest
 	// ErrInvalidName: a repository or alias name is not valid.
-	ErrInvalidName = errors.New("invalid name")
+	ErrInvalidName = store.ErrInvalidName
 	// ErrUnsupportedManifest: a manifest of a media type we cannot read.
 	ErrUnsupportedManifest = errors.New("unsupported manifest type")
 	// ErrInvalidManifest: a manifest that is not valid JSON of a known shape,
 	// or larger than [MaxManifestSize].
-	ErrInvalidManifest = errors.New("invalid manifest")
+	ErrInvalidManifest = store.ErrInvalidManifest
 	// ErrPlatformNotFound: a multi-platform alias has no such platform. The
 	// error is a [*PlatformNotFoundError].
 	ErrPlatformNotFound = errors.New("platform not found")
@@ -59,7 +59,10 @@ var (
 	// for localhost on its own).
 	ErrPlainHTTP = errors.New("plain HTTP is not allowed without the insecure option")
 	// ErrSizeMismatch: a blob's body was longer or shorter than announced.
-	ErrSizeMismatch = errors.New("size mismatch")
+	ErrSizeMismatch = store.ErrSizeMismatch
+	// ErrInvalidLayout: an OCI image layout whose files contradict each
+	// other or the specification.
+	ErrInvalidLayout = store.ErrInvalidLayout
 	// ErrNoBlobs: an alias needs at least one blob.
 	ErrNoBlobs = errors.New("an alias needs at least one blob")
 )
@@ -120,20 +123,7 @@ func (e *Error) Unwrap() []error {
 }
 
 // DigestMismatchError reports data whose digest is not the one expected.
-type DigestMismatchError struct {
-	// Expected is the digest the data was fetched by or announced with.
-	Expected v1.Hash
-	// Got is the digest of the data actually received.
-	Got v1.Hash
-}
-
-// Error implements error, in the words of the Python tool.
-func (e *DigestMismatchError) Error() string {
-	return fmt.Sprintf("digest mismatch: expected digest %s, got %s", e.Expected, e.Got)
-}
-
-// Is makes errors.Is(err, ErrDigestMismatch) true.
-func (e *DigestMismatchError) Is(target error) bool { return target == ErrDigestMismatch }
+type DigestMismatchError = store.DigestMismatchError
 
 // PlatformNotFoundError reports a platform missing from a multi-platform alias.
 type PlatformNotFoundError struct {

@@ -38,7 +38,7 @@ func wellFormed(d v1.Hash) bool {
 // that matches its type, and parses again the same way; anything else fails
 // with ErrInvalidManifest or ErrUnsupportedManifest.
 func FuzzParseManifest(f *testing.F) {
-	blobs := []Blob{{HashBytes([]byte("a")), 1}, {HashBytes([]byte("bb")), 2}}
+	blobs := []Blob{{Digest: HashBytes([]byte("a")), Size: 1}, {Digest: HashBytes([]byte("bb")), Size: 2}}
 	dxf, _ := MakeManifest(blobs...)
 	f.Add(dxf, "")
 	f.Add([]byte(`{"schemaVersion":2,"mediaType":"`+string(MediaTypeOCIIndex)+`","manifests":[{"digest":"`+d1+`","size":9,"platform":{"os":"linux","architecture":"arm64","variant":"v8"}}]}`), "")

@@ -3,6 +3,8 @@ package blobstore
 import (
 	"errors"
 	"fmt"
+
+	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
 // Limits on what is read from a registry. Nothing a registry sends is read
@@ -14,7 +16,7 @@ const (
 	// MaxManifestSize bounds any manifest read from a registry or from
 	// input: larger ones are refused with [ErrInvalidManifest] (and
 	// [ErrLimitExceeded]).
-	MaxManifestSize = 4 << 20
+	MaxManifestSize = store.MaxManifestSize
 	// MaxPlatforms bounds how many platform manifests of one manifest list
 	// or index are fetched to resolve it.
 	MaxPlatforms = 1000

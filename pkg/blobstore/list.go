@@ -16,6 +16,9 @@ import (
 // Aliases iterates over the repository's aliases (tags), following the
 // registry's pagination. Iteration stops at the first error, which is yielded.
 func (r *Repository) Aliases(ctx context.Context) iter.Seq2[string, error] {
+	if r.st != nil {
+		return r.st.Aliases(ctx)
+	}
 	return func(yield func(string, error) bool) {
 		c, err := r.pullClient(ctx)
 		if err != nil {

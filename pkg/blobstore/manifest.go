@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
 // MediaType is the media type of a manifest or of a blob a manifest lists.
@@ -34,14 +36,10 @@ const (
 const acceptManifests = string(MediaTypeDockerSchema1 + ", " + MediaTypeDockerManifest + ", " +
 	MediaTypeDockerManifestList + ", " + MediaTypeOCIManifest + ", " + MediaTypeOCIIndex)
 
-// Blob is a blob's digest and size.
-type Blob struct {
-	// Digest is the blob's sha256 digest.
-	Digest v1.Hash
-	// Size is its size in bytes; -1 when unknown (Docker schema 1 manifests
-	// do not record sizes).
-	Size int64
-}
+// Blob is a blob's digest and size: Digest is its sha256 digest, Size its
+// size in bytes, -1 when unknown (Docker schema 1 manifests do not record
+// sizes).
+type Blob = store.Blob
 
 // PlatformManifest is one entry of a manifest list or index.
 type PlatformManifest struct {

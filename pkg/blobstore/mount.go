@@ -16,6 +16,9 @@ import (
 // registry instead opened an upload session, that session is cancelled.
 func (r *Repository) MountBlob(ctx context.Context, from string, d v1.Hash) error {
 	op := fmt.Sprintf("mount blob %s from %s", d, from)
+	if r.st != nil {
+		return fmt.Errorf("%s: %w: %s is an OCI image layout, not a registry repository (copy the blob instead)", op, ErrUnsupported, r)
+	}
 	src, err := r.reg.Repository(from)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)

@@ -66,6 +66,9 @@ func (r *Repository) PullBlobSize(ctx context.Context, d v1.Hash, size int64) (*
 	if d.Algorithm != "sha256" {
 		return nil, fmt.Errorf("%w: expected digest method sha256, got %q", ErrUnexpectedDigestMethod, d.Algorithm)
 	}
+	if r.st != nil {
+		return r.storePullBlob(ctx, d, size)
+	}
 	resp, err := r.getBlob(ctx, d, 0)
 	if err != nil {
 		return nil, err
@@ -175,6 +178,14 @@ func (b *BlobReader) resume(cause error) error {
 		return fmt.Errorf("pull blob %s: after %d bytes: %w", b.Digest, b.n, cause)
 	}
 	_ = b.body.Close()
+	if b.repo.st != nil {
+		body, err := b.repo.st.Open(b.ctx, Blob{Digest: b.Digest, Size: b.Size}, b.n, -1)
+		if err != nil {
+			return fmt.Errorf("pull blob %s: resuming after %d bytes (%w): %w", b.Digest, b.n, cause, err)
+		}
+		b.body = body
+		return nil
+	}
 	resp, err := b.repo.getBlob(b.ctx, b.Digest, b.n)
 	if err != nil {
 		return fmt.Errorf("pull blob %s: resuming after %d bytes (%w): %w", b.Digest, b.n, cause, err)
@@ -289,6 +300,9 @@ func (r *Repository) HasBlob(ctx context.Context, d v1.Hash) (bool, error) {
 
 // headBlob HEADs the blob: (true, size) if it exists, false on 404.
 func (r *Repository) headBlob(ctx context.Context, d v1.Hash) (bool, int64, error) {
+	if r.st != nil {
+		return r.storeStat(ctx, d)
+	}
 	op := "blob size " + d.String()
 	c, err := r.pullClient(ctx)
 	if err != nil {

@@ -171,8 +171,8 @@ func (r *Repository) pushFile(ctx context.Context, path string, o transferOption
 		o.size = fi.Size()
 	}
 	var cache *digestCache
-	if r.reg.o.digestCache != "" {
-		cache = &digestCache{dir: r.reg.o.digestCache}
+	if r.opts().digestCache != "" {
+		cache = &digestCache{dir: r.opts().digestCache}
 		if d, ok := cache.lookup(path, fi); ok && o.digest == nil {
 			o.digest = &d
 		}
@@ -213,6 +213,9 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o transferOptions) 
 	op := "push blob"
 	if o.digest != nil {
 		op += " " + o.digest.String()
+	}
+	if r.st != nil {
+		return r.storePush(ctx, op, rd, o)
 	}
 	c, err := r.pushClient(ctx)
 	if err != nil {

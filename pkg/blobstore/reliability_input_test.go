@@ -154,7 +154,7 @@ func TestReliabilityBadInput(t *testing.T) {
 		empty := filepath.Join(dir, "empty")
 		writeFile(t, empty, nil)
 		res, err := e.repo.PushFile(ctx, empty)
-		if err != nil || res.Blob() != (Blob{HashBytes(nil), 0}) {
+		if err != nil || res.Blob() != (Blob{Digest: HashBytes(nil), Size: 0}) {
 			t.Fatalf("PushFile(empty) = %+v, %v", res, err)
 		}
 		if !e.checkNoWrongBlob(t, nil) {

@@ -65,7 +65,7 @@ var relOps = map[string]relOp{
 		run: func(t *testing.T, e *relEnv) error {
 			data := randomBytes(t, 1<<20)
 			res, err := e.repo.PushBlob(t.Context(), onlyReader{bytes.NewReader(data)})
-			if err == nil && res.Blob() != (Blob{HashBytes(data), int64(len(data))}) {
+			if err == nil && res.Blob() != (Blob{Digest: HashBytes(data), Size: int64(len(data))}) {
 				t.Errorf("push result %+v", res)
 			}
 			held := e.checkNoWrongBlob(t, data)
@@ -164,7 +164,7 @@ var relOps = map[string]relOp{
 func runPushFile(t *testing.T, e *relEnv) error {
 	data := randomBytes(t, relBlobSize)
 	res, err := e.repo.PushFile(t.Context(), writeTemp(t, data))
-	if err == nil && res.Blob() != (Blob{HashBytes(data), int64(len(data))}) {
+	if err == nil && res.Blob() != (Blob{Digest: HashBytes(data), Size: int64(len(data))}) {
 		t.Errorf("push result %+v", res)
 	}
 	if held := e.checkNoWrongBlob(t, data); err == nil && !held {

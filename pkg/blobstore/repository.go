@@ -10,6 +10,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
 // Repository is one repository of a registry: the place blobs are pushed to
@@ -17,6 +19,19 @@ import (
 type Repository struct {
 	reg  *Registry
 	repo name.Repository
+
+	// st, when not nil, is the store the repository is kept in instead of
+	// a registry (an OCI image layout); lo then holds the options.
+	st store.Store
+	lo *options
+}
+
+// opts returns the options the repository was made with.
+func (r *Repository) opts() *options {
+	if r.reg != nil {
+		return r.reg.o
+	}
+	return r.lo
 }
 
 // New returns a Repository for repo on host, with a new [Registry] made with
@@ -49,18 +64,37 @@ func (r *Registry) Repository(repo string) (*Repository, error) {
 	return &Repository{reg: r, repo: n}, nil
 }
 
-// Registry returns the registry the repository belongs to.
+// Registry returns the registry the repository belongs to; nil for a
+// repository kept in an OCI image layout (see [Open]).
 func (r *Repository) Registry() *Registry { return r.reg }
 
-// Name returns the repository name (without the host).
-func (r *Repository) Name() string { return r.repo.RepositoryStr() }
+// Name returns the repository name (without the host); for an OCI image
+// layout, its directory.
+func (r *Repository) Name() string {
+	if r.st != nil {
+		return r.layoutDir()
+	}
+	return r.repo.RepositoryStr()
+}
 
-// String returns host/name.
-func (r *Repository) String() string { return r.repo.Name() }
+// String returns host/name, or oci:DIR for an OCI image layout.
+func (r *Repository) String() string {
+	if r.st != nil {
+		return LayoutPrefix + r.layoutDir()
+	}
+	return r.repo.Name()
+}
+
+// errNotRegistry is what a registry-only path gives on an OCI image layout
+// (a safety net: every public call routes layouts through the store).
+var errNotRegistry = fmt.Errorf("%w on an OCI image layout: it needs a registry", ErrUnsupported)
 
 // pullClient is the client for reads: a pull-scoped token, or the push
 // client if one already exists (it can read too).
 func (r *Repository) pullClient(ctx context.Context) (*http.Client, error) {
+	if r.reg == nil {
+		return nil, errNotRegistry
+	}
 	if c := r.reg.readyClient(r.repo.Scope(transport.PushScope)); c != nil {
 		return c, nil
 	}
@@ -70,6 +104,9 @@ func (r *Repository) pullClient(ctx context.Context) (*http.Client, error) {
 // pushClient is the client for writes (pull and push actions). The registry
 // may ask for more (delete); go-containerregistry then widens the scope.
 func (r *Repository) pushClient(ctx context.Context) (*http.Client, error) {
+	if r.reg == nil {
+		return nil, errNotRegistry
+	}
 	return r.reg.client(ctx, r.repo, r.repo.Scope(transport.PushScope))
 }
 

@@ -1,0 +1,194 @@
+package blobstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/layout"
+	"github.com/dxf-go/dxf/pkg/blobstore/store"
+	"github.com/dxf-go/dxf/pkg/internal/retry"
+)
+
+// LayoutPrefix starts a target naming an OCI image layout directory
+// instead of a registry repository: "oci:./data/fred" (see [Open]).
+const LayoutPrefix = "oci:"
+
+// Open returns the repository target names: "oci:DIR" for the OCI image
+// layout in directory DIR (no registry needed; created by the first write),
+// else "host[:port]/name" for a repository of a registry (as [New]). On a
+// layout, opts other than [WithDigestCache] and [WithRetries] have no
+// effect, and calls that only a registry can answer ([Repository.MountBlob],
+// [Repository.Registry]) fail with [ErrUnsupported] or return nil.
+func Open(ctx context.Context, target string, opts ...Option) (*Repository, error) {
+	if dir, ok := strings.CutPrefix(target, LayoutPrefix); ok {
+		return OpenLayout(dir, opts...)
+	}
+	host, repo, ok := strings.Cut(target, "/")
+	if !ok || host == "" || repo == "" {
+		return nil, fmt.Errorf("%w: %q: a repository is host[:port]/name, or oci:DIR for an OCI image layout", ErrInvalidName, target)
+	}
+	return New(host, repo, opts...)
+}
+
+// OpenLayout returns the repository kept in the OCI image layout in dir. It
+// does no I/O: reading a layout that does not exist fails with
+// [ErrNotFound], and the first write creates it.
+func OpenLayout(dir string, opts ...Option) (*Repository, error) {
+	if dir == "" {
+		return nil, fmt.Errorf("%w: oci: needs a directory (oci:./data/fred)", ErrInvalidName)
+	}
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Repository{st: layout.New(dir), lo: o}, nil
+}
+
+// IsLayout reports whether the repository is kept in an OCI image layout
+// rather than a registry.
+func (r *Repository) IsLayout() bool { return r.st != nil }
+
+func (r *Repository) layoutDir() string {
+	if l, ok := r.st.(*layout.Store); ok {
+		return l.Dir()
+	}
+	return ""
+}
+
+// Store returns the repository as a [store.Store]: the OCI image layout it
+// is kept in, or an adapter over the registry's protocol. The registry's
+// store also implements [store.Deleter] and [store.Mounter]; the layout's
+// [store.Deleter], [store.Untagger], [store.Locker] and [store.BlobLister].
+func (r *Repository) Store() store.Store {
+	if r.st != nil {
+		return r.st
+	}
+	return &registryStore{r: r}
+}
+
+// storeStat is headBlob on a store.
+func (r *Repository) storeStat(ctx context.Context, d v1.Hash) (bool, int64, error) {
+	b, err := r.st.Stat(ctx, d)
+	if errors.Is(err, ErrBlobNotFound) {
+		return false, 0, nil
+	}
+	if err != nil {
+		return false, 0, fmt.Errorf("blob size %s: %w", d, err)
+	}
+	return true, b.Size, nil
+}
+
+// storePullBlob is PullBlobSize on a store: the same verifying reader.
+func (r *Repository) storePullBlob(ctx context.Context, d v1.Hash, size int64) (*BlobReader, error) {
+	op := "pull blob " + d.String()
+	if size < 0 {
+		b, err := r.st.Stat(ctx, d)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		size = b.Size
+	}
+	body, err := r.st.Open(ctx, Blob{Digest: d, Size: size}, 0, -1)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return &BlobReader{Digest: d, Size: size, ctx: ctx, repo: r, h: newAsyncHasher(), body: body,
+		resumes: retry.NewCounter(r.opts().retries)}, nil
+}
+
+// storePush is the push of one blob on a store: the store hashes, checks
+// and commits.
+func (r *Repository) storePush(ctx context.Context, op string, rd io.Reader, o transferOptions) (PushResult, error) {
+	want := Blob{Size: o.size}
+	if o.digest != nil {
+		want.Digest = *o.digest
+	}
+	o.report(Progress{Index: o.index, Blob: want, Done: 0})
+	cr := &countingReader{r: rd, f: func(n int64) { o.report(Progress{Index: o.index, Blob: want, Done: n}) }}
+	b, err := r.st.Put(ctx, cr, want)
+	if err != nil {
+		var dm *DigestMismatchError
+		if errors.As(err, &dm) {
+			return PushResult{}, fmt.Errorf("%s: %w (the data changed while it was pushed)", op, err)
+		}
+		return PushResult{}, fmt.Errorf("%s: %w", op, err)
+	}
+	res := PushResult{Digest: b.Digest, Size: b.Size}
+	o.report(Progress{Index: o.index, Blob: res.Blob(), Done: res.Size, Finished: true})
+	return res, nil
+}
+
+// countingReader reports how many bytes have been read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+	f func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.n += int64(n)
+		c.f(c.n)
+	}
+	return n, err
+}
+
+// storeReadRange is BlobFile.readRange on a store.
+func (f *BlobFile) storeReadRange(op string, b Blob, p []byte, within int64) (int, error) {
+	rc, err := f.repo.st.Open(f.ctx, b, within, int64(len(p)))
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
+	defer rc.Close()
+	n, err := io.ReadFull(rc, p)
+	if err != nil {
+		return n, fmt.Errorf("%s: bytes %d-%d: %w", op, within, within+int64(len(p))-1, err)
+	}
+	f.mu.Lock()
+	f.fetches++
+	f.mu.Unlock()
+	return n, nil
+}
+
+// storeGetManifest is getManifest on a store.
+func (r *Repository) storeGetManifest(ctx context.Context, op, alias string, limit *LimitError) (*Manifest, error) {
+	sm, err := r.st.GetManifest(ctx, alias)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if int64(len(sm.Raw)) > limit.Limit {
+		return nil, fmt.Errorf("%s: %w", op, limit)
+	}
+	m, err := ParseManifest(sm.Raw, sm.MediaType)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if m.Digest != sm.Digest {
+		return nil, fmt.Errorf("%s: %w", op, &DigestMismatchError{Expected: sm.Digest, Got: m.Digest})
+	}
+	return m, nil
+}
+
+// storeDelete deletes a blob or a manifest on a store.
+func (r *Repository) storeDelete(ctx context.Context, op string, d v1.Hash, manifest bool) error {
+	del, ok := r.st.(store.Deleter)
+	if !ok {
+		return fmt.Errorf("%s: %w", op, ErrUnsupported)
+	}
+	var err error
+	if manifest {
+		err = del.DeleteManifest(ctx, d)
+	} else {
+		err = del.DeleteBlob(ctx, d)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}

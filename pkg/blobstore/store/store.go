@@ -1,0 +1,106 @@
+// Package store is the boundary between where dxf keeps bytes and what it
+// does with them: one small interface, [Store], for one repository (a
+// registry repository or an OCI image layout directory), optional
+// capabilities as separate interfaces found by type assertion, and the
+// sentinel errors every implementation returns. Package storetest holds the
+// conformance suite every implementation runs.
+package store
+
+import (
+	"context"
+	"io"
+	"iter"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// MaxManifestSize bounds any manifest read from a store: larger ones are
+// refused with [ErrInvalidManifest].
+const MaxManifestSize = 4 << 20
+
+// Blob is a blob's digest and size.
+type Blob struct {
+	// Digest is the blob's sha256 digest.
+	Digest v1.Hash
+	// Size is its size in bytes; -1 when unknown (Docker schema 1 manifests
+	// do not record sizes).
+	Size int64
+}
+
+// Manifest is a manifest as a store keeps it.
+type Manifest struct {
+	// Raw is the manifest exactly as stored.
+	Raw []byte
+	// MediaType is its media type, as the store records it ("" if none).
+	MediaType string
+	// Digest is the sha256 digest of Raw.
+	Digest v1.Hash
+}
+
+// Store is one repository: blobs addressed by digest, manifests addressed
+// by alias (tag) or digest, and the list of aliases. Implementations are
+// safe for concurrent use.
+type Store interface {
+	// Stat returns the blob's size, or an error matching ErrBlobNotFound.
+	Stat(ctx context.Context, d v1.Hash) (Blob, error)
+	// Open reads n bytes of the blob from offset off (n < 0: to the end).
+	// b.Size, if not negative, is the size the caller expects: a store
+	// holding another size fails with ErrSizeMismatch. The data is not
+	// hash-checked: the caller verifies what it reads.
+	Open(ctx context.Context, b Blob, off, n int64) (io.ReadCloser, error)
+	// Put stores the data r yields as one blob and returns its digest and
+	// size. want.Digest, unless zero, is the digest the data must have,
+	// and want.Size, unless negative, its size: data that does not match
+	// fails with ErrDigestMismatch or ErrSizeMismatch and leaves nothing
+	// under either digest. A store never commits a blob under a digest its
+	// data does not have.
+	Put(ctx context.Context, r io.Reader, want Blob) (Blob, error)
+	// GetManifest returns the manifest ref names: an alias or a digest
+	// ("sha256:…"). A missing one gives an error matching
+	// ErrAliasNotFound; one over MaxManifestSize, or whose bytes do not
+	// hash to the digest it was found by, is refused.
+	GetManifest(ctx context.Context, ref string) (Manifest, error)
+	// PutManifest stores m.Raw (of media type m.MediaType) under ref, an
+	// alias or its digest, and returns its digest.
+	PutManifest(ctx context.Context, ref string, m Manifest) (v1.Hash, error)
+	// Aliases yields the repository's aliases.
+	Aliases(ctx context.Context) iter.Seq2[string, error]
+}
+
+// Deleter is a store that deletes blobs and manifests.
+type Deleter interface {
+	// DeleteBlob deletes the blob; a missing one gives ErrBlobNotFound.
+	DeleteBlob(ctx context.Context, d v1.Hash) error
+	// DeleteManifest deletes the manifest with digest d and every alias
+	// naming it; a missing one gives ErrAliasNotFound.
+	DeleteManifest(ctx context.Context, d v1.Hash) error
+}
+
+// Untagger is a store that removes one alias only, keeping the manifest
+// and the other aliases naming it.
+type Untagger interface {
+	// Untag removes alias; a missing one gives ErrAliasNotFound.
+	Untag(ctx context.Context, alias string) error
+}
+
+// Mounter is a store that can make a blob of another repository of the same
+// store available without moving its bytes.
+type Mounter interface {
+	// Mount makes the blob d of repository from available here.
+	Mount(ctx context.Context, from string, d v1.Hash) error
+}
+
+// Locker is a store that can be locked against other writers, in this and
+// other processes, for a read-modify-write that must see no concurrent
+// change (prune).
+type Locker interface {
+	// Lock waits until the lock is had or ctx is done; the returned
+	// function releases it.
+	Lock(ctx context.Context) (unlock func() error, err error)
+}
+
+// BlobLister is a store that can list the blobs it holds.
+type BlobLister interface {
+	// Blobs yields every blob the store holds.
+	Blobs(ctx context.Context) iter.Seq2[Blob, error]
+}
