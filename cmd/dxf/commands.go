@@ -53,6 +53,7 @@ var commands = []*command{
 
 // moreCommands are those the Python tool did not have.
 var moreCommands = []*command{
+	copyCommand,
 	loginCommand,
 	logoutCommand,
 	checkCommand,

@@ -127,6 +127,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if (cmd == loginCommand || cmd == logoutCommand) && len(rest) == 1 {
 		_ = fs.Set("host", rest[0])
 	}
+	if cmd == copyCommand && !fs.Changed("host") && env["DXF_HOST"] == "" {
+		if h := copyDefaultHost(rest); h != "" {
+			_ = fs.Set("host", h)
+		}
+	}
 	if repo, err = hostInRepo(fs, env, cmd, repo); err != nil {
 		return report(stderr, err, nil)
 	}

@@ -315,3 +315,37 @@ func ExampleRepository_DeleteAlias() {
 	// true
 	// false
 }
+
+// Copy an alias, with everything it reaches, to another repository: here
+// on the same registry, so the blobs are mounted, not sent.
+func ExampleCopy() {
+	host, stop := exampleRegistry()
+	defer stop()
+	ctx := context.Background()
+
+	reg, err := blobstore.NewRegistry(host, blobstore.WithInsecure(true))
+	if err != nil {
+		log.Fatal(err)
+	}
+	staging, _ := reg.Repository("fred/staging")
+	prod, _ := reg.Repository("fred/prod")
+	res, err := staging.PushBlob(ctx, strings.NewReader("release data"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := staging.SetAliasBlobs(ctx, "v1", res.Blob())
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// A target in another registry or an OCI layout (blobstore.Open
+	// "oci:DIR") works the same way: the blobs are then streamed and
+	// verified. Running it again sends only what is missing.
+	cr, err := blobstore.Copy(ctx, staging, prod, "v1", "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(cr.Manifest.Digest == m.Digest, cr.Blobs, cr.Mounted+cr.Copied+cr.Existed)
+	// Output:
+	// true 1 1
+}

@@ -34,6 +34,9 @@ type Progress struct {
 	// Existed is set when the registry already had the blob (a push with a
 	// known digest): nothing is sent.
 	Existed bool
+	// Mounted is set when the blob was mounted from another repository of
+	// the same registry ([Copy]): nothing is sent.
+	Mounted bool
 	// Finished is set on a blob's last report: it has been transferred and
 	// verified (pushed and committed, or pulled and its digest checked).
 	Finished bool

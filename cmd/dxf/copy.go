@@ -1,0 +1,217 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/dxf-go/dxf/pkg/blobstore"
+)
+
+var copyCommand = &command{
+	name:     "copy",
+	synopsis: "<src>[@alias] <dst>[@alias]",
+	summary:  "copy an alias, with everything it reaches, to another repository or registry",
+	help: `Copy an alias from one repository to another, with every blob and manifest it
+reaches (split chunks, the platforms of a multi-platform alias, OCI artifacts
+and images other tools wrote), and print the digest of the manifest copied:
+the target's alias names the same manifest, byte for byte.
+
+Each side is a repository on DXF_HOST (fred/data), a repository of another
+registry (host[:port]/fred/data; http://host[:port]/fred/data for plain HTTP),
+or an OCI image layout directory (oci:PATH). The source's alias is a tag or a
+manifest digest (fred/data@sha256:...); the target's alias defaults to the
+source's.
+
+Blobs the target has are skipped (one request each), so a copy that was
+interrupted resumes when run again. Between repositories of one registry,
+blobs are mounted: no data passes through dxf. Otherwise they are streamed,
+--jobs at a time, each verified against its digest on the way. The target's
+alias is written last, once everything it reaches is there.
+
+Credentials: DXF_USERNAME and DXF_PASSWORD (or DXF_TOKEN, DXF_AUTHORIZATION)
+go to DXF_HOST's registry only (with DXF_HOST unset, to the source's); another
+registry's come from the Docker config (dxf login HOST). DXF_INSECURE and the
+TLS settings apply to both sides.
+
+Examples:
+  dxf copy fred/staging@week fred/prod
+  dxf copy registry.example.com/fred/data@week localhost:5000/fred/data@week
+  dxf copy fred/data@week oci:./mirror/fred
+  dxf copy oci:./mirror/fred@week fred/data@restored`,
+	flags:   []string{"jobs", "progress"},
+	noRepo:  true,
+	minArgs: 2,
+	maxArgs: 2,
+	validate: func(cmd *command, args []string) error {
+		for i, arg := range args {
+			_, alias, err := splitCopySide(arg)
+			switch {
+			case err != nil:
+				return usagef(cmd, "%s", err)
+			case alias == "" && i == 0:
+				return usagef(cmd, "%s: the source needs an alias (%s@alias)", arg, arg)
+			case alias != "":
+				if err := validAlias(cmd, alias); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	},
+	run: runCopy,
+}
+
+// splitCopySide separates "where[@alias]": the alias is what follows the
+// last "@".
+func splitCopySide(arg string) (where, alias string, err error) {
+	where, alias = arg, ""
+	if i := strings.LastIndex(arg, "@"); i >= 0 {
+		where, alias = arg[:i], arg[i+1:]
+	}
+	if where == "" || where == blobstore.LayoutPrefix {
+		return "", "", fmt.Errorf("%q: want a repository, host[:port]/repository or oci:PATH", arg)
+	}
+	return where, alias, nil
+}
+
+// copySideHost returns the registry host a side names ("" for a repository
+// on DXF_HOST or a layout) and the repository, and whether it asks for
+// plain HTTP. As docker does, a first component with a dot or a colon, or
+// "localhost", is a host.
+func copySideHost(where string) (host, repo string, insecure bool) {
+	switch {
+	case strings.HasPrefix(where, "http://"):
+		insecure = true
+		where = where[len("http://"):]
+	case strings.HasPrefix(where, "https://"):
+		where = where[len("https://"):]
+	}
+	first, rest, ok := strings.Cut(where, "/")
+	if ok && rest != "" && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		return first, rest, insecure
+	}
+	return "", where, insecure
+}
+
+// copyDefaultHost is the registry a copy uses as DXF_HOST when none is set:
+// that of the first side naming one (the source's, usually). With both
+// sides layouts, no registry is contacted; "localhost" then only satisfies
+// the configuration.
+func copyDefaultHost(args []string) string {
+	layouts := 0
+	for _, arg := range args {
+		where, _, err := splitCopySide(arg)
+		if err != nil {
+			continue
+		}
+		if strings.HasPrefix(where, blobstore.LayoutPrefix) {
+			layouts++
+			continue
+		}
+		if host, _, insecure := copySideHost(where); host != "" {
+			if insecure {
+				return "http://" + host
+			}
+			return host
+		}
+	}
+	if layouts == len(args) {
+		return "localhost"
+	}
+	return ""
+}
+
+// copyRepo opens one side of a copy. A registry other than DXF_HOST's gets
+// the same settings without DXF_HOST's credentials (its own come from the
+// Docker config); it is added to others, whose secrets are scrubbed from
+// messages.
+func (a *app) copyRepo(where string, others *[]*blobstore.Registry) (*blobstore.Repository, error) {
+	if dir, ok := strings.CutPrefix(where, blobstore.LayoutPrefix); ok {
+		opts, err := a.cfg.options(true)
+		if err != nil {
+			return nil, err
+		}
+		return blobstore.OpenLayout(dir, opts...)
+	}
+	host, repo, insecure := copySideHost(where)
+	if host == "" || host == a.cfg.host {
+		if insecure && !a.cfg.insecure {
+			return nil, usagef(a.cmd, "%s: plain HTTP for DXF_HOST's registry is asked for with DXF_INSECURE=1 (or DXF_HOST=http://%s)", where, a.cfg.host)
+		}
+		return a.reg.Repository(repo)
+	}
+	c := *a.cfg
+	c.token, c.tokenSource, c.credSource = "", "", ""
+	c.haveUser, c.username, c.password = false, "", ""
+	c.authorization, c.authHost = "", ""
+	c.insecure = c.insecure || insecure
+	opts, err := c.options(true)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := blobstore.NewRegistry(host, opts...)
+	if err != nil {
+		return nil, err
+	}
+	*others = append(*others, reg)
+	return reg.Repository(repo)
+}
+
+func runCopy(a *app, args []string) (err error) {
+	var others []*blobstore.Registry
+	defer func() {
+		// The other registry's secrets are scrubbed too (DXF_HOST's are,
+		// by run).
+		for _, reg := range others {
+			if err != nil {
+				err = &redactedError{err: err, redact: reg.Redact}
+			}
+		}
+	}()
+	srcWhere, srcAlias, _ := splitCopySide(args[0])
+	dstWhere, dstAlias, _ := splitCopySide(args[1])
+	src, err := a.copyRepo(srcWhere, &others)
+	if err != nil {
+		return err
+	}
+	dst, err := a.copyRepo(dstWhere, &others)
+	if err != nil {
+		return err
+	}
+	res, err := blobstore.Copy(a.ctx, src, dst, srcAlias, dstAlias, blobstore.WithJobs(a.cfg.jobs), a.copyProgress())
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(a.stdout, res.Manifest.Digest)
+	return err
+}
+
+// copyProgress draws a bar per blob streamed; blobs the target had or
+// mounted count as skipped.
+func (a *app) copyProgress() blobstore.TransferOption {
+	var mu sync.Mutex
+	bars := map[int]*blobBar{}
+	return blobstore.WithProgress(func(p blobstore.Progress) {
+		// Reports of one blob come from one goroutine, but the map is
+		// shared.
+		mu.Lock()
+		bar, ok := bars[p.Index]
+		mu.Unlock()
+		switch {
+		case p.Existed || p.Mounted:
+			a.progress.grow(max(p.Blob.Size, 0))
+			a.progress.skipped(p.Blob.Size)
+		case !ok:
+			a.progress.grow(max(p.Blob.Size, 0))
+			bar = a.progress.start("", p.Blob.Digest.String(), p.Blob.Size)
+			mu.Lock()
+			bars[p.Index] = bar
+			mu.Unlock()
+		case p.Finished:
+			bar.finish(p.Blob.Digest.String())
+		default:
+			bar.set(p.Done)
+		}
+	})
+}
