@@ -29,9 +29,10 @@ func (u *usage) users(d v1.Hash) []string {
 	return u.manifests[d]
 }
 
-// inUse lists the repository's aliases and reads the manifest of each but
-// those in skip, njobs at a time, to find what they reach. An alias listed
-// whose manifest is gone reaches nothing. Any other failure to read an
+// inUse lists the repository's aliases and walks what each but those in
+// skip reaches ([Repository.Reach]: platform manifests, subjects, configs,
+// layers), njobs aliases at a time. An alias listed whose manifest is gone
+// reaches nothing. Any other failure to read an
 // alias fails the whole: what it reaches cannot be known, so nothing may
 // be deleted on the strength of the answer.
 func (r *Repository) inUse(ctx context.Context, skip map[string]bool, njobs int) (*usage, error) {
@@ -48,8 +49,8 @@ func (r *Repository) inUse(ctx context.Context, skip map[string]bool, njobs int)
 	var mu sync.Mutex
 	err = jobs.ForEach(ctx, max(njobs, 1), len(u.aliases), func(ctx context.Context, i int) error {
 		name := u.aliases[i]
-		al, err := r.GetAlias(ctx, name, "")
-		if errors.Is(err, ErrAliasNotFound) {
+		reach, err := r.Reach(ctx, name, WithJobs(1))
+		if errors.Is(err, ErrAliasNotFound) && !r.aliasResolves(ctx, name) {
 			return nil
 		}
 		if err != nil {
@@ -57,15 +58,11 @@ func (r *Repository) inUse(ctx context.Context, skip map[string]bool, njobs int)
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		addUse(u.manifests, al.Manifest.Digest, name)
-		for _, m := range aliasImages(al) {
+		for _, m := range reach.Manifests {
 			addUse(u.manifests, m.Digest, name)
-			if m.Config.Digest.Hex != "" {
-				addUse(u.blobs, m.Config.Digest, name)
-			}
-			for _, l := range m.Layers {
-				addUse(u.blobs, l.Digest, name)
-			}
+		}
+		for _, b := range reach.Blobs {
+			addUse(u.blobs, b.Digest, name)
 		}
 		return nil
 	})
@@ -96,4 +93,12 @@ func aliasImages(al *Alias) []*Manifest {
 		ms = append(ms, al.Platforms[p])
 	}
 	return ms
+}
+
+// aliasResolves reports whether alias still names a manifest: an error
+// from a walk that says "not found" may be about a platform manifest or a
+// subject the alias names, which does not make the alias reach nothing.
+func (r *Repository) aliasResolves(ctx context.Context, alias string) bool {
+	_, err := r.GetManifest(ctx, alias)
+	return !errors.Is(err, ErrAliasNotFound)
 }

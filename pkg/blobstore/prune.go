@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
 // ErrCannotListBlobs says the store cannot list its blobs, which
@@ -24,8 +26,23 @@ type ListedBlob struct {
 type blobLister func(ctx context.Context) ([]ListedBlob, error)
 
 // blobLister returns how to list the store's blobs, or nil when it cannot.
-// A registry cannot.
-func (r *Repository) blobLister() blobLister { return nil }
+// A registry cannot; an OCI image layout can.
+func (r *Repository) blobLister() blobLister {
+	bl, ok := r.st.(store.BlobLister)
+	if r.st == nil || !ok {
+		return nil
+	}
+	return func(ctx context.Context) ([]ListedBlob, error) {
+		var out []ListedBlob
+		for b, err := range bl.Blobs(ctx) {
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ListedBlob{Blob: b})
+		}
+		return out, nil
+	}
+}
 
 // Prune deletes every blob (and manifest) of the store that no alias
 // reaches, reading every alias's manifest first (after listing the blobs,
@@ -46,6 +63,15 @@ func (r *Repository) Prune(ctx context.Context, o DeleteOptions) (*DeleteResult,
 }
 
 func (r *Repository) pruneListed(ctx context.Context, list blobLister, o DeleteOptions) (*DeleteResult, error) {
+	// A store with a lock (the layout's, which setting an alias takes)
+	// keeps aliases from changing between reading them and deleting.
+	if l, ok := r.st.(store.Locker); ok && r.st != nil && !o.DryRun {
+		unlock, err := l.Lock(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("prune: %w", err)
+		}
+		defer unlock() //nolint:errcheck // nothing was written under it
+	}
 	blobs, err := list(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("prune: %w", err)

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
 // ErrAliasShared says an alias cannot be deleted alone: the registry can
@@ -203,6 +205,16 @@ func (r *Repository) removeAlias(ctx context.Context, alias string, m *Manifest,
 // (it refuses the request as unsupported or invalid, or answers yes and
 // keeps the tag).
 func (r *Repository) deleteTag(ctx context.Context, op, alias string) (bool, error) {
+	if r.st != nil {
+		u, ok := r.st.(store.Untagger)
+		if !ok {
+			return false, nil
+		}
+		if err := u.Untag(ctx, alias); err != nil {
+			return false, fmt.Errorf("%s: %w", op, err)
+		}
+		return true, nil
+	}
 	err := r.delete(ctx, op, subjectManifest, r.url("/manifests/%s", alias))
 	if err != nil && !tagDeleteRefused(err) {
 		return false, err
