@@ -24,7 +24,8 @@ const (
 	// manifest, or a platform manifest of its list, cannot be had (404).
 	ProblemManifestMissing ProblemKind = "manifest-missing"
 	// ProblemManifestInvalid: the manifest does not parse, is of a type we
-	// cannot read, or does not hash to its digest.
+	// cannot read, or does not hash to its digest; or, in an OCI layout, the
+	// index names a manifest the layout does not hold or holds damaged.
 	ProblemManifestInvalid ProblemKind = "manifest-invalid"
 	// ProblemBlobMissing: a blob the manifest names is not in the store.
 	ProblemBlobMissing ProblemKind = "blob-missing"
@@ -182,7 +183,10 @@ func manifestProblem(alias string, d v1.Hash, err error) (Problem, error) {
 	switch {
 	case errors.Is(err, ErrAliasNotFound):
 		return Problem{Alias: alias, Digest: d, Kind: ProblemManifestMissing, Detail: "the manifest is not in the store"}, nil
-	case errors.Is(err, ErrInvalidManifest), errors.Is(err, ErrUnsupportedManifest), errors.Is(err, ErrDigestMismatch), errors.Is(err, ErrLimitExceeded):
+	case errors.Is(err, ErrInvalidManifest), errors.Is(err, ErrUnsupportedManifest), errors.Is(err, ErrDigestMismatch), errors.Is(err, ErrLimitExceeded),
+		errors.Is(err, ErrInvalidLayout), errors.Is(err, ErrSizeMismatch):
+		// An OCI layout whose index names a manifest its blobs lack says
+		// ErrInvalidLayout: the manifest is missing or damaged.
 		var dm *DigestMismatchError
 		if errors.As(err, &dm) && d.Hex == "" {
 			d = dm.Expected
