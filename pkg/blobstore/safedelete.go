@@ -33,16 +33,16 @@ var ErrBlobInUse = errors.New("the blob is used by an alias")
 type DeleteMethod int
 
 const (
-	// DeletedNothing: nothing was deleted (a dry run).
+	// DeletedNothing means nothing was deleted (a dry run).
 	DeletedNothing DeleteMethod = iota
-	// DeletedTag: the registry deleted the tag by name; the manifest and
+	// DeletedTag means the registry deleted the tag by name; the manifest and
 	// every other alias naming it stay.
 	DeletedTag
-	// DeletedThrowAway: the alias was pointed at a throw-away manifest of
+	// DeletedThrowAway means the alias was pointed at a throw-away manifest of
 	// its own, which was then deleted by digest (for registries that cannot
 	// delete a tag by name).
 	DeletedThrowAway
-	// DeletedManifest: the manifest was deleted by digest; no other alias
+	// DeletedManifest means the manifest was deleted by digest; no other alias
 	// named it (or the alias was given as a digest).
 	DeletedManifest
 )
