@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -78,13 +79,14 @@ func (a *app) reportDelete(res *blobstore.DeleteResult, o blobstore.DeleteOption
 
 var checkCommand = &command{
 	name:     "check",
-	flags:    []string{"deep", "json", "jobs"},
+	flags:    []string{"deep", "json", "jobs", "progress"},
 	synopsis: "<repo> [<alias>...]",
 	summary:  "check that what aliases name is whole",
 	help: `Check each alias (every alias of the repository when none is named): its
 manifest (and each platform's, for a list) can be had, parses and matches its
 digest, and every blob it names is there with the size the manifest gives.
-With --deep every blob is also read in full and hashed (--jobs at a time).
+With --deep every blob is also read in full and hashed (--jobs at a time),
+with progress bars on standard error as pull-blob has.
 
 Each problem is one line: the alias, the digest at fault ("-" when the
 alias's manifest cannot be had at all), what is wrong and the details.
@@ -118,7 +120,30 @@ func plural(n int) string {
 }
 
 func runCheck(a *app, args []string) error {
-	res, err := a.repo.Check(a.ctx, args, blobstore.CheckOptions{Deep: a.cfg.safe.deep, Jobs: a.cfg.jobs})
+	o := blobstore.CheckOptions{Deep: a.cfg.safe.deep, Jobs: a.cfg.jobs}
+	if o.Deep {
+		a.progress.plan("blobs", 0, 0)
+		var mu sync.Mutex
+		bars := map[int]*blobBar{}
+		o.Progress = func(p blobstore.Progress) {
+			mu.Lock()
+			bar, ok := bars[p.Index]
+			if !ok {
+				a.progress.grow(max(p.Blob.Size, 0))
+				bar = a.progress.start("", p.Blob.Digest.String(), p.Blob.Size)
+				bars[p.Index] = bar
+			}
+			mu.Unlock()
+			switch {
+			case !ok:
+			case p.Finished:
+				bar.finish("")
+			default:
+				bar.set(p.Done)
+			}
+		}
+	}
+	res, err := a.repo.Check(a.ctx, args, o)
 	if err != nil {
 		return err
 	}

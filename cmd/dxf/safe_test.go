@@ -28,13 +28,17 @@ func TestCheckAndPrune(t *testing.T) {
 	if got := d.ok("check", "--deep", repo, "a"); !strings.HasSuffix(got, "(4.9KiB, deep): 0 problems\n") {
 		t.Fatalf("check --deep a printed %q", got)
 	}
+	r := d.run("check", "--deep", "--progress=1", repo, "a")
+	if r.code != 0 || !strings.HasSuffix(r.stdout, ": 0 problems\n") || !strings.Contains(r.stderr, "sha256:") {
+		t.Fatalf("check --deep --progress: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
 
 	// h3's bytes go from the registry's disk: b is damaged, a is not.
 	hex := strings.TrimPrefix(h3, "sha256:")
 	if err := os.Remove(filepath.Join(shared.RootDir, "docker/registry/v2/blobs/sha256", hex[:2], hex, "data")); err != nil {
 		t.Fatal(err)
 	}
-	r := d.run("check", repo)
+	r = d.run("check", repo)
 	if r.code != exitProblems || r.stderr != "dxf: check: 1 problem found\n" {
 		t.Fatalf("check of damage: exit %d, stderr %q", r.code, r.stderr)
 	}

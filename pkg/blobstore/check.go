@@ -67,6 +67,10 @@ type CheckOptions struct {
 	// Jobs bounds the manifests and blobs inspected at once; 0 means
 	// [DefaultJobs].
 	Jobs int
+	// Progress, if set, receives a deep check's reading of each blob as a
+	// pull's (see [Progress]; Index is the blob's place among those
+	// checked), from the goroutine reading it.
+	Progress ProgressFunc
 }
 
 // CheckResult is what [Repository.Check] inspected and found.
@@ -166,7 +170,16 @@ func (r *Repository) Check(ctx context.Context, aliases []string, o CheckOptions
 		res.Bytes += max(size, 0)
 	}
 	err = jobs.ForEach(ctx, njobs, len(todo), func(ctx context.Context, i int) error {
-		return r.checkBlob(ctx, todo[i], o.Deep, problem)
+		if o.Progress == nil || !o.Deep {
+			return r.checkBlob(ctx, todo[i], o.Deep, io.Discard, problem)
+		}
+		to := transferOptions{progress: o.Progress}
+		pw := &progressWriter{w: io.Discard, o: &to, p: Progress{Index: i, Blob: Blob{Digest: todo[i].digest, Size: -1}}}
+		err := r.checkBlob(ctx, todo[i], o.Deep, pw, problem)
+		if pw.p.Blob.Size >= 0 { // started: the blob was opened
+			pw.finish()
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -234,7 +247,7 @@ func (r *Repository) checkManifests(ctx context.Context, alias string, problem f
 
 // checkBlob checks one blob against the size each alias's manifest gives
 // it: by HEAD, or with deep by reading and hashing it.
-func (r *Repository) checkBlob(ctx context.Context, u *blobUse, deep bool, problem func(Problem)) error {
+func (r *Repository) checkBlob(ctx context.Context, u *blobUse, deep bool, w io.Writer, problem func(Problem)) error {
 	each := func(kind ProblemKind, detail func(size int64) string, when func(size int64) bool) {
 		names := make([]string, 0, len(u.sizes))
 		for a := range u.sizes {
@@ -281,7 +294,11 @@ func (r *Repository) checkBlob(ctx context.Context, u *blobUse, deep bool, probl
 	if !deep {
 		return nil
 	}
-	_, err = br.WriteTo(io.Discard)
+	if pw, ok := w.(*progressWriter); ok {
+		pw.p.Blob.Size = size
+		pw.start()
+	}
+	_, err = br.WriteTo(w)
 	var dm *DigestMismatchError
 	switch {
 	case errors.As(err, &dm):
