@@ -14,21 +14,24 @@
 #   check        dxf check --deep of a big alias vs a verified pull; shallow
 #                dxf check of many aliases vs list-aliases + one HEAD per
 #                blob by curl in parallel
+#   layout       push and verified pull (-o) of a big file on an OCI image
+#                layout (oci:DIR, no registry) vs cp + Go's SHA-256 of it
 #
 # Knobs: BENCH_GROWTH_MB="1 16 256 1024 4096 8192", BENCH_BLOBS="1 10 100
-# 1000 10000", BENCH_SCALE_TAGS=100000, BENCH_INC_MB=1024, BENCH_CHECK_MB=1024,
-# BENCH_CHECK_ALIASES=1000, BENCH_OUT=docs,
+# 1000 10000", BENCH_SCALE_TAGS=100000, BENCH_INC_MB=1024, BENCH_LAYOUT_MB=1024,
+# BENCH_CHECK_MB=1024, BENCH_CHECK_ALIASES=1000, BENCH_OUT=docs,
 # DXF=bin/dxf, BENCH_TOOLS_DIR (where oras and crane are installed).
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
 root=$PWD
 
-BENCH_SCALE=${BENCH_SCALE:-growth,blobs,tags,incremental,check}
+BENCH_SCALE=${BENCH_SCALE:-growth,blobs,tags,incremental,layout,check}
 BENCH_GROWTH_MB=${BENCH_GROWTH_MB:-1 16 256 1024 4096 8192}
 BENCH_BLOBS=${BENCH_BLOBS:-1 10 100 1000 10000}
 BENCH_SCALE_TAGS=${BENCH_SCALE_TAGS:-100000}
 BENCH_INC_MB=${BENCH_INC_MB:-1024}
+BENCH_LAYOUT_MB=${BENCH_LAYOUT_MB:-1024}
 BENCH_CHECK_MB=${BENCH_CHECK_MB:-1024}
 BENCH_CHECK_ALIASES=${BENCH_CHECK_ALIASES:-1000}
 BENCH_OUT=${BENCH_OUT:-$root/docs}
@@ -359,11 +362,52 @@ if want check; then
 	rm -rf "$work/many"
 fi
 
+# --- layout -----------------------------------------------------------------
+if want layout; then
+	mb=$BENCH_LAYOUT_MB
+	log "layout: push and verified pull of $mb MiB on an OCI image layout"
+	f=$work/l.bin
+	head -c $((mb << 20)) /dev/urandom >"$f"
+	sync
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	read -r hs _ < <(timed "$work/out" "$work/gosha256" "$f")
+	d=sha256:$(cut -d' ' -f1 "$work/out")
+	read -r cs _ < <(timed /dev/null cp "$f" "$work/l.copy")
+	rm -f "$work/l.copy"
+	base=$(awk -v a="$cs" -v b="$hs" 'BEGIN { printf "%.3f", a + b }')
+	read -r ps pr < <(timed "$work/out" "${dxf[@]}" push-blob --no-digest-cache "oci:$work/layout" "$f")
+	[ "$(cat "$work/out")" = "$d" ] || die "dxf pushed $(cat "$work/out") to the layout, not $d"
+	read -r ls lr < <(timed /dev/null "${dxf[@]}" pull-blob -o "$work/l.pulled" "oci:$work/layout" "$d")
+	cmp "$f" "$work/l.pulled" || die "the file pulled from the layout differs"
+	log "  $mb MiB: push $ps s ($pr MiB), pull -o $ls s ($lr MiB); cp $cs s + sha256 $hs s = $base s"
+	{
+		printf '## OCI image layout: push and verified pull of %s MiB, no registry
+
+' "$mb"
+		printf 'Single runs, load average %s at the start. The limit is copying the file (`cp`) plus hashing it (Go'"'"'s SHA-256), one after the other: what a push into the layout (hashed while written, synced, renamed) and a verified pull into a file (`pull-blob -o`: written, hashed, synced, renamed) must each do. The goal is at most 1.1× of it.
+
+' "$load"
+		printf '| | s | Peak RSS MiB | Ratio to cp + SHA-256 |
+|---|---:|---:|---:|
+'
+		printf '| cp of the file | %s | | |
+' "$cs"
+		printf '| Go crypto/sha256 of the file | %s | | |
+' "$hs"
+		printf '| dxf push-blob --no-digest-cache oci:DIR | %s | %s | %s× |
+' "$ps" "$pr" "$(ratio "$ps" "$base")"
+		printf '| dxf pull-blob -o FILE oci:DIR DIGEST | %s | %s | %s× |
+
+' "$ls" "$lr" "$(ratio "$ls" "$base")"
+	} >>"$md"
+	rm -rf "$f" "$work/l.pulled" "$work/layout"
+fi
+
 elapsed=$(($(date +%s) - started))
 mkdir -p "$BENCH_OUT"
 {
 	printf '# Scale benchmarks\n\n'
-	printf 'Written by `hack/bench-scale.sh` (run by `make bench`, or alone with `make bench-scale`; `BENCH_SCALE=growth,blobs,tags,incremental,check` selects scenarios) on %s in %d min %d s, against a local Distribution registry %s on the same machine (%s, %s cores, shared with other work: load averages are given beside the figures). Load average at the start %s, at the end %s.\n\n' \
+	printf 'Written by `hack/bench-scale.sh` (run by `make bench`, or alone with `make bench-scale`; `BENCH_SCALE=growth,blobs,tags,incremental,layout,check` selects scenarios) on %s in %d min %d s, against a local Distribution registry %s on the same machine (%s, %s cores, shared with other work: load averages are given beside the figures). Load average at the start %s, at the end %s.\n\n' \
 		"$(date -u +%Y-%m-%d)" $((elapsed / 60)) $((elapsed % 60)) "$REGISTRY_VERSION" "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" "$(nproc)" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
 	cat "$md"
 } >"$BENCH_OUT/benchmarks-scale.md"

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
 var completionCommand = &command{
@@ -164,6 +166,9 @@ func atAliasNames(a *app, fs *pflag.FlagSet, f *flagValues, repo, cur string) []
 // completionTimeout; nothing if that fails.
 func aliasNames(a *app, fs *pflag.FlagSet, f *flagValues, repo string) []string {
 	f.passwordStdin = false
+	if strings.HasPrefix(repo, blobstore.LayoutPrefix) {
+		_ = fs.Set("host", blobstore.LayoutPrefix) // the layout itself, as in run
+	}
 	cfg, err := loadConfig(fs, f, a.env, strings.NewReader(""))
 	if err != nil {
 		return nil

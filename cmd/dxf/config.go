@@ -100,6 +100,8 @@ func newFlagSet(f *flagValues) *pflag.FlagSet {
 // config is the resolved configuration of one run: flags over environment.
 type config struct {
 	host          string
+	layout        bool   // DXF_HOST (or the repository) is oci:DIR: OCI image layouts on disk
+	layoutRoot    string // DIR of DXF_HOST=oci:DIR ("" when the repository is oci:DIR itself)
 	insecure      bool
 	username      string
 	password      string
@@ -174,7 +176,9 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 	}
 
 	c.host, _ = str("host", "DXF_HOST")
-	if c.host == "" {
+	if root, ok := strings.CutPrefix(c.host, blobstore.LayoutPrefix); ok {
+		c.layout, c.layoutRoot = true, root
+	} else if c.host == "" {
 		return nil, errors.New("no registry: set DXF_HOST (or --host) to the registry's host[:port], or give the repository as host[:port]/repo")
 	}
 	if i := strings.LastIndex(c.host, "@"); i >= 0 {
@@ -191,8 +195,8 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 		return nil, fmt.Errorf("DXF_HOST=%s asks for HTTPS, DXF_INSECURE=1 for plain HTTP: choose one", c.host)
 	}
 	c.host = stripScheme(c.host)
-	if strings.Contains(c.host, "/") {
-		return nil, fmt.Errorf("DXF_HOST=%s: want host[:port], without a path", c.host)
+	if strings.Contains(c.host, "/") && !c.layout {
+		return nil, fmt.Errorf("DXF_HOST=%s: want host[:port] (or oci:DIR for OCI image layouts on disk), without a path", c.host)
 	}
 
 	// Python uses the user name and password only when both are set; an

@@ -18,7 +18,9 @@ var version = "dev"
 // that apply to every command.
 const environmentHelp = `Environment (each variable has the flag named beside it; a flag wins):
   DXF_HOST             --host             registry host[:port] (required; a leading
-                                          http:// means DXF_INSECURE=1, https:// is the default)
+                                          http:// means DXF_INSECURE=1, https:// is the default);
+                                          or oci:DIR for OCI image layouts on disk, no registry:
+                                          repository fred is then the layout DIR/fred
   DXF_INSECURE=1       --insecure         plain HTTP instead of HTTPS
   DXF_USERNAME         --username         user to log in as (with DXF_PASSWORD)
   DXF_PASSWORD         --password         password (or --password-stdin)

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -132,7 +133,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			_ = fs.Set("host", h)
 		}
 	}
-	if repo, err = hostInRepo(fs, env, cmd, repo); err != nil {
+	if strings.HasPrefix(repo, blobstore.LayoutPrefix) {
+		// oci:DIR names the layout itself, whatever DXF_HOST says.
+		_ = fs.Set("host", blobstore.LayoutPrefix)
+	} else if repo, err = hostInRepo(fs, env, cmd, repo); err != nil {
 		return report(stderr, err, nil)
 	}
 
@@ -174,6 +178,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func (a *app) connect(repo string) error {
 	opts, err := a.cfg.options(a.cmd.name != "auth")
 	if err != nil {
+		return err
+	}
+	if a.cfg.layout {
+		a.repo, err = openLayout(a.cmd, a.cfg.layoutRoot, repo, opts)
 		return err
 	}
 	if a.reg, err = blobstore.NewRegistry(a.cfg.host, opts...); err != nil {

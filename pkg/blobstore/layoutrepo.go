@@ -192,3 +192,14 @@ func (r *Repository) storeDelete(ctx context.Context, op string, d v1.Hash, mani
 	}
 	return nil
 }
+
+// ValidateRepository checks that name is a valid repository name (the
+// distribution specification's grammar: lowercase letters, digits and
+// separators, components joined by "/"), as [Registry.Repository] does.
+// Such a name never climbs out of a directory it is joined to.
+func ValidateRepository(name string) error {
+	if len(name) > 255 || !repoPattern.MatchString(name) {
+		return fmt.Errorf("%w: repository %q: must be lowercase letters, digits and separators (. _ - /)", ErrInvalidName, name)
+	}
+	return nil
+}

@@ -286,6 +286,9 @@ func (r *Repository) BlobSize(ctx context.Context, d v1.Hash) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if !ok && r.st != nil {
+		return 0, fmt.Errorf("%s: %w in %s", op, ErrBlobNotFound, r)
+	}
 	if !ok {
 		return 0, &Error{Op: op, StatusCode: http.StatusNotFound, kind: ErrBlobNotFound}
 	}

@@ -118,7 +118,7 @@ func (s *Store) create() error {
 	if err := s.exists(); err == nil || !errors.Is(err, store.ErrRepositoryNotFound) {
 		return err
 	}
-	if err := os.MkdirAll(s.blobDir(), 0o755); err != nil {
+	if err := os.MkdirAll(s.blobDir(), 0o755); err != nil { //nolint:gosec // a layout is read by other tools and users, as a registry's data is; the umask applies
 		return fmt.Errorf("creating the OCI image layout: %w", err)
 	}
 	if _, err := os.Stat(filepath.Join(s.dir, indexFile)); errors.Is(err, fs.ErrNotExist) {

@@ -319,7 +319,7 @@ func testConcurrentPuts(t *testing.T, s store.Store) {
 			}
 			b, err := s.Put(ctx, bytes.NewReader(data), want)
 			if err == nil && (b.Digest != Digest(data) || b.Size != int64(len(data))) {
-				err = fmt.Errorf("Put = %v", b)
+				err = fmt.Errorf("put gave %v", b)
 			}
 			errs <- err
 		}()
