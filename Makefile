@@ -70,6 +70,12 @@ bench: build
 bench-scale: build
 	hack/bench-scale.sh
 
+# Only the copy scenarios (BENCH_COPY=registry,mount selects); writes
+# docs/benchmarks-copy.md. make bench runs them too, from hack/bench.sh.
+.PHONY: bench-copy
+bench-copy: build
+	hack/bench-copy.sh
+
 # Runs every fuzz target for a short while (FUZZTIME each).
 FUZZTIME ?= 20s
 fuzz:

@@ -17,6 +17,8 @@
 #   BENCH_ALIAS_FILES=64 BENCH_ALIAS_MB=4   files of the alias scenario
 #   BENCH_TAGS=10000     tags of the list-aliases scenario
 #   BENCH_GO=1           0 skips the Go benchmarks
+#   BENCH_COPY=registry,mount   copy scenarios run at the end by
+#                        hack/bench-copy.sh (docs/benchmarks-copy.md); none skips
 #   BENCH_OUT=docs       where benchmarks.md and benchmarks.svg go
 #   DXF=bin/dxf          the dxf binary to measure
 #   BENCH_TOOLS_DIR      where oras and crane are installed
@@ -820,4 +822,9 @@ EOF
 
 "$work/benchchart" -in "$chart" -out "$BENCH_OUT/benchmarks.svg"
 log "done in $((elapsed / 60)) min $((elapsed % 60)) s: $md"
+
+if [ "${BENCH_COPY:-registry,mount}" != none ]; then
+	log "copy scenarios (${BENCH_COPY:-registry,mount}): hack/bench-copy.sh"
+	RUNS=$RUNS BENCH_OUT=$BENCH_OUT DXF=$DXF BENCH_TOOLS_DIR=$BENCH_TOOLS_DIR "$root/hack/bench-copy.sh"
+fi
 awk '/^## Targets/ { on = 1; next } on && /^\| Target/ { next } on && /^\|---/ { next } on && /^\|/ { print } on && /^$/ && n++ { exit }' "$md" >&2

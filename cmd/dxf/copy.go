@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -95,9 +96,8 @@ func copySideHost(where string) (host, repo string, insecure bool) {
 }
 
 // copyDefaultHost is the registry a copy uses as DXF_HOST when none is set:
-// that of the first side naming one (the source's, usually). With both
-// sides layouts, no registry is contacted; "localhost" then only satisfies
-// the configuration.
+// that of the first side naming one (the source's, usually); with both
+// sides layouts, "oci:" (no registry at all).
 func copyDefaultHost(args []string) string {
 	layouts := 0
 	for _, arg := range args {
@@ -117,7 +117,7 @@ func copyDefaultHost(args []string) string {
 		}
 	}
 	if layouts == len(args) {
-		return "localhost"
+		return blobstore.LayoutPrefix
 	}
 	return ""
 }
@@ -135,6 +135,17 @@ func (a *app) copyRepo(where string, others *[]*blobstore.Registry) (*blobstore.
 		return blobstore.OpenLayout(dir, opts...)
 	}
 	host, repo, insecure := copySideHost(where)
+	if host == "" && a.cfg.layout {
+		// DXF_HOST=oci:ROOT: repository fred/data is the layout ROOT/fred/data.
+		if err := blobstore.ValidateRepository(repo); err != nil {
+			return nil, err
+		}
+		opts, err := a.cfg.options(true)
+		if err != nil {
+			return nil, err
+		}
+		return blobstore.OpenLayout(filepath.Join(a.cfg.layoutRoot, filepath.FromSlash(repo)), opts...)
+	}
 	if host == "" || host == a.cfg.host {
 		if insecure && !a.cfg.insecure {
 			return nil, usagef(a.cmd, "%s: plain HTTP for DXF_HOST's registry is asked for with DXF_INSECURE=1 (or DXF_HOST=http://%s)", where, a.cfg.host)

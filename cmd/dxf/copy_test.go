@@ -60,6 +60,20 @@ func TestCopy(t *testing.T) {
 		t.Fatalf("copy by digest printed %q", out)
 	}
 
+	// Layout to layout without DXF_HOST; with DXF_HOST=oci:ROOT, a
+	// repository names the layout under ROOT.
+	root := t.TempDir()
+	if out := d.with("DXF_HOST", "").ok("copy", "oci:"+dir+"@week", "oci:"+filepath.Join(root, "fred", "copy")); out != got {
+		t.Fatalf("copy between layouts printed %q", out)
+	}
+	layD := d.with("DXF_HOST", "oci:"+root)
+	if out := layD.ok("copy", "fred/copy@week", "fred/again@w2"); out != got {
+		t.Fatalf("copy under DXF_HOST=oci:ROOT printed %q", out)
+	}
+	if out := layD.ok("pull-blob", "fred/again", "@w2"); out != string(data) {
+		t.Fatal("pull-blob of the layout copy: wrong data")
+	}
+
 	// Mistakes: no source alias (usage), a missing alias (not found).
 	d.fails(exitUsage, []string{"copy", dst, back}, "the source needs an alias")
 	d.fails(exitNotFound, []string{"copy", dst + "@nope", back}, "nope")

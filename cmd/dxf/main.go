@@ -181,6 +181,9 @@ func (a *app) connect(repo string) error {
 		return err
 	}
 	if a.cfg.layout {
+		if a.cmd == copyCommand {
+			return nil // each side is opened by runCopy
+		}
 		a.repo, err = openLayout(a.cmd, a.cfg.layoutRoot, repo, opts)
 		return err
 	}

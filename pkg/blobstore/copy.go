@@ -148,6 +148,10 @@ func copyBlob(ctx context.Context, src, dst *Repository, i int, b Blob, mount bo
 		return blobFailed, err
 	}
 	defer br.Close()
+	// The data is hashed once, by the push, and compared with b.Digest
+	// before the target commits it; the source reader holds it to its
+	// size, and resumes a broken download.
+	br.unhashed = true
 	rd := &copyReader{r: br}
 	popts := []TransferOption{WithDigest(b.Digest), WithSize(br.Size), WithCheckExists(false)}
 	if o.progress != nil {
@@ -157,6 +161,10 @@ func copyBlob(ctx context.Context, src, dst *Repository, i int, b Blob, mount bo
 		}))
 	}
 	if _, err := dst.PushBlob(ctx, rd, popts...); err != nil {
+		var dm *DigestMismatchError
+		if errors.As(err, &dm) && dm.Expected == b.Digest && rd.err == nil {
+			return blobFailed, fmt.Errorf("copy blob %s: the source's data does not match its digest (nothing was stored): %w", b.Digest, dm)
+		}
 		if rd.err != nil {
 			// The source's data was bad (or broke): that is the story,
 			// not how the upload ended.

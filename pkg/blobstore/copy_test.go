@@ -251,6 +251,20 @@ func TestCopyCorruptSource(t *testing.T) {
 	if ok, err := dst.HasBlob(t.Context(), bad.Digest); ok || err != nil {
 		t.Fatalf("the corrupt blob is on the target: %v %v", ok, err)
 	}
+	// Into a layout: the same, and no file under the digest.
+	lay, err := OpenLayout(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = Copy(t.Context(), src, lay, "v1", ""); !errors.As(err, &dm) || dm.Expected != bad.Digest {
+		t.Fatalf("corrupt source into a layout: %v", err)
+	}
+	if ok, err := lay.HasBlob(t.Context(), bad.Digest); ok || err != nil {
+		t.Fatalf("the corrupt blob is in the layout: %v %v", ok, err)
+	}
+	if _, err := lay.GetManifest(t.Context(), "v1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("alias set in the layout despite the corrupt blob: %v", err)
+	}
 }
 
 // TestReachWalk: nested indexes, a subject and shared blobs are walked in
