@@ -333,31 +333,15 @@ if want check; then
 	grep -q "^checked $n aliases, .*: 0 problems$" "$work/out" || die "check of $n aliases: $(cat "$work/out")"
 	log "  deep check $cs s vs verified pull $ps s; shallow check of $n aliases $ss s vs list + curl HEADs $bs s"
 	{
-		printf '## check
-
-'
-		printf 'Single runs. `dxf check --deep` re-reads and hashes every blob of the alias (one blob of %s MiB here); the baseline is a verified pull of the same alias to /dev/null. Load average %s at the start.
-
-' "$mb" "$load"
-		printf '| | s | Ratio | Peak RSS MiB |
-|---|---:|---:|---:|
-'
-		printf '| dxf pull-blob @big > /dev/null (verified) | %s | 1.00× | %s |
-' "$ps" "$pr"
-		printf '| dxf check --deep big | %s | %s× | %s |
-
-' "$cs" "$(ratio "$cs" "$ps")" "$cr"
-		printf 'Shallow `dxf check` of %s aliases, each of its own blob (it reads every manifest, then HEADs every blob, --jobs at a time), against `dxf list-aliases` plus one HEAD per blob by curl (`--parallel --parallel-max 8`, the digests known beforehand: no manifest is read). Load average %s at the start.
-
-' "$n" "$sload"
-		printf '| | s | Ratio | Peak RSS MiB |
-|---|---:|---:|---:|
-'
-		printf '| dxf list-aliases + curl HEAD per blob | %s | 1.00× | %s |
-' "$bs" "$br"
-		printf '| dxf check | %s | %s× | %s |
-
-' "$ss" "$(ratio "$ss" "$bs")" "$sr"
+		printf '## check\n\n'
+		printf 'Single runs. `dxf check --deep` re-reads and hashes every blob of the alias (one blob of %s MiB here); the baseline is a verified pull of the same alias to /dev/null. Load average %s at the start.\n\n' "$mb" "$load"
+		printf '| | s | Ratio | Peak RSS MiB |\n|---|---:|---:|---:|\n'
+		printf '| dxf pull-blob @big > /dev/null (verified) | %s | 1.00× | %s |\n' "$ps" "$pr"
+		printf '| dxf check --deep big | %s | %s× | %s |\n\n' "$cs" "$(ratio "$cs" "$ps")" "$cr"
+		printf 'Shallow `dxf check` of %s aliases, each of its own blob (it reads every manifest, then HEADs every blob, --jobs at a time), against `dxf list-aliases` plus one HEAD per blob by curl (`--parallel --parallel-max 8`, the digests known beforehand: no manifest is read). Load average %s at the start.\n\n' "$n" "$sload"
+		printf '| | s | Ratio | Peak RSS MiB |\n|---|---:|---:|---:|\n'
+		printf '| dxf list-aliases + curl HEAD per blob | %s | 1.00× | %s |\n' "$bs" "$br"
+		printf '| dxf check | %s | %s× | %s |\n\n' "$ss" "$(ratio "$ss" "$bs")" "$sr"
 	} >>"$md"
 	rm -rf "$work/many"
 fi
