@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCheckAndPrune covers check (exit status, lines, --json, --deep),
@@ -76,4 +77,54 @@ func TestCheckAndPrune(t *testing.T) {
 	d.fails(exitFailure, []string{"prune", repo}, "cannot list", "del-alias --prune")
 	d.fails(exitUsage, []string{"get-alias", "--force", repo, "a"}, "--force does not apply to get-alias")
 	d.fails(exitUsage, []string{"check", "--prune", repo}, "--prune does not apply to check")
+}
+
+// TestLayoutCheckPrune: check, del-alias --prune and prune on an OCI image
+// layout (prune lists the layout's blobs; young ones are kept).
+func TestLayoutCheckPrune(t *testing.T) {
+	t.Parallel()
+	d := layoutDXF(t)
+	repo := "oci:./data/safe"
+	f1, h1 := d.file("one", randomBytes(t, 3000))
+	f2, h2 := d.file("two", randomBytes(t, 2000))
+	f3, h3 := d.file("three", randomBytes(t, 1000))
+	d.ok("push-blob", repo, f1, f2, "@a")
+	d.ok("push-blob", repo, f2, f3, "@b")
+	d.ok("set-alias", repo, "a-copy", h1, h2)
+	if got := d.ok("check", "--deep", repo); !strings.HasSuffix(got, "3 blobs (5.9KiB, deep): 0 problems\n") {
+		t.Fatalf("check printed %q", got)
+	}
+	// a goes, a-copy (same manifest) stays.
+	if got := d.ok("del-alias", repo, "a"); got != lines(h1, h2) {
+		t.Fatalf("del-alias printed %q", got)
+	}
+	if got := d.ok("list-aliases", repo); got != lines("a-copy", "b") {
+		t.Fatalf("aliases %q", got)
+	}
+	// --prune b: h3 and b's manifest go; h2 stays for a-copy.
+	r := d.run("del-alias", "--prune", repo, "b")
+	if r.code != 0 || !strings.Contains(r.stderr, "kept "+h2+": used by a-copy") || !strings.Contains(r.stderr, "pruned 2 blobs or manifests") {
+		t.Fatalf("del-alias --prune: exit %d, stderr %q", r.code, r.stderr)
+	}
+	d.fails(exitNotFound, []string{"blob-size", repo, h3}, "not found")
+	// An orphan blob: prune keeps it while young, deletes it once old.
+	f4, h4 := d.file("four", randomBytes(t, 700))
+	d.ok("push-blob", repo, f4)
+	r = d.run("prune", "--dry-run", repo)
+	if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "would delete 0 aliases and 0 blobs") {
+		t.Fatalf("prune --dry-run of a young orphan: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(filepath.Join(d.dir, "data/safe/blobs/sha256", strings.TrimPrefix(h4, "sha256:")), old, old); err != nil {
+		t.Fatal(err)
+	}
+	r = d.run("prune", repo)
+	if r.code != 0 || !strings.Contains(r.stderr, "pruned 1 blob or manifest") {
+		t.Fatalf("prune: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	d.fails(exitNotFound, []string{"blob-size", repo, h4}, "not found")
+	if got := d.ok("blob-size", repo, h1, h2); got != lines("3000", "2000") {
+		t.Fatalf("a-copy's blobs after prune: %q", got)
+	}
+	d.ok("check", "--deep", repo)
 }

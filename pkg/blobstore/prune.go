@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
@@ -38,7 +40,15 @@ func (r *Repository) blobLister() blobLister {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, ListedBlob{Blob: b})
+			lb := ListedBlob{Blob: b}
+			// The OCI layout keeps each blob in a file of its own: its
+			// modification time is when the blob was stored.
+			if dir := r.layoutDir(); dir != "" {
+				if fi, err := os.Stat(filepath.Join(dir, "blobs", b.Digest.Algorithm, b.Digest.Hex)); err == nil {
+					lb.Modified = fi.ModTime()
+				}
+			}
+			out = append(out, lb)
 		}
 		return out, nil
 	}
