@@ -272,7 +272,7 @@ func (r *Repository) throwAway(ctx context.Context, op, alias string, m *Manifes
 		return err
 	}
 	if still, err := r.manifestExists(ctx, op, alias); err != nil || still {
-		return cmp.Or(err, fmt.Errorf("%s: %w (%s, deleted): the registry keeps the tag", op, errAliasChanged, tm.Digest))
+		return cmp.Or(err, fmt.Errorf("%s: %w: the registry keeps the alias after its manifest is deleted, so %w (%s, deleted)", op, ErrUnsupported, errAliasChanged, tm.Digest))
 	}
 	return nil
 }
