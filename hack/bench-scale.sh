@@ -11,6 +11,9 @@
 #                the middle and an insertion at the start, vs whole-file
 #                pushes by dxf and oras; speculative re-push of an existing
 #                blob with no digest cache vs Go's SHA-256; random access
+#   check        dxf check --deep of a big alias vs a verified pull; shallow
+#                dxf check of many aliases vs list-aliases + one HEAD per
+#                blob by curl in parallel
 #   layout       push and verified pull (-o) of a big file on an OCI image
 #                layout (oci:DIR, no registry) vs cp + Go's SHA-256 of it
 #   tree         a directory of N files of 4 KiB: push-blob DIR vs oras push
@@ -20,20 +23,22 @@
 #
 # Knobs: BENCH_GROWTH_MB="1 16 256 1024 4096 8192", BENCH_BLOBS="1 10 100
 # 1000 10000", BENCH_SCALE_TAGS=100000, BENCH_INC_MB=1024, BENCH_LAYOUT_MB=1024,
-# BENCH_TREE_FILES=10000, BENCH_OUT=docs,
+# BENCH_TREE_FILES=10000, BENCH_CHECK_MB=1024, BENCH_CHECK_ALIASES=1000, BENCH_OUT=docs,
 # DXF=bin/dxf, BENCH_TOOLS_DIR (where oras and crane are installed).
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
 root=$PWD
 
-BENCH_SCALE=${BENCH_SCALE:-growth,blobs,tags,incremental,layout,tree}
+BENCH_SCALE=${BENCH_SCALE:-growth,blobs,tags,incremental,layout,tree,check}
 BENCH_GROWTH_MB=${BENCH_GROWTH_MB:-1 16 256 1024 4096 8192}
 BENCH_BLOBS=${BENCH_BLOBS:-1 10 100 1000 10000}
 BENCH_SCALE_TAGS=${BENCH_SCALE_TAGS:-100000}
 BENCH_INC_MB=${BENCH_INC_MB:-1024}
 BENCH_LAYOUT_MB=${BENCH_LAYOUT_MB:-1024}
 BENCH_TREE_FILES=${BENCH_TREE_FILES:-10000}
+BENCH_CHECK_MB=${BENCH_CHECK_MB:-1024}
+BENCH_CHECK_ALIASES=${BENCH_CHECK_ALIASES:-1000}
 BENCH_OUT=${BENCH_OUT:-$root/docs}
 DXF=${DXF:-$root/bin/dxf}
 BENCH_TOOLS_DIR=${BENCH_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dxf-go/tools}
@@ -298,6 +303,60 @@ if want incremental; then
 	rm -f "$f"
 fi
 
+# --- check ---------------------------------------------------------------------------
+if want check; then
+	mb=$BENCH_CHECK_MB
+	n=$BENCH_CHECK_ALIASES
+	log "check: --deep of a $mb MiB alias, shallow of $n aliases"
+	f=$work/check.bin
+	head -c $((mb << 20)) /dev/urandom >"$f"
+	"${dxf[@]}" push-blob --no-digest-cache bench/check "$f" @big >/dev/null
+	rm -f "$f"
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	read -r ps pr < <(timed /dev/null "${dxf[@]}" pull-blob bench/check @big)
+	read -r cs cr < <(timed "$work/out" "${dxf[@]}" check --deep bench/check big)
+	grep -q ': 0 problems$' "$work/out" || die "check --deep found problems: $(cat "$work/out")"
+	# n aliases, each of its own small blob (made, not timed).
+	mkdir -p "$work/many"
+	for ((i = 0; i < n; i++)); do printf 'check %d\n' "$i" >"$work/many/$i"; done
+	(cd "$work/many" && "${dxf[@]}" push-blob --no-digest-cache --jobs 16 bench/checkmany $(seq 0 $((n - 1)))) >"$work/digests"
+	[ "$(wc -l <"$work/digests")" -eq "$n" ] || die "pushing $n small blobs"
+	mtype=application/vnd.docker.distribution.manifest.v2+json
+	i=0
+	while read -r d; do
+		sz=$(stat -c %s "$work/many/$i")
+		printf '{"config": {"digest": "%s", "mediaType": "application/vnd.docker.container.image.v1+json", "size": %d}, "layers": [{"digest": "%s", "mediaType": "application/octet-stream", "size": %d}], "mediaType": "%s", "schemaVersion": 2}' \
+			"$d" "$sz" "$d" "$sz" "$mtype" >"$work/many/m$i.json"
+		printf 'url = "%s/v2/bench/checkmany/manifests/a%d"\nupload-file = "%s"\n' "$url" "$i" "$work/many/m$i.json"
+		printf 'url = "%s/v2/bench/checkmany/blobs/%s"\n' "$url" "$d" >>"$work/heads.curlrc"
+		i=$((i + 1))
+	done <"$work/digests" >"$work/aliases.curlrc"
+	curl -sSf --no-progress-meter --parallel --parallel-max 16 -H "Content-Type: $mtype" -o /dev/null -K "$work/aliases.curlrc" || die "creating $n aliases"
+	cat >"$work/baseline.sh" <<-EOF
+		set -e
+		${dxf[*]} list-aliases bench/checkmany >"$work/listed"
+		curl -sSf --no-progress-meter --parallel --parallel-max 8 --head -o /dev/null -K "$work/heads.curlrc"
+	EOF
+	sload=$(cut -d' ' -f1 /proc/loadavg)
+	read -r bs br < <(timed /dev/null bash "$work/baseline.sh")
+	[ "$(wc -l <"$work/listed")" -eq "$n" ] || die "list-aliases listed $(wc -l <"$work/listed")"
+	read -r ss sr < <(timed "$work/out" "${dxf[@]}" check bench/checkmany)
+	grep -q "^checked $n aliases, .*: 0 problems$" "$work/out" || die "check of $n aliases: $(cat "$work/out")"
+	log "  deep check $cs s vs verified pull $ps s; shallow check of $n aliases $ss s vs list + curl HEADs $bs s"
+	{
+		printf '## check\n\n'
+		printf 'Single runs. `dxf check --deep` re-reads and hashes every blob of the alias (one blob of %s MiB here); the baseline is a verified pull of the same alias to /dev/null. Load average %s at the start.\n\n' "$mb" "$load"
+		printf '| | s | Ratio | Peak RSS MiB |\n|---|---:|---:|---:|\n'
+		printf '| dxf pull-blob @big > /dev/null (verified) | %s | 1.00× | %s |\n' "$ps" "$pr"
+		printf '| dxf check --deep big | %s | %s× | %s |\n\n' "$cs" "$(ratio "$cs" "$ps")" "$cr"
+		printf 'Shallow `dxf check` of %s aliases, each of its own blob (it reads every manifest, then HEADs every blob, --jobs at a time), against `dxf list-aliases` plus one HEAD per blob by curl (`--parallel --parallel-max 8`, the digests known beforehand: no manifest is read). Load average %s at the start.\n\n' "$n" "$sload"
+		printf '| | s | Ratio | Peak RSS MiB |\n|---|---:|---:|---:|\n'
+		printf '| dxf list-aliases + curl HEAD per blob | %s | 1.00× | %s |\n' "$bs" "$br"
+		printf '| dxf check | %s | %s× | %s |\n\n' "$ss" "$(ratio "$ss" "$bs")" "$sr"
+	} >>"$md"
+	rm -rf "$work/many"
+fi
+
 # --- layout -----------------------------------------------------------------
 if want layout; then
 	mb=$BENCH_LAYOUT_MB
@@ -397,7 +456,7 @@ elapsed=$(($(date +%s) - started))
 mkdir -p "$BENCH_OUT"
 {
 	printf '# Scale benchmarks\n\n'
-	printf 'Written by `hack/bench-scale.sh` (run by `make bench`, or alone with `make bench-scale`; `BENCH_SCALE=growth,blobs,tags,incremental,layout,tree` selects scenarios) on %s in %d min %d s, against a local Distribution registry %s on the same machine (%s, %s cores, shared with other work: load averages are given beside the figures). Load average at the start %s, at the end %s.\n\n' \
+	printf 'Written by `hack/bench-scale.sh` (run by `make bench`, or alone with `make bench-scale`; `BENCH_SCALE=growth,blobs,tags,incremental,layout,tree,check` selects scenarios) on %s in %d min %d s, against a local Distribution registry %s on the same machine (%s, %s cores, shared with other work: load averages are given beside the figures). Load average at the start %s, at the end %s.\n\n' \
 		"$(date -u +%Y-%m-%d)" $((elapsed / 60)) $((elapsed % 60)) "$REGISTRY_VERSION" "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" "$(nproc)" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
 	cat "$md"
 } >"$BENCH_OUT/benchmarks-scale.md"

@@ -637,8 +637,10 @@ Peak RSS is GNU time's "Maximum resident set size" (the largest over the runs).
 ![Median wall-clock time per scenario; dxf in blue, dashed red lines are the targets](benchmarks.svg)
 
 Scale (size growth to 8 GiB, aliases of up to 10,000 blobs, 100,000 tags),
-split pushes, incremental re-pushes, the speculative existence check and
-random access are in [benchmarks-scale.md](benchmarks-scale.md), written by
+split pushes, incremental re-pushes, the speculative existence check,
+random access and \`dxf check\` (\`--deep\` of a 1 GiB alias against a verified
+pull; 1,000 aliases against \`list-aliases\` plus curl HEADs) are in
+[benchmarks-scale.md](benchmarks-scale.md), written by
 \`hack/bench-scale.sh\`, which \`make bench\` runs after this script.
 
 | Machine | |

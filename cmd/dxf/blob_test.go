@@ -190,7 +190,10 @@ func TestStdinManifest(t *testing.T) {
 	if got := d.okIn(manifest, "pull-blob", repo); got != string(data) {
 		t.Fatalf("pull-blob < manifest: wrong data")
 	}
-	if got := d.okIn(manifest, "del-blob", repo); got != "" {
+	// The manifest's blobs are mani_test's: refused, unless forced.
+	r0 := d.runIn(manifest, "del-blob", repo)
+	checkFailure(t, r0, exitFailure, []string{"del-blob", "<manifest"}, "mani_test")
+	if got := d.okIn(manifest, "del-blob", "--force", repo); got != "" {
 		t.Fatalf("del-blob < manifest printed %q", got)
 	}
 	r := d.runIn(manifest, "pull-blob", repo)

@@ -57,6 +57,8 @@ var moreCommands = []*command{
 	loginCommand,
 	logoutCommand,
 	lsCommand,
+	checkCommand,
+	pruneCommand,
 	completionCommand,
 	helpCommand,
 	versionCommand,

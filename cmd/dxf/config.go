@@ -56,6 +56,7 @@ type flagValues struct {
 	data          dataFlags // data set flags (dataset.go)
 	help          bool
 	version       bool
+	safe          safeFlags // check, prune, del-blob, del-alias (safe.go)
 }
 
 // newFlagSet defines the flags. Flags may come anywhere on the command line
@@ -93,6 +94,7 @@ func newFlagSet(f *flagValues) *pflag.FlagSet {
 	fs.Lookup("split").NoOptDefVal = "default"
 	fs.StringVar(&f.byteRange, "range", "", "pull-blob: write only bytes `START-END` (from 0, END included; END may be left out) of an @alias, verified chunk by chunk")
 	f.data.define(fs)
+	addSafeFlags(fs, &f.safe)
 	fs.BoolVarP(&f.help, "help", "h", false, "show help")
 	fs.BoolVar(&f.version, "version", false, "show the version")
 	return fs
@@ -127,6 +129,7 @@ type config struct {
 	split         int        // average chunk size of push-blob --split; 0: no split
 	byteRange     *byteRange // pull-blob --range
 	data          dataConfig // data set settings (dataset.go)
+	safe          safeFlags  // check, prune, del-blob, del-alias (safe.go)
 	// credSource names the credentials given ("DXF_USERNAME and
 	// DXF_PASSWORD", "--token" …); "" for the Docker config or none.
 	credSource  string
@@ -159,6 +162,7 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 		jobs:    f.jobs,
 		retries: f.retries,
 		output:  f.output,
+		safe:    f.safe,
 	}
 	str := func(flag, key string) (string, bool) {
 		if fs.Changed(flag) {

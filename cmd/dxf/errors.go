@@ -45,6 +45,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
+	case errors.As(err, new(*problemsFound)):
+		return exitProblems
 	case errors.Is(err, blobstore.ErrUnauthorized):
 		return exitUnauthorized
 	case errors.Is(err, blobstore.ErrMountFailed):

@@ -53,7 +53,7 @@ Other flags:
   --version            show the version
 
 Exit status: 0 success, 2 usage error or not found (404), 13 unauthorized
-(401), 130 interrupted, 1 any other failure.
+(401), 130 interrupted, 3 check found problems, 1 any other failure.
 `
 
 // environmentPointer ends every help text.

@@ -121,6 +121,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil && f.output != "" && cmd.name != "pull-blob" {
 		err = usagef(cmd, "--output applies to pull-blob only")
 	}
+	if err == nil {
+		err = checkSafeFlags(fs, cmd)
+	}
 	if err == nil && f.passwordStdin && cmd.readsStdin(rest) {
 		err = usagef(cmd, "--password-stdin: standard input is needed for the command's own input")
 	}

@@ -100,7 +100,7 @@ func TestMatrixCLI(t *testing.T) {
 				}
 				d.fails(exitNotFound, []string{"get-alias", repo, "stdin"}, "not found")
 			}
-			if _, ok := unsupported(t, d, tg, matrix.OpDeleteBlob, exitFailure, "del-blob", repo, h3); ok {
+			if _, ok := unsupported(t, d, tg, matrix.OpDeleteBlob, exitFailure, "del-blob", "--force", repo, h3); ok {
 				d.fails(exitNotFound, []string{"blob-size", repo, h3}, "not found")
 			}
 			// auth prints a token where the registry issues them.

@@ -178,8 +178,9 @@ func TestMultiPlatformStdin(t *testing.T) {
 	if got := amd.okIn(list, "pull-blob", repo); got != string(p.a1)+string(p.a2) {
 		t.Errorf("DXF_PLATFORM pull-blob < list: wrong data")
 	}
-	// del-blob deletes the blobs of every platform, whatever DXF_PLATFORM.
-	amd.okIn(list, "del-blob", repo)
+	// del-blob deletes the blobs of every platform, whatever DXF_PLATFORM
+	// (--force: the alias "list" still uses them).
+	amd.okIn(list, "del-blob", "--force", repo)
 	for _, h := range []string{p.ha1, p.ha2, p.hb} {
 		d.fails(exitNotFound, []string{"blob-size", repo, h}, "Not Found")
 	}

@@ -397,21 +397,6 @@ func addSize(total, n int64) (int64, error) {
 	return total + n, nil
 }
 
-// DeleteAlias deletes the manifest alias names (which removes every alias
-// naming the same manifest) and returns the manifest deleted. The blobs
-// stay. See [Repository.DeleteAliasManifest] for registries that keep the
-// alias.
-func (r *Repository) DeleteAlias(ctx context.Context, alias string) (*Manifest, error) {
-	m, err := r.GetManifest(ctx, alias)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.DeleteAliasManifest(ctx, alias, m.Digest); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
 // DeleteAliasManifest deletes the manifest with digest d, which alias names,
 // and makes sure alias is gone. Registries delete the tags of a manifest
 // with it; some (go-containerregistry's in-memory registry) keep them, so

@@ -296,14 +296,14 @@ func ExampleRepository_DeleteAlias() {
 	res, _ := repo.PushBlob(ctx, strings.NewReader("old readings"))
 	_, _ = repo.SetAliasBlobs(ctx, "old", res.Blob())
 
-	// Deleting an alias removes its manifest (and every alias naming it);
-	// the blobs stay until deleted themselves.
+	// Deleting an alias removes that alias only (other aliases naming the
+	// same manifest stay); the blobs stay until deleted themselves.
 	m, err := repo.DeleteAlias(ctx, "old")
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(m.Layers[0].Digest == res.Digest)
-	_, err = repo.GetManifest(ctx, m.Digest.String())
+	_, err = repo.GetManifest(ctx, "old")
 	fmt.Println(errors.Is(err, blobstore.ErrAliasNotFound))
 	if err := repo.DeleteBlob(ctx, res.Digest); err != nil {
 		log.Fatal(err)

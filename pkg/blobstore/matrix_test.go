@@ -207,13 +207,22 @@ func matrixMount(t *testing.T, s *matrix.Server) {
 func matrixDelete(t *testing.T, s *matrix.Server) {
 	r := matrixRepo(t, s, "matrix/delete")
 	keep := pushBytes(t, r, randomBytes(t, 3000))
-	if _, err := r.SetAliasBlobs(t.Context(), "doomed", keep.Blob()); err != nil {
-		t.Fatal(err)
+	var m *Manifest
+	for _, a := range []string{"doomed", "sibling"} {
+		var err error
+		if m, err = r.SetAliasBlobs(t.Context(), a, keep.Blob()); err != nil {
+			t.Fatal(err)
+		}
 	}
-	_, err := r.DeleteAlias(t.Context(), "doomed")
+	d, err := r.deleteAlias(t.Context(), "doomed", allDeleteMethods, 2)
 	if expectUnsupported(t, s.Target, matrix.OpDeleteManifest, err) {
+		t.Logf("del-alias on %s: %v", s.Target.Name, d.Method)
 		if _, err := r.GetManifest(t.Context(), "doomed"); !errors.Is(err, ErrAliasNotFound) {
 			t.Fatalf("the deleted alias still resolves: %v", err)
+		}
+		// Only that alias: another naming the same manifest stays.
+		if got, err := r.GetManifest(t.Context(), "sibling"); err != nil || got.Digest != m.Digest {
+			t.Fatalf("the other alias of the manifest went too: %v", err)
 		}
 	}
 	// The blob stays.
