@@ -19,7 +19,6 @@ type dataFlags struct {
 	dir     string
 	include []string
 	delete  bool
-	json    bool
 }
 
 func (f *dataFlags) define(fs *pflag.FlagSet) {
@@ -27,7 +26,6 @@ func (f *dataFlags) define(fs *pflag.FlagSet) {
 	fs.StringVar(&f.dir, "dir", "", "pull-blob: write the alias's files into `directory`, by name, fetching only what differs")
 	fs.StringArrayVar(&f.include, "include", nil, "pull-blob --dir, ls: only the paths matching `glob` (repeatable)")
 	fs.BoolVar(&f.delete, "delete", false, "pull-blob --dir: remove files the alias does not have")
-	fs.BoolVar(&f.json, "json", false, "ls: print JSON lines")
 }
 
 // dataConfig is the resolved data set configuration.
@@ -40,7 +38,8 @@ type dataConfig struct {
 }
 
 func (f *dataFlags) load(fs *pflag.FlagSet, env environment) (dataConfig, error) {
-	c := dataConfig{dir: f.dir, include: f.include, delete: f.delete, json: f.json}
+	asJSON, _ := fs.GetBool("json") // one --json for ls and check (safe.go)
+	c := dataConfig{dir: f.dir, include: f.include, delete: f.delete, json: asJSON}
 	v, from := env["DXF_FORMAT"], "DXF_FORMAT"
 	if fs.Changed("format") {
 		v, from = f.format, "--format"
