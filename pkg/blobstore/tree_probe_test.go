@@ -1,0 +1,62 @@
+package blobstore
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A first push of a tree of small new files stops asking the registry for
+// each (HEAD) once the answers show the data is new; the same tree pushed
+// under another alias keeps asking, finds every blob and uploads nothing.
+func TestIntegrationPushDirSmallFilesHeads(t *testing.T) {
+	t.Parallel()
+	e := newRelEnv(t)
+	src := t.TempDir()
+	const n = 80
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(src, fmt.Sprintf("f%03d", i)), fmt.Appendf(nil, "file %d of a new data set\n", i), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() (heads, uploads int) {
+		for _, rq := range e.proxy.Requests() {
+			switch {
+			case rq.Method == http.MethodHead && strings.Contains(rq.Path, "/blobs/"):
+				heads++
+			case rq.Method == http.MethodPut && strings.Contains(rq.Path, "/blobs/uploads/"):
+				uploads++
+			}
+		}
+		return heads, uploads
+	}
+	e.proxy.ResetStats()
+	res, err := e.repo.PushDir(t.Context(), src, "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	heads, uploads := count()
+	// 16 answers decide; up to DefaultJobs more were in flight by then; one
+	// more for the empty config.
+	if heads > 16+DefaultJobs+1 || uploads < n {
+		t.Fatalf("first push: %d HEADs, %d uploads of %d new files (%d sent)", heads, uploads, n, res.Transferred)
+	}
+	e.proxy.ResetStats()
+	res, err = e.repo.PushDir(t.Context(), src, "v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if heads, uploads := count(); uploads != 0 || res.Transferred != 0 || heads < n {
+		t.Fatalf("same tree under a new alias: %d HEADs, %d uploads, %d sent", heads, uploads, res.Transferred)
+	}
+	dst := filepath.Join(t.TempDir(), "out")
+	if _, err := e.direct.PullDir(t.Context(), "v1", dst); err != nil {
+		t.Fatal(err)
+	}
+	if want, got := treeOf(t, src), treeOf(t, dst); len(want) != n || strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Fatalf("pulled tree differs: %d entries, want %d", len(got), len(want))
+	}
+}
