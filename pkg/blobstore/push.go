@@ -29,17 +29,20 @@ type transferOptions struct {
 	progress    ProgressFunc
 	checkExists bool
 	verify      bool
-	jobs        int
-	bufferSize  int
-	chunkSize   int64 // upload chunk size; -1: the registry's default
-	header      func(Blob) []byte
-	platform    string
-	index       int          // of the blob in a call moving several, for Progress
-	splitAvg    int          // average chunk size of a split push
-	spec        *speculation // set by pushSpeculative
-	format      Format       // of an alias set (SetAliasFiles, PushDir)
-	notice      FormatNotice // told when the form changes
-	tree        treeOptions  // PushDir and PullDir
+	// probe, shared by the blobs of one call, stops the HEAD before each
+	// new small blob once the answers show the data is new (probe.go).
+	probe      *existProbe
+	jobs       int
+	bufferSize int
+	chunkSize  int64 // upload chunk size; -1: the registry's default
+	header     func(Blob) []byte
+	platform   string
+	index      int          // of the blob in a call moving several, for Progress
+	splitAvg   int          // average chunk size of a split push
+	spec       *speculation // set by pushSpeculative
+	format     Format       // of an alias set (SetAliasFiles, PushDir)
+	notice     FormatNotice // told when the form changes
+	tree       treeOptions  // PushDir and PullDir
 }
 
 func makeTransferOptions(opts []TransferOption) transferOptions {
@@ -208,10 +211,13 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o transferOptions) 
 		}
 		o.digest = &d
 	}
-	if o.digest != nil && o.checkExists {
+	if o.digest != nil && o.checkExists && (r.st != nil || o.probe.ask(o.size)) {
 		ok, size, err := r.headBlob(ctx, *o.digest)
 		if err != nil {
 			return PushResult{}, err
+		}
+		if r.st == nil {
+			o.probe.record(o.size, ok)
 		}
 		if ok {
 			res := PushResult{Digest: *o.digest, Size: size, Existed: true}

@@ -534,6 +534,9 @@ type Source struct {
 func (r *Repository) PushBlobs(ctx context.Context, srcs []Source, opts ...TransferOption) ([]PushResult, error) {
 	o := makeTransferOptions(opts)
 	o.digest, o.size = nil, -1
+	if len(srcs) > 1 {
+		o.probe = &existProbe{}
+	}
 	results := make([]PushResult, len(srcs))
 	err := jobs.ForEach(ctx, o.jobs, len(srcs), func(ctx context.Context, i int) error {
 		oi := o

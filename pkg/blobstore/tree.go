@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -181,7 +180,7 @@ func (r *Repository) PushDir(ctx context.Context, dir, alias string, opts ...Tra
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	var probe existProbe
+	o.probe = &existProbe{}
 	err = jobs.ForEach(ctx, o.jobs, len(todo), func(ctx context.Context, k int) error {
 		i := todo[k]
 		f := &files[i]
@@ -198,16 +197,9 @@ func (r *Repository) PushDir(ctx context.Context, dir, alias string, opts ...Tra
 		} else {
 			oi := o
 			oi.digest, oi.size = &f.Digest, f.Size
-			asked := oi.checkExists && r.st == nil && f.Size < smallDirect
-			if asked && !probe.worthAsking() {
-				oi.checkExists, asked = false, false
-			}
 			pr, err := r.pushFile(ctx, paths[i], oi)
 			if err != nil {
 				return err
-			}
-			if asked {
-				probe.record(pr.Existed)
 			}
 			mu.Lock()
 			if pr.Existed {
@@ -397,32 +389,4 @@ func matchInclude(patterns []string, p string) bool {
 		}
 	}
 	return false
-}
-
-// smallDirect is the size under which a new file of a data set may be sent
-// without first asking the registry whether it has it (see existProbe): on
-// a registry, a HEAD costs about what sending such a file does.
-const smallDirect = 64 << 10
-
-// existProbe decides whether asking the registry for small blobs (a HEAD
-// each) still pays. A data set's files the previous alias does not name
-// are asked for; once 16 answers came back and fewer than one in 16 found
-// the blob, the files are new data and the remaining small ones are sent
-// straight away (POST and one PUT, the registry keeping one copy if it had
-// it after all), saving a third of the requests of a first push. A tree
-// pushed again under a new alias keeps finding its blobs, so keeps asking
-// and sends nothing.
-type existProbe struct{ hits, misses atomic.Int64 }
-
-func (p *existProbe) worthAsking() bool {
-	h, m := p.hits.Load(), p.misses.Load()
-	return m < 16 || h*16 >= m
-}
-
-func (p *existProbe) record(existed bool) {
-	if existed {
-		p.hits.Add(1)
-	} else {
-		p.misses.Add(1)
-	}
 }

@@ -60,3 +60,55 @@ func TestIntegrationPushDirSmallFilesHeads(t *testing.T) {
 		t.Fatalf("pulled tree differs: %d entries, want %d", len(got), len(want))
 	}
 }
+
+// PushFiles of many small new files asks for them (HEAD) only until the
+// answers show they are new; pushed again, every file is found and none is
+// uploaded.
+func TestIntegrationPushFilesSmallFilesHeads(t *testing.T) {
+	t.Parallel()
+	e := newRelEnv(t)
+	dir := t.TempDir()
+	const n = 80
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = filepath.Join(dir, fmt.Sprintf("f%03d", i))
+		if err := os.WriteFile(paths[i], fmt.Appendf(nil, "small file %d\n", i), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() (heads, uploads int) {
+		for _, rq := range e.proxy.Requests() {
+			switch {
+			case rq.Method == http.MethodHead && strings.Contains(rq.Path, "/blobs/"):
+				heads++
+			case rq.Method == http.MethodPut && strings.Contains(rq.Path, "/blobs/uploads/"):
+				uploads++
+			}
+		}
+		return heads, uploads
+	}
+	e.proxy.ResetStats()
+	res, err := e.repo.PushFiles(t.Context(), paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if heads, uploads := count(); heads > 16+DefaultJobs || uploads != n {
+		t.Fatalf("first push: %d HEADs, %d uploads of %d new files", heads, uploads, n)
+	}
+	e.proxy.ResetStats()
+	again, err := e.repo.PushFiles(t.Context(), paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if heads, uploads := count(); heads != n || uploads != 0 {
+		t.Fatalf("second push: %d HEADs, %d uploads", heads, uploads)
+	}
+	for i := range res {
+		if !again[i].Existed || again[i].Digest != res[i].Digest {
+			t.Fatalf("file %d: %+v then %+v", i, res[i], again[i])
+		}
+		if _, err := e.direct.BlobSize(t.Context(), res[i].Digest); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
