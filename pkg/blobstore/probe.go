@@ -3,9 +3,11 @@ package blobstore
 import "sync/atomic"
 
 // smallDirect is the size under which a new blob may be sent without first
-// asking the registry whether it has it (see existProbe): on a registry, a
-// HEAD costs about what sending such a blob does.
-const smallDirect = 64 << 10
+// asking the registry whether it has it (see existProbe). Once the answers
+// showed the data is new, a HEAD is almost surely a round trip for
+// nothing, and sending a blob the registry had after all wastes at most
+// this much.
+const smallDirect = 1 << 20
 
 // existProbe decides, for the blobs of one multi-blob push (PushBlobs,
 // PushFiles, PushDir), whether asking the registry for each small blob (a
