@@ -22,17 +22,7 @@ func TestIntegrationPushDirSmallFilesHeads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	count := func() (heads, uploads int) {
-		for _, rq := range e.proxy.Requests() {
-			switch {
-			case rq.Method == http.MethodHead && strings.Contains(rq.Path, "/blobs/"):
-				heads++
-			case rq.Method == http.MethodPut && strings.Contains(rq.Path, "/blobs/uploads/"):
-				uploads++
-			}
-		}
-		return heads, uploads
-	}
+	count := func() (heads, uploads int) { return blobRequests(e) }
 	e.proxy.ResetStats()
 	res, err := e.repo.PushDir(t.Context(), src, "v1")
 	if err != nil {
@@ -76,17 +66,7 @@ func TestIntegrationPushFilesSmallFilesHeads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	count := func() (heads, uploads int) {
-		for _, rq := range e.proxy.Requests() {
-			switch {
-			case rq.Method == http.MethodHead && strings.Contains(rq.Path, "/blobs/"):
-				heads++
-			case rq.Method == http.MethodPut && strings.Contains(rq.Path, "/blobs/uploads/"):
-				uploads++
-			}
-		}
-		return heads, uploads
-	}
+	count := func() (heads, uploads int) { return blobRequests(e) }
 	e.proxy.ResetStats()
 	res, err := e.repo.PushFiles(t.Context(), paths)
 	if err != nil {
@@ -111,4 +91,18 @@ func TestIntegrationPushFilesSmallFilesHeads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// blobRequests counts the blob HEADs and upload commits (PUT) the proxy of
+// e saw since its last ResetStats.
+func blobRequests(e *relEnv) (heads, uploads int) {
+	for _, rq := range e.proxy.Requests() {
+		switch {
+		case rq.Method == http.MethodHead && strings.Contains(rq.Path, "/blobs/"):
+			heads++
+		case rq.Method == http.MethodPut && strings.Contains(rq.Path, "/blobs/uploads/"):
+			uploads++
+		}
+	}
+	return heads, uploads
 }
