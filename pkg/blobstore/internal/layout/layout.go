@@ -36,6 +36,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/internal/flock"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
@@ -481,7 +482,7 @@ func (idx *index) remove(drop func(entry) bool) int {
 // Lock implements [store.Locker]: an exclusive lock on index.json.lock,
 // across processes.
 func (s *Store) Lock(ctx context.Context) (func() error, error) {
-	return lock(ctx, filepath.Join(s.dir, lockFile))
+	return flock.Lock(ctx, filepath.Join(s.dir, lockFile), 0o644)
 }
 
 // isDigest reports whether ref is a digest rather than an alias.

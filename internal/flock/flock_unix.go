@@ -1,6 +1,6 @@
 //go:build unix
 
-package layout
+package flock
 
 import (
 	"context"
@@ -10,10 +10,12 @@ import (
 	"time"
 )
 
-// lock takes an exclusive flock on path (creating it), polling until it is
-// free or ctx is done.
-func lock(ctx context.Context, path string) (func() error, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644) //nolint:gosec // the lock file of a shared layout; empty
+// Lock takes an exclusive flock on path, creating it with perm if needed,
+// polling (with growing pauses) until it is free or ctx is done. The
+// returned function releases it. A lock held by a process that died is
+// released by the system.
+func Lock(ctx context.Context, path string, perm os.FileMode) (func() error, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, perm) //nolint:gosec // an empty lock file the caller names
 	if err != nil {
 		return nil, err
 	}
@@ -39,16 +41,6 @@ func lock(ctx context.Context, path string) (func() error, error) {
 			return nil, ctx.Err()
 		case <-time.After(wait):
 		}
-		wait = min(2*wait, 50*time.Millisecond)
+		wait = min(2*wait, maxWait)
 	}
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
