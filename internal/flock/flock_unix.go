@@ -15,7 +15,7 @@ import (
 // returned function releases it. A lock held by a process that died is
 // released by the system.
 func Lock(ctx context.Context, path string, perm os.FileMode) (func() error, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, perm) //nolint:gosec // an empty lock file the caller names
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, perm)
 	if err != nil {
 		return nil, err
 	}
