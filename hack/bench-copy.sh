@@ -79,22 +79,8 @@ trap 'exit 143' TERM
 started=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-install_tool() { # NAME MODULE VERSION: prints the path, installing first if needed
-	local name=$1 mod=$2 ver=$3 dir tmp
-	dir=$BENCH_TOOLS_DIR/$name-$ver
-	if [ ! -x "$dir/$name" ]; then
-		log "installing $mod@$ver into $dir"
-		mkdir -p "$dir"
-		tmp=$(mktemp -d "$dir/.install.XXXXXX")
-		if ! (cd "$tmp" && GOBIN=$tmp GOFLAGS='' GOWORK=off CGO_ENABLED=0 go install "$mod@$ver") >&2; then
-			rm -rf "$tmp"
-			die "go install $mod@$ver"
-		fi
-		mv "$tmp/$name" "$dir/$name"
-		rmdir "$tmp"
-	fi
-	printf '%s\n' "$dir/$name"
-}
+# shellcheck source=hack/bench-tools.sh
+. "$root/hack/bench-tools.sh"
 oras=$(install_tool oras "$ORAS_MODULE" "$ORAS_VERSION")
 crane=$(install_tool crane "$CRANE_MODULE" "$CRANE_VERSION")
 go build -o "$work/localregistry" ./hack/localregistry

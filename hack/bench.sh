@@ -94,24 +94,8 @@ log "RUNS=$RUNS BENCH_SIZE_MB=$BENCH_SIZE_MB alias ${BENCH_ALIAS_FILES}x${BENCH_
 
 # --- tools ------------------------------------------------------------------
 
-# install_tool NAME MODULE VERSION prints the path of NAME, installing it into
-# $BENCH_TOOLS_DIR/NAME-VERSION first if needed.
-install_tool() {
-	local name=$1 mod=$2 ver=$3 dir tmp
-	dir=$BENCH_TOOLS_DIR/$name-$ver
-	if [ ! -x "$dir/$name" ]; then
-		log "installing $mod@$ver into $dir"
-		mkdir -p "$dir"
-		tmp=$(mktemp -d "$dir/.install.XXXXXX")
-		if ! (cd "$tmp" && GOBIN=$tmp GOFLAGS='' GOWORK=off CGO_ENABLED=0 go install "$mod@$ver") >&2; then
-			rm -rf "$tmp"
-			die "go install $mod@$ver"
-		fi
-		mv "$tmp/$name" "$dir/$name"
-		rmdir "$tmp"
-	fi
-	printf '%s\n' "$dir/$name"
-}
+# shellcheck source=hack/bench-tools.sh
+. "$root/hack/bench-tools.sh"
 oras=$(install_tool oras "$ORAS_MODULE" "$ORAS_VERSION")
 crane=$(install_tool crane "$CRANE_MODULE" "$CRANE_VERSION")
 
