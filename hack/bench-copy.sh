@@ -34,12 +34,9 @@ BENCH_MOUNT_KB=${BENCH_MOUNT_KB:-256}
 BENCH_OUT=${BENCH_OUT:-$root/docs}
 DXF=${DXF:-$root/bin/dxf}
 BENCH_TOOLS_DIR=${BENCH_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dxf-go/tools}
+# shellcheck source=hack/bench-tools.sh
+. "$root/hack/bench-tools.sh" # install_tool and the pinned versions of the peers
 
-ORAS_MODULE=oras.land/oras/cmd/oras
-ORAS_VERSION=v1.3.6
-CRANE_MODULE=github.com/google/go-containerregistry/cmd/crane
-CRANE_VERSION=v0.22.1
-REGISTRY_VERSION=$(sed -n 's/^const RegistryVersion = "\(.*\)"$/\1/p' pkg/registrytest/binary.go)
 # Goal of issue 21: a registry-to-registry copy at most 0.8x the faster of
 # oras cp and crane cp.
 TARGET_COPY=0.80
@@ -79,8 +76,6 @@ trap 'exit 143' TERM
 started=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# shellcheck source=hack/bench-tools.sh
-. "$root/hack/bench-tools.sh"
 oras=$(install_tool oras "$ORAS_MODULE" "$ORAS_VERSION")
 crane=$(install_tool crane "$CRANE_MODULE" "$CRANE_VERSION")
 go build -o "$work/localregistry" ./hack/localregistry

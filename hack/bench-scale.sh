@@ -42,9 +42,6 @@ BENCH_CHECK_ALIASES=${BENCH_CHECK_ALIASES:-1000}
 BENCH_OUT=${BENCH_OUT:-$root/docs}
 DXF=${DXF:-$root/bin/dxf}
 BENCH_TOOLS_DIR=${BENCH_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dxf-go/tools}
-ORAS=$BENCH_TOOLS_DIR/oras-v1.3.6/oras
-CRANE=$BENCH_TOOLS_DIR/crane-v0.22.1/crane
-REGISTRY_VERSION=$(sed -n 's/^const RegistryVersion = "\(.*\)"$/\1/p' pkg/registrytest/binary.go)
 
 log() { printf '[bench-scale %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() {
@@ -53,15 +50,10 @@ die() {
 }
 want() { [[ ",$BENCH_SCALE," == *",$1,"* ]]; }
 [ -x "$DXF" ] || die "$DXF not found: run 'make build' first"
-if [ ! -x "$ORAS" ] || [ ! -x "$CRANE" ]; then
-	for t in oras.land/oras/cmd/oras@v1.3.6 github.com/google/go-containerregistry/cmd/crane@v0.22.1; do
-		n=${t%@*}
-		n=${n##*/}
-		v=${t#*@}
-		mkdir -p "$BENCH_TOOLS_DIR/$n-$v"
-		[ -x "$BENCH_TOOLS_DIR/$n-$v/$n" ] || GOBIN=$BENCH_TOOLS_DIR/$n-$v GOFLAGS='' GOWORK=off CGO_ENABLED=0 go install "$t" >&2 || die "go install $t"
-	done
-fi
+# shellcheck source=hack/bench-tools.sh
+. "$root/hack/bench-tools.sh" # install_tool and the pinned versions of the peers
+ORAS=$(install_tool oras "$ORAS_MODULE" "$ORAS_VERSION")
+CRANE=$(install_tool crane "$CRANE_MODULE" "$CRANE_VERSION")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dxf-bench-scale.XXXXXX")
 reg_pid=

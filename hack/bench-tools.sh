@@ -1,5 +1,11 @@
-# Sourced by hack/bench.sh and hack/bench-copy.sh (which define log and die,
-# and set BENCH_TOOLS_DIR).
+# Sourced by hack/bench.sh, bench-scale.sh and bench-copy.sh (which define log and die,
+# and set BENCH_TOOLS_DIR): the pinned peers and how they are installed.
+
+ORAS_MODULE=oras.land/oras/cmd/oras
+ORAS_VERSION=v1.3.6
+CRANE_MODULE=github.com/google/go-containerregistry/cmd/crane
+CRANE_VERSION=v0.22.1
+REGISTRY_VERSION=$(sed -n 's/^const RegistryVersion = "\(.*\)"$/\1/p' pkg/registrytest/binary.go)
 
 # install_tool NAME MODULE VERSION prints the path of NAME, installing it into
 # $BENCH_TOOLS_DIR/NAME-VERSION first if needed.

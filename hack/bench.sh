@@ -37,12 +37,9 @@ BENCH_GO=${BENCH_GO:-1}
 BENCH_OUT=${BENCH_OUT:-$root/docs}
 DXF=${DXF:-$root/bin/dxf}
 BENCH_TOOLS_DIR=${BENCH_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dxf-go/tools}
+# shellcheck source=hack/bench-tools.sh
+. "$root/hack/bench-tools.sh" # install_tool and the pinned versions of the peers
 
-ORAS_MODULE=oras.land/oras/cmd/oras
-ORAS_VERSION=v1.3.6
-CRANE_MODULE=github.com/google/go-containerregistry/cmd/crane
-CRANE_VERSION=v0.22.1
-REGISTRY_VERSION=$(sed -n 's/^const RegistryVersion = "\(.*\)"$/\1/p' pkg/registrytest/binary.go)
 
 # Targets of the performance issue: ratios to the scenario's baseline.
 TARGET_PUSH=1.10
@@ -94,8 +91,6 @@ log "RUNS=$RUNS BENCH_SIZE_MB=$BENCH_SIZE_MB alias ${BENCH_ALIAS_FILES}x${BENCH_
 
 # --- tools ------------------------------------------------------------------
 
-# shellcheck source=hack/bench-tools.sh
-. "$root/hack/bench-tools.sh"
 oras=$(install_tool oras "$ORAS_MODULE" "$ORAS_VERSION")
 crane=$(install_tool crane "$CRANE_MODULE" "$CRANE_VERSION")
 
