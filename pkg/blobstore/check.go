@@ -138,7 +138,7 @@ func (r *Repository) Check(ctx context.Context, aliases []string, o CheckOptions
 	}
 	err := jobs.ForEach(ctx, njobs, len(aliases), func(ctx context.Context, i int) error {
 		name := aliases[i]
-		images, err := r.checkManifests(ctx, name, problem)
+		images, err := r.checkManifests(ctx, name, njobs, problem)
 		if err != nil {
 			return err
 		}
@@ -209,40 +209,34 @@ func manifestProblem(alias string, d v1.Hash, err error) (Problem, error) {
 	return Problem{}, err
 }
 
-// checkManifests gets alias's manifest and, for a list, each platform's,
-// reporting the problems, and returns the image manifests to check the
-// blobs of.
-func (r *Repository) checkManifests(ctx context.Context, alias string, problem func(Problem)) ([]*Manifest, error) {
-	m, err := r.GetManifest(ctx, alias)
-	if err != nil {
-		p, err := manifestProblem(alias, v1.Hash{}, err)
+// checkManifests gets alias's manifest and walks everything it reaches
+// (the platform manifests of a list, nested indexes, subjects), reporting
+// the manifests that cannot be had as problems, and returns the manifests
+// to check the blobs of.
+func (r *Repository) checkManifests(ctx context.Context, alias string, njobs int, problem func(Problem)) ([]*Manifest, error) {
+	report := func(d v1.Hash, what string, err error) error {
+		p, err := manifestProblem(alias, d, err)
 		if err != nil {
-			return nil, err
+			return err
+		}
+		if what != "" {
+			p.Detail = what + ": " + p.Detail
 		}
 		problem(p)
-		return nil, nil
+		return nil
 	}
-	if !m.IsList() {
-		return []*Manifest{m}, nil
+	m, err := r.GetManifest(ctx, alias)
+	if err != nil {
+		return nil, report(v1.Hash{}, "", err)
 	}
-	images := []*Manifest{m}
-	for _, e := range m.Manifests {
-		child, err := r.getPlatformManifest(ctx, e.Platform, e)
-		if err == nil && child.IsList() {
-			err = fmt.Errorf("%w: platform %s is itself a list", ErrUnsupportedManifest, e.Platform)
-		}
-		if err != nil {
-			p, err := manifestProblem(alias, e.Digest, err)
-			if err != nil {
-				return nil, err
-			}
-			p.Detail = "platform " + e.Platform + ": " + p.Detail
-			problem(p)
-			continue
-		}
-		images = append(images, child)
+	reach, err := r.reachManifest(ctx, m, njobs, func(c reachChild, err error) error {
+		return report(c.digest, c.what, err)
+	})
+	if err != nil {
+		// A limit of the walk as a whole: the alias cannot be checked.
+		return nil, report(m.Digest, "", err)
 	}
-	return images, nil
+	return reach.Manifests, nil
 }
 
 // checkBlob checks one blob against the size each alias's manifest gives

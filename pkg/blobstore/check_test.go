@@ -3,9 +3,11 @@ package blobstore
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -115,5 +117,74 @@ func TestIntegrationCheckFindsDamage(t *testing.T) {
 	b, _ := json.Marshal(deep.Problems[0])
 	if !bytes.Contains(b, []byte(changed.Digest.Hex)) {
 		t.Fatalf("JSON %s", b)
+	}
+}
+
+// Check walks what an alias reaches as Reach does: an index of indexes
+// down to its images, and an artifact's subject; a child manifest that is
+// gone is a problem naming it (and its platform), not a failed check.
+func TestIntegrationCheckNestedIndexAndSubject(t *testing.T) {
+	t.Parallel()
+	reg := plain(t)
+	r := plainRepo(t)
+	ctx := t.Context()
+	push := func(n int) Blob { return pushBytes(t, r, randomBytes(t, n)).Blob() }
+	desc := func(m *Manifest, platform string) string {
+		s := fmt.Sprintf(`{"mediaType":%q,"digest":%q,"size":%d`, m.MediaType, m.Digest, m.Size())
+		if os, arch, ok := strings.Cut(platform, "/"); ok {
+			s += fmt.Sprintf(`,"platform":{"os":%q,"architecture":%q}`, os, arch)
+		}
+		return s + "}"
+	}
+	set := func(alias, raw string) *Manifest {
+		m, err := r.SetManifest(ctx, alias, []byte(raw))
+		if err != nil {
+			t.Fatalf("set %s: %v", alias, err)
+		}
+		return m
+	}
+	amd := setAliases(t, r, []Blob{push(1000)}, "part-amd64")
+	arm := setAliases(t, r, []Blob{push(1100)}, "part-arm64")
+	inner := set("part-inner", `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[`+
+		desc(amd, "linux/amd64")+","+desc(arm, "linux/arm64")+`]}`)
+	set("nested", `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[`+desc(inner, "")+`]}`)
+
+	pushBytes(t, r, []byte("{}")) // the empty config
+	subjectBlob := push(1200)
+	subject := setAliases(t, r, []Blob{subjectBlob}, "part-subject")
+	set("signed", `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.example.sig",`+
+		`"config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2,"data":"e30="},`+
+		`"layers":[`+fmt.Sprintf(`{"mediaType":"application/octet-stream","digest":%q,"size":%d}`, push(1300).Digest, 1300)+`],"subject":`+desc(subject, "")+`}`)
+
+	res, err := r.Check(ctx, []string{"nested", "signed"}, CheckOptions{Deep: true})
+	if err != nil || !res.OK() {
+		t.Fatalf("check: %+v, %v", res, err)
+	}
+	// nested: 2 indexes, 2 images; signed: itself and its subject. Blobs:
+	// the two images' layers, the subject's, the artifact's layer and the
+	// empty config.
+	if res.Manifests != 6 || res.Blobs != 5 {
+		t.Fatalf("checked %d manifests and %d blobs, want 6 and 5", res.Manifests, res.Blobs)
+	}
+
+	if err := os.RemoveAll(distributionRevision(reg.RootDir, r.Name(), arm.Digest)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(distributionBlobPath(reg.RootDir, subjectBlob.Digest)); err != nil {
+		t.Fatal(err)
+	}
+	res, err = r.Check(ctx, []string{"nested", "signed"}, CheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"nested manifest-missing", "signed blob-missing"}
+	if got := problemKinds(res.Problems); !slices.Equal(got, want) {
+		t.Fatalf("found %q, want %q", got, want)
+	}
+	if p := res.Problems[0]; p.Digest != arm.Digest || !strings.HasPrefix(p.Detail, "platform linux/arm64: ") {
+		t.Fatalf("problem %v, want one naming %s and its platform", p, arm.Digest)
+	}
+	if p := res.Problems[1]; p.Digest != subjectBlob.Digest {
+		t.Fatalf("problem %v, want one naming %s", p, subjectBlob.Digest)
 	}
 }

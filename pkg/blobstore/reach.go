@@ -81,7 +81,15 @@ func (r *Repository) Reach(ctx context.Context, alias string, opts ...TransferOp
 // ReachManifest is [Repository.Reach] from a manifest already in hand.
 func (r *Repository) ReachManifest(ctx context.Context, m *Manifest, opts ...TransferOption) (*Reach, error) {
 	o := makeTransferOptions(opts)
-	w := &reachWalk{repo: r, jobs: o.jobs, got: map[v1.Hash]*Manifest{m.Digest: m}, size: m.Size()}
+	return r.reachManifest(ctx, m, o.jobs, nil)
+}
+
+// reachManifest walks from m. With lost set, a child manifest that cannot
+// be had is passed to it with the error instead of ending the walk: if
+// lost returns nil, the walk goes on without that manifest (and what it
+// would have reached).
+func (r *Repository) reachManifest(ctx context.Context, m *Manifest, njobs int, lost func(reachChild, error) error) (*Reach, error) {
+	w := &reachWalk{repo: r, jobs: njobs, lost: lost, got: map[v1.Hash]*Manifest{m.Digest: m}, size: m.Size()}
 	// First fetch everything, level by level (the manifests of one level
 	// in parallel); then order it.
 	level := []*Manifest{m}
@@ -100,14 +108,16 @@ func (r *Repository) ReachManifest(ctx context.Context, m *Manifest, opts ...Tra
 type reachWalk struct {
 	repo *Repository
 	jobs int
-	got  map[v1.Hash]*Manifest // every manifest fetched, by digest
-	size int64                 // their bytes together
+	lost func(reachChild, error) error // see reachManifest
+	got  map[v1.Hash]*Manifest         // every manifest fetched, by digest
+	size int64                         // their bytes together
 }
 
 // reachChild is a manifest another names: a child of an index, or a subject.
 type reachChild struct {
 	digest v1.Hash
 	size   int64
+	what   string // "platform linux/amd64", "subject": for messages
 }
 
 // next fetches the manifests the level names that are not fetched yet,
@@ -149,11 +159,15 @@ func (w *reachWalk) next(ctx context.Context, level []*Manifest, depth int) ([]*
 	err := jobs.ForEach(ctx, w.jobs, len(todo), func(ctx context.Context, i int) error {
 		var err error
 		fetched[i], err = w.fetch(ctx, todo[i])
+		if err != nil && w.lost != nil && ctx.Err() == nil {
+			fetched[i], err = nil, w.lost(todo[i], err)
+		}
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	fetched = slices.DeleteFunc(fetched, func(m *Manifest) bool { return m == nil })
 	for _, c := range fetched {
 		w.got[c.Digest] = c
 	}
@@ -166,7 +180,7 @@ func (w *reachWalk) order(m *Manifest, res *Reach, done, blobSeen map[v1.Hash]bo
 	done[m.Digest] = true
 	children, _ := reachChildren(m) // parsed without error by next
 	for _, c := range children {
-		if !done[c.digest] {
+		if !done[c.digest] && w.got[c.digest] != nil { // nil: lost
 			w.order(w.got[c.digest], res, done, blobSeen)
 		}
 	}
@@ -205,7 +219,11 @@ func (w *reachWalk) fetch(ctx context.Context, c reachChild) (*Manifest, error) 
 func reachChildren(m *Manifest) ([]reachChild, error) {
 	var cs []reachChild
 	for _, e := range m.Manifests {
-		cs = append(cs, reachChild{digest: e.Digest, size: e.Size})
+		what := "manifest " + e.Digest.String()
+		if e.Platform != "" {
+			what = "platform " + e.Platform
+		}
+		cs = append(cs, reachChild{digest: e.Digest, size: e.Size, what: what})
 	}
 	if m.MediaType == MediaTypeOCIManifest || m.MediaType == MediaTypeOCIIndex {
 		var w reachWire
@@ -217,7 +235,7 @@ func reachChildren(m *Manifest) ([]reachChild, error) {
 			if err != nil {
 				return nil, fmt.Errorf("subject: %w", err)
 			}
-			cs = append(cs, reachChild{digest: b.Digest, size: b.Size})
+			cs = append(cs, reachChild{digest: b.Digest, size: b.Size, what: "subject"})
 		}
 	}
 	return slices.CompactFunc(cs, func(a, b reachChild) bool { return a.digest == b.digest }), nil
