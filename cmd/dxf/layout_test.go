@@ -86,7 +86,16 @@ func TestLayoutCLI(t *testing.T) {
 	d.fails(exitNotFound, []string{"get-alias", "oci:./nothing", "week"}, "no OCI image layout at nothing")
 	d.fails(exitFailure, []string{"mount-blob", repo, "other", fd}, "OCI image layout")
 	h.fails(exitFailure, []string{"login"}, "OCI image layouts on disk", "need no login")
-	h.fails(exitFailure, []string{"list-repos"}, "needs a registry")
+	// list-repos lists the layouts under DXF_HOST's root, not what a
+	// layout holds in its blobs (nor a directory that is not a layout).
+	d.ok("push-blob", "oci:./data/team/bob", f, "@x")
+	if err := os.MkdirAll(filepath.Join(d.dir, "data", "notalayout", "deeper"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.ok("list-repos"); got != lines("fred", "team/bob") {
+		t.Fatalf("list-repos = %q", got)
+	}
+	d.with("DXF_HOST", "oci:./nothing").fails(exitNotFound, []string{"list-repos"}, "oci:./nothing", "not found")
 	h.fails(exitFailure, []string{"get-alias", "../escape", "week"}, "invalid name")
 
 	// The layout is a plain OCI image layout: go-containerregistry reads it.

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"iter"
+
+	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
 var listAliasesCommand = &command{
@@ -26,6 +28,7 @@ var listReposCommand = &command{
 	summary:  "list the repositories of the registry",
 	help: `Print the repositories of the registry (its catalog), one per line, following
 the registry's pagination. Not every registry allows it (Docker Hub does not).
+With DXF_HOST=oci:ROOT, print the OCI image layouts under ROOT instead.
 
 Example:
   dxf list-repos`,
@@ -39,6 +42,9 @@ Example:
 		return nil
 	},
 	run: func(a *app, _ []string) error {
+		if a.cfg.layout {
+			return writeLines(a, blobstore.LayoutRepositories(a.cfg.layoutRoot))
+		}
 		return writeLines(a, a.reg.Repositories(a.ctx))
 	},
 }

@@ -189,8 +189,8 @@ func (a *app) connect(repo string) error {
 		return err
 	}
 	if a.cfg.layout {
-		if a.cmd == copyCommand {
-			return nil // each side is opened by runCopy
+		if a.cmd == copyCommand || a.cmd == listReposCommand && a.cfg.layoutRoot != "" {
+			return nil // copy opens each side; list-repos lists the layouts
 		}
 		a.repo, err = openLayout(a.cmd, a.cfg.layoutRoot, repo, opts)
 		return err
