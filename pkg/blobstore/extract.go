@@ -582,7 +582,7 @@ func untar(root *os.Root, stage string, rd io.Reader, f File, limit int64, entri
 	br := &boundedReader{r: zr, left: limit}
 	over := func(err error) error {
 		if errors.Is(err, errInflated) {
-			return &LimitError{What: fmt.Sprintf("what the archive %q (%s, %d bytes) unpacks to", f.Path, f.Parts[0].Digest, f.Parts[0].Size),
+			return &LimitError{What: fmt.Sprintf("what the archive %s (%d bytes) unpacks to", f.Parts[0].Digest, f.Parts[0].Size),
 				Limit: limit, Unit: "bytes", Name: "WithMaxUnpack"}
 		}
 		return err
