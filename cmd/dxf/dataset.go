@@ -27,7 +27,7 @@ func (f *dataFlags) define(fs *pflag.FlagSet) {
 	fs.StringVar(&f.dir, "dir", "", "pull-blob: write the alias's files into `directory`, by name, fetching only what differs")
 	fs.StringArrayVar(&f.include, "include", nil, "pull-blob --dir, ls: only the paths matching `glob` (repeatable)")
 	fs.BoolVar(&f.delete, "delete", false, "pull-blob --dir: remove files the alias does not have")
-	fs.BoolVar(&f.links, "allow-outside-links", false, "pull-blob --dir: make symbolic links whose target is absolute or leaves the directory (never followed) instead of refusing the alias")
+	fs.BoolVar(&f.links, "outside-links", false, "pull-blob --dir: make symbolic links that leave the directory (never followed)")
 }
 
 // dataConfig is the resolved data set configuration.

@@ -82,7 +82,7 @@ func TestDirectoryProgress(t *testing.T) {
 
 // TestDirectoryOutsideLinks: a symbolic link leaving the tree is pushed as
 // it is, with one line on standard error; pull-blob --dir refuses it
-// (exit 1, naming it) unless --allow-outside-links, which makes it.
+// (exit 1, naming it) unless --outside-links, which makes it.
 func TestDirectoryOutsideLinks(t *testing.T) {
 	t.Parallel()
 	d := newDXF(t, shared)
@@ -102,11 +102,11 @@ func TestDirectoryOutsideLinks(t *testing.T) {
 		t.Fatalf("push-blob: exit %d, stderr %q", r.code, r.stderr)
 	}
 	out := filepath.Join(d.dir, "out")
-	d.fails(exitFailure, []string{"pull-blob", "--dir", out, repo, "@v1"}, `"host"`, "--allow-outside-links")
+	d.fails(exitFailure, []string{"pull-blob", "--dir", out, repo, "@v1"}, `"host"`, "--outside-links")
 	if _, err := os.Lstat(out); !os.IsNotExist(err) {
 		t.Fatalf("the refused pull made the directory: %v", err)
 	}
-	d.ok("pull-blob", "--dir", out, "--allow-outside-links", repo, "@v1")
+	d.ok("pull-blob", "--dir", out, "--outside-links", repo, "@v1")
 	if target, err := os.Readlink(filepath.Join(out, "host")); err != nil || target != "/etc/hostname" {
 		t.Fatalf("link: %q, %v", target, err)
 	}

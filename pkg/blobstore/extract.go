@@ -117,7 +117,7 @@ func (r *Repository) PullDir(ctx context.Context, alias, dir string, opts ...Tra
 	for _, f := range files {
 		if f.Kind == KindSymlink && !o.tree.outsideLinks {
 			if err := checkLinkTarget(f.Path, f.Target); err != nil {
-				return nil, fmt.Errorf("%s: %w (pull with WithOutsideLinks, --allow-outside-links, to make it all the same)", op, err)
+				return nil, fmt.Errorf("%s: %w (WithOutsideLinks, or dxf pull-blob --outside-links, makes such links)", op, err)
 			}
 		}
 	}

@@ -420,7 +420,7 @@ func walkTree(dir string, notice FormatNotice) ([]File, []string, error) {
 				return fmt.Errorf("%w: symbolic link %q: empty target", ErrUnsafePath, rel)
 			}
 			if err := checkLinkTarget(rel, target); err != nil && notice != nil {
-				notice(fmt.Sprintf("symbolic link %q -> %q points out of the tree: recorded as it is (a pull makes it only if asked to: --allow-outside-links)", rel, target))
+				notice(fmt.Sprintf("symbolic link %q -> %q points out of the tree: recorded as it is (pulls make it only if asked to: WithOutsideLinks, dxf pull-blob --outside-links)", rel, target))
 			}
 			files = append(files, File{Path: rel, Kind: KindSymlink, Target: target})
 		default:
