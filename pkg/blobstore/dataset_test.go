@@ -193,7 +193,7 @@ func treeOf(t *testing.T, dir string) []string {
 			if err != nil {
 				return err
 			}
-			out = append(out, fmt.Sprintf("%s %04o %d %s", rel, info.Mode().Perm(), info.Size(), d))
+			out = append(out, fmt.Sprintf("%s %04o %s", rel, info.Mode().Perm(), d))
 		}
 		return nil
 	})
