@@ -197,6 +197,9 @@ func runPushDir(a *app, dir, alias string) error {
 // and blobs; a file the registry (push) or the directory (pull) had counts
 // as skipped.
 func (a *app) treeProgress() []blobstore.TransferOption {
+	if a.progress == nil {
+		return nil
+	}
 	var bars []*blobBar
 	var names []string
 	return []blobstore.TransferOption{
