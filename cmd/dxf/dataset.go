@@ -219,11 +219,11 @@ func (a *app) treeProgress() []blobstore.TransferOption {
 		// Each file's reports come from one goroutine at a time: bars[i]
 		// is its own.
 		blobstore.WithProgress(func(p blobstore.Progress) {
-			if p.Existed {
+			bar := bars[p.Index]
+			if p.Existed && bar == nil {
 				a.progress.skipped(p.Blob.Size)
 				return
 			}
-			bar := bars[p.Index]
 			if bar == nil {
 				bar = a.progress.start(names[p.Index], "", p.Blob.Size)
 				bars[p.Index] = bar

@@ -257,7 +257,7 @@ func (r *Repository) PushDir(ctx context.Context, dir, alias string, opts ...Tra
 				return err
 			}
 			f.Parts, f.Digest = parts, d
-			report(i, Progress{Blob: Blob{Digest: d, Size: f.Size}, Done: f.Size, Present: f.Size - sr.UploadedBytes, Finished: true})
+			report(i, Progress{Blob: Blob{Digest: d, Size: f.Size}, Done: f.Size, Present: f.Size - sr.UploadedBytes, Existed: sr.Uploaded == 0, Finished: true})
 			mu.Lock()
 			res.Transferred += sr.Uploaded
 			res.TransferredBytes += sr.UploadedBytes

@@ -139,6 +139,45 @@ func TestIntegrationUnpackBomb(t *testing.T) {
 	}
 }
 
+// TestIntegrationUnpackLeftovers: the staging directory of an unpack
+// killed half way is removed by the next pull with WithDelete, and the
+// archive's files are kept.
+func TestIntegrationUnpackLeftovers(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	r := plainRepo(t)
+	if err := r.ensureEmptyConfig(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var tb bytes.Buffer
+	tw := tar.NewWriter(&tb)
+	if err := tw.WriteHeader(&tar.Header{Name: "d/x", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	setArchive(t, r, "small", gzipped(t, tb.Bytes()))
+	dir := t.TempDir()
+	left := filepath.Join(dir, partialPrefix+"0123456789abcdef.d", "d")
+	if err := os.MkdirAll(left, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(left, "half"), []byte("half"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.PullDir(ctx, "small", dir, WithDelete(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := treeOf(t, dir); len(got) != 2 || got[0] != "d/" || !strings.HasPrefix(got[1], "d/x 0644 ") || len(res.Deleted) != 1 {
+		t.Fatalf("after the pull: %v, deleted %v", got, res.Deleted)
+	}
+}
+
 // gzipped is data as one gzip member.
 func gzipped(t *testing.T, data []byte) []byte {
 	t.Helper()
