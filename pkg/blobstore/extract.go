@@ -100,8 +100,12 @@ func (r *Repository) listFiles(ctx context.Context, alias string, o transferOpti
 // entries fail with [ErrUnsafePath] or a [*LimitError] naming the entry,
 // before anything is written), writes go through an [os.Root] so nothing
 // lands outside dir, also through symbolic links, and a link whose target
-// leaves dir is refused. Each file is written under a temporary name and
-// renamed into place only once every byte was verified.
+// leaves dir is refused (made, never followed, with [WithOutsideLinks]).
+// Each file is written under a temporary name and renamed into place only
+// once every byte was verified. An archive unpacked may inflate to at most
+// [WithMaxUnpack] bytes, and leaves nothing behind when refused.
+//
+// [WithPlan] and [WithProgress] report the entries, then each file.
 //
 // It syncs: a file already in dir with the content the data set gives
 // (size, then the digest of each part) is kept, not fetched; after an

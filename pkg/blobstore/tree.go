@@ -113,8 +113,9 @@ type TreeResult struct {
 // no names). Each regular file is one blob (identical files are stored
 // once), and a file of [WithSplitThreshold] bytes or more is cut into
 // content-defined chunks; symbolic links are recorded, never followed (one
-// whose target leaves the tree is refused); empty directories are kept.
-// See docs/format.md.
+// whose target is absolute or leaves the tree too, and [WithFormatNotice]
+// is told); empty directories are kept. [WithPlan] and [WithProgress]
+// report the entries, then each file. See docs/format.md.
 //
 // It syncs: the data set alias named before, and the digest cache
 // ([WithDigestCache]), say which files the registry already has, so
