@@ -19,6 +19,7 @@ type dataFlags struct {
 	dir     string
 	include []string
 	delete  bool
+	links   bool
 }
 
 func (f *dataFlags) define(fs *pflag.FlagSet) {
@@ -26,6 +27,7 @@ func (f *dataFlags) define(fs *pflag.FlagSet) {
 	fs.StringVar(&f.dir, "dir", "", "pull-blob: write the alias's files into `directory`, by name, fetching only what differs")
 	fs.StringArrayVar(&f.include, "include", nil, "pull-blob --dir, ls: only the paths matching `glob` (repeatable)")
 	fs.BoolVar(&f.delete, "delete", false, "pull-blob --dir: remove files the alias does not have")
+	fs.BoolVar(&f.links, "outside-links", false, "pull-blob --dir: make symbolic links that leave the directory (never followed)")
 }
 
 // dataConfig is the resolved data set configuration.
@@ -34,12 +36,13 @@ type dataConfig struct {
 	dir     string
 	include []string
 	delete  bool
+	links   bool
 	json    bool
 }
 
 func (f *dataFlags) load(fs *pflag.FlagSet, env environment) (dataConfig, error) {
 	asJSON, _ := fs.GetBool("json") // one --json for ls and check (safe.go)
-	c := dataConfig{dir: f.dir, include: f.include, delete: f.delete, json: asJSON}
+	c := dataConfig{dir: f.dir, include: f.include, delete: f.delete, links: f.links, json: asJSON}
 	v, from := env["DXF_FORMAT"], "DXF_FORMAT"
 	if fs.Changed("format") {
 		v, from = f.format, "--format"
@@ -154,9 +157,11 @@ func runPullDir(a *app, args []string) error {
 	if len(args) != 1 || !strings.HasPrefix(args[0], "@") {
 		return usagef(a.cmd, "--dir takes exactly one @alias")
 	}
-	res, err := a.repo.PullDir(a.ctx, args[0][1:], a.cfg.data.dir,
+	opts := append(a.treeProgress(),
 		blobstore.WithJobs(a.cfg.jobs), blobstore.WithPlatform(a.cfg.platform),
-		blobstore.WithInclude(a.cfg.data.include...), blobstore.WithDelete(a.cfg.data.delete))
+		blobstore.WithInclude(a.cfg.data.include...), blobstore.WithDelete(a.cfg.data.delete),
+		blobstore.WithOutsideLinks(a.cfg.data.links))
+	res, err := a.repo.PullDir(a.ctx, args[0][1:], a.cfg.data.dir, opts...)
 	if err != nil {
 		return err
 	}
@@ -171,7 +176,8 @@ func runPushDir(a *app, dir, alias string) error {
 	if alias == "" {
 		return usagef(a.cmd, "a directory is pushed to an @alias (its file names live in the alias's manifest)")
 	}
-	opts := []blobstore.TransferOption{blobstore.WithJobs(a.cfg.jobs)}
+	opts := append(a.treeProgress(), blobstore.WithJobs(a.cfg.jobs),
+		blobstore.WithFormatNotice(func(msg string) { fmt.Fprintln(a.stderr, "dxf: "+msg) }))
 	if a.cfg.split > 0 {
 		opts = append(opts, blobstore.WithSplitAverage(a.cfg.split))
 	}
@@ -184,6 +190,54 @@ func runPushDir(a *app, dir, alias string) error {
 	}
 	_, err = fmt.Fprintln(a.stdout, res.Manifest.Digest)
 	return err
+}
+
+// treeProgress draws a progress bar per file of a directory pushed or
+// pulled, named after its path, as push-blob and pull-blob do for files
+// and blobs; a file the registry (push) or the directory (pull) had counts
+// as skipped.
+func (a *app) treeProgress() []blobstore.TransferOption {
+	if a.progress == nil {
+		return nil
+	}
+	var bars []*blobBar
+	var names []string
+	return []blobstore.TransferOption{
+		blobstore.WithPlan(func(files []blobstore.File) {
+			bars, names = make([]*blobBar, len(files)), make([]string, len(files))
+			var n int
+			var size int64
+			for i, f := range files {
+				names[i] = f.Path
+				if f.Kind == blobstore.KindFile {
+					n++
+					size += max(f.Size, 0)
+				}
+			}
+			a.progress.plan("files", n, size)
+		}),
+		// Each file's reports come from one goroutine at a time: bars[i]
+		// is its own.
+		blobstore.WithProgress(func(p blobstore.Progress) {
+			bar := bars[p.Index]
+			if p.Existed && bar == nil {
+				a.progress.skipped(p.Blob.Size)
+				return
+			}
+			if bar == nil {
+				bar = a.progress.start(names[p.Index], "", p.Blob.Size)
+				bars[p.Index] = bar
+			}
+			if p.Present > 0 {
+				bar.setParts(p.Done, p.Present)
+			} else {
+				bar.set(p.Done)
+			}
+			if p.Finished {
+				bar.finish("")
+			}
+		}),
+	}
 }
 
 // isDir reports whether path names a directory (following links: the

@@ -15,7 +15,7 @@ import (
 
 var pullBlobCommand = &command{
 	name:     "pull-blob",
-	flags:    []string{"output", "platform", "blob-info", "chunk-size", "range", "progress", "jobs", "dir", "include", "delete"},
+	flags:    []string{"output", "platform", "blob-info", "chunk-size", "range", "progress", "jobs", "dir", "include", "delete", "outside-links"},
 	synopsis: "<repo> [<digest>|@<alias>]...",
 	summary:  "write blobs to standard output",
 	help: `Write the blobs to standard output, one after the other, in argument order.

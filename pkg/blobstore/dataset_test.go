@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dxf-go/dxf/pkg/registrytest"
 )
 
 func TestCheckPath(t *testing.T) {
@@ -187,11 +189,11 @@ func treeOf(t *testing.T, dir string) []string {
 			target, _ := os.Readlink(p)
 			out = append(out, rel+" -> "+target)
 		default:
-			data, err := os.ReadFile(p)
+			d, err := hashFile(t.Context(), p)
 			if err != nil {
 				return err
 			}
-			out = append(out, fmt.Sprintf("%s %04o %s", rel, info.Mode().Perm(), HashBytes(data)))
+			out = append(out, fmt.Sprintf("%s %04o %s", rel, info.Mode().Perm(), d))
 		}
 		return nil
 	})
@@ -516,15 +518,19 @@ func TestLayoutDataSet(t *testing.T) {
 	}
 }
 
-// TestIntegrationDataSetBigFile: a 300 MiB file in a directory is split
-// with the defaults (64 MiB threshold, 4 MiB chunks), reassembled by
-// PullDir, and a re-push reads the previous alias instead of sending it.
-func TestIntegrationDataSetBigFile(t *testing.T) {
+// TestIntegrationDataSetStores: one tree (nested, a symbolic link, an
+// empty directory, two identical files, and a 300 MiB file that splits with
+// the defaults: 64 MiB threshold, 4 MiB chunks) is pushed and pulled
+// through Distribution, the OCI layout store and zot in its default
+// configuration, with the same checks: what is sent, the manifest, a
+// re-push that sends nothing, and every file, mode, link and directory of
+// the tree pulled.
+func TestIntegrationDataSetStores(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	r := plainRepo(t, WithDigestCache(t.TempDir()))
 	src := t.TempDir()
-	f, err := os.Create(filepath.Join(src, "big.bin"))
+	writeTree(t, src, nil)
+	big := filepath.Join(src, "a", "b", "big.bin")
+	f, err := os.Create(big)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,30 +545,72 @@ func TestIntegrationDataSetBigFile(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(src, "small.txt"), []byte("small"), 0o644); err != nil {
-		t.Fatal(err)
+	want := treeOf(t, src)
+	stores := []struct {
+		name string
+		open func(t *testing.T) *Repository
+	}{
+		{"distribution", func(t *testing.T) *Repository { return plainRepo(t, WithDigestCache(t.TempDir())) }},
+		{"layout", func(t *testing.T) *Repository {
+			r, err := OpenLayout(filepath.Join(t.TempDir(), "layout"), WithDigestCache(t.TempDir()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}},
+		{"zot", func(t *testing.T) *Repository {
+			z := registrytest.StartZotT(t)
+			r, err := New(z.Host, "data/tree", WithInsecure(true), WithKeychain(nil), WithDigestCache(t.TempDir()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}},
 	}
-	res, err := r.PushDir(ctx, src, "big")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(res.Files[0].Parts); n < 30 || res.Files[0].Size != 300<<20 {
-		t.Fatalf("big.bin: %d chunks, %d bytes", n, res.Files[0].Size)
-	}
-	again, err := r.PushDir(ctx, src, "big")
-	if err != nil || again.Transferred != 0 || again.Manifest.Digest != res.Manifest.Digest {
-		t.Fatalf("re-push: %d sent, %v", again.Transferred, err)
-	}
-	dst := t.TempDir()
-	if _, err := r.PullDir(ctx, "big", dst); err != nil {
-		t.Fatal(err)
-	}
-	want, err := hashFile(ctx, filepath.Join(src, "big.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, err := hashFile(ctx, filepath.Join(dst, "big.bin")); err != nil || got != want || got != res.Files[0].Digest {
-		t.Fatalf("pulled big.bin: %s, %v; want %s", got, err, want)
+	// One store after the other: each holds the 300 MiB, and its pull
+	// writes them again.
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			ctx := t.Context()
+			r := st.open(t)
+			res, err := r.PushDir(ctx, src, "tree")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var bigFile File
+			for _, f := range res.Files {
+				if f.Path == "a/b/big.bin" {
+					bigFile = f
+				}
+			}
+			if n := len(bigFile.Parts); n < 30 || bigFile.Size != 300<<20 {
+				t.Fatalf("big.bin: %d chunks, %d bytes", n, bigFile.Size)
+			}
+			// Four small files, two of them identical: three blobs, and
+			// the chunks.
+			if res.Transferred != 3+len(bigFile.Parts) || res.Kept != 1 || len(res.Files) != 7 {
+				t.Fatalf("push: %d sent, %d kept, %d entries", res.Transferred, res.Kept, len(res.Files))
+			}
+			m, err := r.GetManifest(ctx, "tree")
+			if err != nil || m.MediaType != MediaTypeOCIManifest || m.ArtifactType != ArtifactTypeData {
+				t.Fatalf("manifest %v, %v", m, err)
+			}
+			again, err := r.PushDir(ctx, src, "tree")
+			if err != nil || again.Transferred != 0 || again.Manifest.Digest != res.Manifest.Digest {
+				t.Fatalf("re-push: %v, %v", again, err)
+			}
+			dst := filepath.Join(t.TempDir(), "out")
+			pres, err := r.PullDir(ctx, "tree", dst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := treeOf(t, dst); !slices.Equal(want, got) {
+				t.Fatalf("pulled tree differs:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			if pres.Transferred != 5 || pres.Kept != 0 {
+				t.Fatalf("pull: %d fetched, %d kept", pres.Transferred, pres.Kept)
+			}
+		})
 	}
 }
 

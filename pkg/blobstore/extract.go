@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -99,8 +100,12 @@ func (r *Repository) listFiles(ctx context.Context, alias string, o transferOpti
 // entries fail with [ErrUnsafePath] or a [*LimitError] naming the entry,
 // before anything is written), writes go through an [os.Root] so nothing
 // lands outside dir, also through symbolic links, and a link whose target
-// leaves dir is refused. Each file is written under a temporary name and
-// renamed into place only once every byte was verified.
+// leaves dir is refused (made, never followed, with [WithOutsideLinks]).
+// Each file is written under a temporary name and renamed into place only
+// once every byte was verified. An archive unpacked may inflate to at most
+// [WithMaxUnpack] bytes, and leaves nothing behind when refused.
+//
+// [WithPlan] and [WithProgress] report the entries, then each file.
 //
 // It syncs: a file already in dir with the content the data set gives
 // (size, then the digest of each part) is kept, not fetched; after an
@@ -108,12 +113,21 @@ func (r *Repository) listFiles(ctx context.Context, alias string, o transferOpti
 // what the data set does not have; [WithInclude] pulls only some paths.
 func (r *Repository) PullDir(ctx context.Context, alias, dir string, opts ...TransferOption) (*TreeResult, error) {
 	o := makeTransferOptions(opts)
-	o.progress = nil
 	m, files, err := r.listFiles(ctx, alias, o)
 	if err != nil {
 		return nil, err
 	}
 	op := "pull " + alias + " into " + dir
+	for _, f := range files {
+		if f.Kind == KindSymlink && !o.tree.outsideLinks {
+			if err := checkLinkTarget(f.Path, f.Target); err != nil {
+				return nil, fmt.Errorf("%s: %w (WithOutsideLinks, or dxf pull-blob --outside-links, makes such links)", op, err)
+			}
+		}
+	}
+	if o.tree.plan != nil {
+		o.tree.plan(files)
+	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
@@ -123,31 +137,40 @@ func (r *Repository) PullDir(ctx context.Context, alias, dir string, opts ...Tra
 	}
 	defer root.Close()
 	res := &TreeResult{Manifest: m, Files: files}
-	for _, f := range files {
-		if f.Kind == KindSymlink {
-			if err := checkLinkTarget(f.Path, f.Target); err != nil {
-				return nil, fmt.Errorf("%s: %w", op, err)
-			}
-		}
-	}
+	var entries atomic.Int64
+	entries.Add(int64(len(files)))
 	var mu sync.Mutex
 	err = jobs.ForEach(ctx, o.jobs, len(files), func(ctx context.Context, i int) error {
 		f := files[i]
 		if f.Kind != KindFile {
 			return nil
 		}
+		// Each file's reports come from this goroutine alone.
+		var report func(int64)
+		if o.progress != nil {
+			b := Blob{Digest: f.Digest, Size: f.Size}
+			if f.Unpack {
+				b = f.Parts[0]
+			}
+			report = func(n int64) { o.report(Progress{Index: i, Blob: b, Done: n}) }
+		}
 		var fetched bool
 		var n int64
 		var err error
 		if f.Unpack {
-			n, err = r.unpack(ctx, root, f)
+			n, err = r.unpack(ctx, root, f, o, &entries, report)
 			fetched = true
 		} else {
-			fetched, n, err = r.pullFileInto(ctx, root, f)
+			fetched, n, err = r.pullFileInto(ctx, root, f, report)
 		}
 		if err != nil {
 			return entryErr(f.Path, err)
 		}
+		size := max(f.Size, 0)
+		if f.Unpack {
+			size = n
+		}
+		o.report(Progress{Index: i, Blob: Blob{Digest: f.Digest, Size: size}, Done: size, Existed: !fetched, Finished: true})
 		mu.Lock()
 		defer mu.Unlock()
 		if fetched {
@@ -168,7 +191,7 @@ func (r *Repository) PullDir(ctx context.Context, alias, dir string, opts ...Tra
 				return nil, fmt.Errorf("%s: %w", op, entryErr(f.Path, err))
 			}
 		case KindSymlink:
-			if err := placeLink(root, dir, f.Path, f.Target); err != nil {
+			if err := placeLink(root, dir, f.Path, f.Target, o.tree.outsideLinks); err != nil {
 				return nil, fmt.Errorf("%s: %w", op, err)
 			}
 		}
@@ -193,7 +216,7 @@ func entryErr(p string, err error) error {
 
 // pullFileInto writes file f under root unless it is there already with
 // the right content; it says whether it fetched it, and how many bytes.
-func (r *Repository) pullFileInto(ctx context.Context, root *os.Root, f File) (bool, int64, error) {
+func (r *Repository) pullFileInto(ctx context.Context, root *os.Root, f File, report func(int64)) (bool, int64, error) {
 	mode := f.Mode
 	if mode == 0 {
 		mode = 0o644
@@ -226,6 +249,9 @@ func (r *Repository) pullFileInto(ctx context.Context, root *os.Root, f File) (b
 	w := io.Writer(out)
 	if len(f.Parts) > 1 && f.Digest != (v1.Hash{}) {
 		w = io.MultiWriter(out, h)
+	}
+	if report != nil {
+		w = &progressCounter{w: w, f: report}
 	}
 	if err := r.PullBlobs(ctx, w, f.Parts, WithJobs(1)); err != nil {
 		return false, 0, err
@@ -288,8 +314,9 @@ func sameContent(ctx context.Context, root *os.Root, f File) (bool, error) {
 }
 
 // placeLink makes the symbolic link p -> target under root (replacing a
-// file or link there), and refuses it if it resolves outside dir.
-func placeLink(root *os.Root, dir, p, target string) error {
+// file or link there), and refuses it if it resolves outside dir unless
+// outside says such links are wanted (they are made, never followed).
+func placeLink(root *os.Root, dir, p, target string, outside bool) error {
 	if fi, err := root.Lstat(p); err == nil {
 		if fi.Mode()&fs.ModeSymlink != 0 {
 			if t, err := root.Readlink(p); err == nil && t == target {
@@ -310,6 +337,9 @@ func placeLink(root *os.Root, dir, p, target string) error {
 	}
 	if err := root.Symlink(target, p); err != nil {
 		return entryErr(p, err)
+	}
+	if outside {
+		return nil
 	}
 	// Links to links can leave dir even when each target, read alone,
 	// stays inside: resolve it as the system will.
@@ -365,6 +395,14 @@ func deleteOthers(root *os.Root, dir string, files []File, include []string) ([]
 		if keep[rel] && !d.IsDir() || under(rel) {
 			return nil
 		}
+		if d.IsDir() && strings.HasPrefix(d.Name(), partialPrefix) {
+			// An archive's staging directory, left by a killed pull.
+			if err := root.RemoveAll(rel); err != nil {
+				return err
+			}
+			deleted = append(deleted, rel+"/")
+			return filepath.SkipDir
+		}
 		if d.IsDir() {
 			if !keep[rel] {
 				dirs = append(dirs, rel)
@@ -396,142 +434,256 @@ func deleteOthers(root *os.Root, dir string, files []File, include []string) ([]
 
 // unpack fetches f's blob (a tar+gzip archive, as oras pushes a
 // directory) to a temporary file, verified, then unpacks it under root at
-// f.Path with the same checks as every other path.
-func (r *Repository) unpack(ctx context.Context, root *os.Root, f File) (int64, error) {
+// f.Path with the same checks as every other path. Its members are first
+// written into a temporary directory beside f.Path, and moved into place
+// only once the whole archive was read and found sound: an archive refused
+// (a hostile member, a digest mismatch, over [WithMaxUnpack] or
+// [MaxEntries]) leaves nothing behind. entries counts the data set's
+// entries and members so far, against [MaxEntries].
+func (r *Repository) unpack(ctx context.Context, root *os.Root, f File, o transferOptions, entries *atomic.Int64, report func(int64)) (int64, error) {
 	if len(f.Parts) != 1 {
 		return 0, fmt.Errorf("%w: an archive to unpack must be one blob", ErrInvalidManifest)
 	}
-	tmp, out, err := createPartial(root, f.Path)
-	if err != nil {
-		if d := path.Dir(f.Path); d != "." && errors.Is(err, fs.ErrNotExist) {
-			if err := root.MkdirAll(d, 0o750); err != nil {
-				return 0, err
-			}
-			tmp, out, err = createPartial(root, f.Path)
-		}
-		if err != nil {
+	if d := path.Dir(f.Path); d != "." {
+		if err := root.MkdirAll(d, 0o750); err != nil {
 			return 0, err
 		}
+	}
+	tmp, out, err := createPartial(root, f.Path)
+	if err != nil {
+		return 0, err
 	}
 	defer func() {
 		out.Close()
 		_ = root.Remove(tmp)
 	}()
-	if err := r.PullBlobs(ctx, out, f.Parts, WithJobs(1)); err != nil {
+	var w io.Writer = out
+	if report != nil {
+		w = &progressCounter{w: out, f: report}
+	}
+	if err := r.PullBlobs(ctx, w, f.Parts, WithJobs(1)); err != nil {
 		return 0, err
 	}
 	if _, err := out.Seek(0, io.SeekStart); err != nil {
 		return 0, err
 	}
-	return f.Parts[0].Size, untar(root, out, f)
+	stage := tmp + ".d"
+	if err := root.Mkdir(stage, 0o700); err != nil {
+		return 0, err
+	}
+	defer func() { _ = root.RemoveAll(stage) }()
+	members, err := untar(root, stage, out, f, unpackLimit(o.tree.maxUnpack, f.Parts[0].Size), entries, o.tree.outsideLinks)
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range members {
+		switch {
+		case m.dir:
+			if err := root.MkdirAll(m.name, 0o750); err != nil {
+				return 0, fmt.Errorf("archive member %w", entryErr(m.name, err))
+			}
+		case m.target == "":
+			if d := path.Dir(m.name); d != "." {
+				if err := root.MkdirAll(d, 0o750); err != nil {
+					return 0, fmt.Errorf("archive member %w", entryErr(m.name, err))
+				}
+			}
+			if err := root.Rename(path.Join(stage, m.name), m.name); err != nil {
+				return 0, fmt.Errorf("archive member %w", entryErr(m.name, err))
+			}
+		}
+	}
+	for _, m := range members {
+		if m.target != "" {
+			if err := placeLink(root, root.Name(), m.name, m.target, o.tree.outsideLinks); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return f.Parts[0].Size, nil
 }
 
-// untar unpacks the tar+gzip archive rd under root: members must lie at
-// or under f.Path; regular files, directories and symbolic links only.
-func untar(root *os.Root, rd io.Reader, f File) error {
+// progressCounter passes writes on to w and tells f the bytes written so
+// far.
+type progressCounter struct {
+	w io.Writer
+	n int64
+	f func(int64)
+}
+
+func (c *progressCounter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	c.f(c.n)
+	return n, err
+}
+
+// DefaultMaxUnpackRatio and DefaultMaxUnpackMin make the default bound on
+// what one archive may unpack to ([WithMaxUnpack]): the larger of
+// DefaultMaxUnpackMin and DefaultMaxUnpackRatio times the archive's size.
+const (
+	DefaultMaxUnpackRatio = 100
+	DefaultMaxUnpackMin   = 1 << 30
+)
+
+// unpackLimit is the bound on the bytes an archive of size bytes (its
+// blob) may inflate to, given [WithMaxUnpack]'s n; -1: none.
+func unpackLimit(n, size int64) int64 {
+	switch {
+	case n > 0:
+		return n
+	case n < 0:
+		return -1
+	}
+	if size > (1<<62)/DefaultMaxUnpackRatio {
+		return -1
+	}
+	return max(DefaultMaxUnpackMin, DefaultMaxUnpackRatio*size)
+}
+
+// errInflated is what boundedReader returns once its bound is passed.
+var errInflated = errors.New("inflated past the bound")
+
+// boundedReader reads r until more than left bytes came out of it.
+type boundedReader struct {
+	r    io.Reader
+	left int64 // < 0: no bound
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return b.r.Read(p)
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return 0, errInflated
+	}
+	return n, err
+}
+
+// member is an archive member unpacked into the staging directory: a
+// file (moved into place), a directory, or a link (made last).
+type member struct {
+	name   string
+	dir    bool
+	target string
+}
+
+// untar unpacks the tar+gzip archive rd into the directory stage under
+// root, the members' paths kept: members must lie at or under f.Path;
+// regular files, directories and symbolic links only (links are returned,
+// not made); at most limit bytes inflated (limit < 0: no bound), and at
+// most MaxEntries entries counted in entries.
+func untar(root *os.Root, stage string, rd io.Reader, f File, limit int64, entries *atomic.Int64, outsideLinks bool) ([]member, error) {
 	zr, err := gzip.NewReader(rd)
 	if err != nil {
-		return fmt.Errorf("%w: not gzip: %w", ErrInvalidManifest, err)
+		return nil, fmt.Errorf("%w: not gzip: %w", ErrInvalidManifest, err)
+	}
+	br := &boundedReader{r: zr, left: limit}
+	over := func(err error) error {
+		if errors.Is(err, errInflated) {
+			return &LimitError{What: fmt.Sprintf("what the archive %s (%d bytes) unpacks to", f.Parts[0].Digest, f.Parts[0].Size),
+				Limit: limit, Unit: "bytes", Name: "WithMaxUnpack"}
+		}
+		return err
 	}
 	h := sha256.New()
-	tee := io.TeeReader(zr, h)
+	tee := io.TeeReader(br, h)
 	tr := tar.NewReader(tee)
 	seen := map[string]bool{}
-	type link struct{ p, target string }
-	var links []link
-	for n := 0; ; n++ {
+	var members []member
+	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("archive: %w", err)
+			return nil, fmt.Errorf("archive: %w", over(err))
 		}
-		if n >= MaxEntries {
-			return &LimitError{What: "the archive's members", Limit: MaxEntries, Unit: "entries", Name: "MaxEntries"}
+		if entries.Add(1) > MaxEntries {
+			return nil, &LimitError{What: fmt.Sprintf("the data set's entries with the members of the archive %q", f.Path), Limit: MaxEntries, Unit: "entries", Name: "MaxEntries"}
 		}
 		name := strings.TrimSuffix(strings.TrimPrefix(hdr.Name, "./"), "/")
 		if err := CheckPath(name); err != nil {
-			return fmt.Errorf("archive member: %w", err)
+			return nil, fmt.Errorf("archive member: %w", err)
 		}
 		if name != f.Path && !strings.HasPrefix(name, f.Path+"/") {
-			return fmt.Errorf("%w: archive member %q is not under %q", ErrUnsafePath, name, f.Path)
+			return nil, fmt.Errorf("%w: archive member %q is not under %q", ErrUnsafePath, name, f.Path)
 		}
 		if seen[name] && hdr.Typeflag != tar.TypeDir {
-			return fmt.Errorf("%w: archive member %q: named twice", ErrUnsafePath, name)
+			return nil, fmt.Errorf("%w: archive member %q: named twice", ErrUnsafePath, name)
 		}
 		seen[name] = true
 		mode := fs.FileMode(hdr.Mode).Perm() //nolint:gosec // masked to the permission bits
+		staged := path.Join(stage, name)
 		switch hdr.Typeflag {
 		case tar.TypeDir:
-			if err := root.MkdirAll(name, 0o750); err != nil {
-				return fmt.Errorf("archive member %w", entryErr(name, err))
+			if err := root.MkdirAll(staged, 0o750); err != nil {
+				return nil, fmt.Errorf("archive member %w", entryErr(name, err))
 			}
+			members = append(members, member{name: name, dir: true})
 		case tar.TypeReg:
-			if err := writeMember(root, name, tr, mode); err != nil {
-				return fmt.Errorf("archive member %w", entryErr(name, err))
+			if err := writeMember(root, staged, tr, mode); err != nil {
+				return nil, fmt.Errorf("archive member %w", entryErr(name, over(err)))
 			}
+			members = append(members, member{name: name})
 		case tar.TypeSymlink:
-			if err := checkLinkTarget(name, hdr.Linkname); err != nil {
-				return fmt.Errorf("archive member: %w", err)
+			if err := checkLinkTarget(name, hdr.Linkname); err != nil && !outsideLinks {
+				return nil, fmt.Errorf("archive member: %w", err)
 			}
-			links = append(links, link{name, hdr.Linkname})
+			if hdr.Linkname == "" {
+				return nil, fmt.Errorf("%w: archive member %q: a symbolic link without a target", ErrUnsafePath, name)
+			}
+			members = append(members, member{name: name, target: hdr.Linkname})
 		default:
-			return fmt.Errorf("%w: archive member %q: type %q is not unpacked (only files, directories and symbolic links)", ErrUnsafePath, name, hdr.Typeflag)
+			return nil, fmt.Errorf("%w: archive member %q: type %q is not unpacked (only files, directories and symbolic links)", ErrUnsafePath, name, hdr.Typeflag)
 		}
 	}
 	// What follows the tar's end is padding: bounded, so that a hostile
 	// archive cannot make us inflate without end.
 	if n, err := io.CopyN(io.Discard, tee, maxTarTrailer+1); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("archive: %w", err)
+		return nil, fmt.Errorf("archive: %w", over(err))
 	} else if n > maxTarTrailer {
-		return fmt.Errorf("%w: archive: more than %d bytes after the end of the tar", ErrInvalidManifest, maxTarTrailer)
+		return nil, fmt.Errorf("%w: archive: more than %d bytes after the end of the tar", ErrInvalidManifest, maxTarTrailer)
 	}
 	if f.UnpackDigest != "" {
 		want, err := ParseDigest(f.UnpackDigest)
 		if err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrInvalidManifest, AnnotationUnpackDigest, err)
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidManifest, AnnotationUnpackDigest, err)
 		}
 		if got := (v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}); got != want {
-			return fmt.Errorf("archive: %w", &DigestMismatchError{Expected: want, Got: got})
+			return nil, fmt.Errorf("archive: %w", &DigestMismatchError{Expected: want, Got: got})
 		}
 	}
-	for _, l := range links {
-		if err := placeLink(root, root.Name(), l.p, l.target); err != nil {
-			return err
-		}
-	}
-	return nil
+	return members, nil
 }
 
-// writeMember writes one archive member to a temporary file and renames
-// it into place.
+// writeMember writes one archive member at name under root (in the
+// staging directory: no temporary name needed).
 func writeMember(root *os.Root, name string, rd io.Reader, mode fs.FileMode) error {
 	if d := path.Dir(name); d != "." {
 		if err := root.MkdirAll(d, 0o750); err != nil {
 			return err
 		}
 	}
-	tmp, out, err := createPartial(root, name)
+	if mode == 0 {
+		mode = 0o644
+	}
+	out, err := root.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
 	if _, err := io.Copy(out, rd); err != nil {
 		out.Close()
-		_ = root.Remove(tmp)
 		return err
-	}
-	if mode == 0 {
-		mode = 0o644
 	}
 	if err := out.Chmod(mode); err != nil {
 		out.Close()
-		_ = root.Remove(tmp)
 		return err
 	}
-	if err := out.Close(); err != nil {
-		_ = root.Remove(tmp)
-		return err
-	}
-	return root.Rename(tmp, name)
+	return out.Close()
 }

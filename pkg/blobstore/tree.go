@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -30,6 +31,39 @@ type treeOptions struct {
 	include        []string
 	delete         bool
 	emptyConfig    bool // the repository is known to have the empty config blob
+	maxUnpack      int64
+	outsideLinks   bool
+	plan           func([]File)
+}
+
+// WithMaxUnpack bounds the bytes that each archive [Repository.PullDir]
+// unpacks (a directory as oras pushes it, tar+gzip) may inflate to, tar
+// headers included: an archive that inflates past it is refused with a
+// [*LimitError] naming it, and nothing of it is left in the directory.
+// n = 0 (the default): the larger of [DefaultMaxUnpackMin] (1 GiB) and
+// [DefaultMaxUnpackRatio] (100) times the archive's size; n < 0: no bound.
+func WithMaxUnpack(n int64) TransferOption {
+	return func(o *transferOptions) { o.tree.maxUnpack = n }
+}
+
+// WithOutsideLinks makes [Repository.PullDir] create the symbolic links of
+// a data set whose target is absolute or leaves the directory, as they are
+// (tar's way), instead of refusing the data set. Such a link is made after
+// every file, and never followed: nothing is written through it, by this
+// pull or a later one (all writes go through an [os.Root]).
+func WithOutsideLinks(allow bool) TransferOption {
+	return func(o *transferOptions) { o.tree.outsideLinks = allow }
+}
+
+// WithPlan makes [Repository.PushDir] and [Repository.PullDir] call f once
+// with the data set's entries, before any byte is transferred. The Index
+// of their [Progress] reports ([WithProgress]) is an index into these
+// entries: one report stream per regular file (Blob is the file's digest,
+// zero until known, and size; Done counts its bytes sent or written; the
+// last report is Finished, and Existed when nothing had to be sent or
+// fetched).
+func WithPlan(f func(files []File)) TransferOption {
+	return func(o *transferOptions) { o.tree.plan = f }
 }
 
 // WithSplitThreshold makes [Repository.PushDir] cut files of n bytes or
@@ -79,8 +113,9 @@ type TreeResult struct {
 // no names). Each regular file is one blob (identical files are stored
 // once), and a file of [WithSplitThreshold] bytes or more is cut into
 // content-defined chunks; symbolic links are recorded, never followed (one
-// whose target leaves the tree is refused); empty directories are kept.
-// See docs/format.md.
+// whose target is absolute or leaves the tree too, and [WithFormatNotice]
+// is told); empty directories are kept. [WithPlan] and [WithProgress]
+// report the entries, then each file. See docs/format.md.
 //
 // It syncs: the data set alias named before, and the digest cache
 // ([WithDigestCache]), say which files the registry already has, so
@@ -89,14 +124,42 @@ type TreeResult struct {
 // is hashed, and sent unless the registry has it (one HEAD).
 func (r *Repository) PushDir(ctx context.Context, dir, alias string, opts ...TransferOption) (*TreeResult, error) {
 	o := makeTransferOptions(opts)
+	progress := o.progress
 	o.progress = nil
 	op := "push " + dir
 	if err := ValidateAlias(alias); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	files, paths, err := walkTree(dir)
+	files, paths, err := walkTree(dir, o.notice)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if o.tree.plan != nil {
+		o.tree.plan(slices.Clone(files))
+	}
+	// Each file's reports come from one goroutine at a time.
+	report := func(i int, p Progress) {
+		if progress != nil {
+			p.Index = i
+			progress(p)
+		}
+	}
+	kept := func(i int) {
+		f := files[i]
+		report(i, Progress{Blob: Blob{Digest: f.Digest, Size: f.Size}, Done: f.Size, Present: f.Size, Existed: true, Finished: true})
+	}
+	// through passes a file's push reports on, without their end: the
+	// file's last report is made once its blobs are all there.
+	through := func(i int) ProgressFunc {
+		if progress == nil {
+			return nil
+		}
+		return func(p Progress) {
+			if p.Finished || p.Existed {
+				return
+			}
+			report(i, Progress{Blob: Blob{Digest: files[i].Digest, Size: files[i].Size}, Done: p.Done, Present: p.Present})
+		}
 	}
 	prev, emptyConfig := r.previousFiles(ctx, alias)
 	o.tree.emptyConfig = emptyConfig
@@ -137,6 +200,7 @@ func (r *Repository) PushDir(ctx context.Context, dir, alias string, opts ...Tra
 			big[i] = true
 			if p, had := prev[f.Path]; ok && had && p.Digest == d && p.Size == f.Size && len(p.Parts) > 0 {
 				f.Digest, f.Parts = d, p.Parts
+				kept(i)
 				mu.Lock()
 				res.Kept++
 				mu.Unlock()
@@ -169,8 +233,10 @@ func (r *Repository) PushDir(ctx context.Context, dir, alias string, opts ...Tra
 			}
 		case had && size == f.Size:
 			res.Kept++
+			kept(i)
 		case queued[f.Digest]:
 			res.Kept++
+			kept(i)
 		default:
 			queued[f.Digest] = true
 			todo = append(todo, i)
@@ -184,22 +250,29 @@ func (r *Repository) PushDir(ctx context.Context, dir, alias string, opts ...Tra
 	err = jobs.ForEach(ctx, o.jobs, len(todo), func(ctx context.Context, k int) error {
 		i := todo[k]
 		f := &files[i]
+		oi := o
+		oi.progress = through(i)
 		if big[i] {
-			parts, d, sr, err := r.pushSplitHashed(ctx, paths[i], f.Size, o, p)
+			parts, d, sr, err := r.pushSplitHashed(ctx, paths[i], f.Size, oi, p)
 			if err != nil {
 				return err
 			}
 			f.Parts, f.Digest = parts, d
+			report(i, Progress{Blob: Blob{Digest: d, Size: f.Size}, Done: f.Size, Present: f.Size - sr.UploadedBytes, Existed: sr.Uploaded == 0, Finished: true})
 			mu.Lock()
 			res.Transferred += sr.Uploaded
 			res.TransferredBytes += sr.UploadedBytes
 			mu.Unlock()
 		} else {
-			oi := o
 			oi.digest, oi.size = &f.Digest, f.Size
 			pr, err := r.pushFile(ctx, paths[i], oi)
 			if err != nil {
 				return err
+			}
+			if pr.Existed {
+				kept(i)
+			} else {
+				report(i, Progress{Blob: Blob{Digest: f.Digest, Size: f.Size}, Done: f.Size, Finished: true})
 			}
 			mu.Lock()
 			if pr.Existed {
@@ -295,7 +368,11 @@ func (r *Repository) previousFiles(ctx context.Context, alias string) (map[strin
 
 // walkTree lists the entries of the tree at dir, in lexical order, with
 // each regular file's local path beside it.
-func walkTree(dir string) ([]File, []string, error) {
+//
+// A symbolic link is an entry, its target kept as text and never followed;
+// one whose target is absolute or leaves the tree is recorded all the same,
+// and notice (if set) is told in one line.
+func walkTree(dir string, notice FormatNotice) ([]File, []string, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, nil, err
@@ -340,8 +417,11 @@ func walkTree(dir string) ([]File, []string, error) {
 				return err
 			}
 			target = filepath.ToSlash(target)
-			if err := checkLinkTarget(rel, target); err != nil {
-				return fmt.Errorf("%w (dxf records links that stay inside the tree)", err)
+			if target == "" {
+				return fmt.Errorf("%w: symbolic link %q: empty target", ErrUnsafePath, rel)
+			}
+			if err := checkLinkTarget(rel, target); err != nil && notice != nil {
+				notice(fmt.Sprintf("symbolic link %q -> %q points out of the tree: recorded as it is (pulls make it only if asked to: WithOutsideLinks, dxf pull-blob --outside-links)", rel, target))
 			}
 			files = append(files, File{Path: rel, Kind: KindSymlink, Target: target})
 		default:
