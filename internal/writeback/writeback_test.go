@@ -69,7 +69,7 @@ func TestWatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := Watch(f, time.Millisecond)
+	stop := watch(f, time.Millisecond)
 	want := data(3 << 20)
 	var wg sync.WaitGroup
 	for part := range 3 {
