@@ -25,82 +25,104 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufferSize); re
 type piece struct{ i, n int }
 
 // copyHashed writes what r gives, up to EOF, into f (a new file, at its
-// offset 0) and hashes it, in one pass: each buffer read is handed to a
-// hashing goroutine and written out meanwhile, so hashing (one core) overlaps
-// reading and writing (the other), and the file's write-back to the disk is
-// started as it grows ([writeback.Sequential]), so the caller's sync has
-// little left to do. It reads no more than limit+1 bytes (limit < 0: no
-// limit), so an overlong stream stops early. A blob that fits in one buffer
-// is copied on the caller's goroutine.
+// offset 0) and hashes it, in one pass: from the second read on, each
+// buffer read is handed to a hashing goroutine and written out meanwhile, so
+// hashing (one core) overlaps reading and writing (the other), and the
+// file's write-back to the disk is started as it grows
+// ([writeback.Sequential]), so the caller's sync has little left to do.
+// What each read gives is written at once, as io.Copy does: a stream that
+// pauses has all it gave so far in the file. It reads no more than limit+1
+// bytes (limit < 0: no limit), so an overlong stream stops early. A blob of
+// one read (a manifest) is hashed on the caller's goroutine, which then
+// starts none.
 func copyHashed(f *os.File, r io.Reader, limit int64) (int64, hash.Hash, error) {
 	if limit >= 0 {
 		r = io.LimitReader(r, limit+1)
 	}
-	h := sha256.New()
-	wb := writeback.NewSequential(f, 0)
-	var bufs [copyBuffers]*[]byte
-	bufs[0] = copyBufs.Get().(*[]byte)
-	n, end, err := readBuffer(r, *bufs[0])
-	if end {
-		// Small: one buffer, no goroutine.
-		defer copyBufs.Put(bufs[0])
-		h.Write((*bufs[0])[:n])
-		if err == nil && n > 0 {
-			_, err = f.Write((*bufs[0])[:n])
-		}
-		return int64(n), h, err
-	}
-	free := make(chan int, copyBuffers)
-	for i := 1; i < copyBuffers; i++ {
-		bufs[i] = copyBufs.Get().(*[]byte)
-		free <- i
-	}
-	full := make(chan piece, copyBuffers)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for p := range full {
-			h.Write((*bufs[p.i])[:p.n])
-			free <- p.i
-		}
-	})
+	c := &copier{h: sha256.New(), wb: writeback.NewSequential(f, 0)}
+	defer c.stop()
+	c.bufs[0] = copyBufs.Get().(*[]byte)
 	var total int64
-	cur := 0
 	for {
+		n, err := r.Read(*c.bufs[c.cur])
 		if n > 0 {
-			full <- piece{cur, n}
+			p := (*c.bufs[c.cur])[:n]
+			if total == 0 {
+				c.h.Write(p) // the first read: maybe all there is
+			} else {
+				c.start()
+				c.full <- piece{c.cur, n}
+			}
 			// The hasher only reads the buffer, which comes back through
-			// free once both are done with it.
-			if _, werr := f.Write((*bufs[cur])[:n]); werr != nil {
-				err = werr
-				break
+			// free once it is done.
+			if _, werr := f.Write(p); werr != nil {
+				return total, nil, werr
 			}
 			total += int64(n)
-			wb.Wrote(n)
+			c.wb.Wrote(n)
+			if c.started {
+				c.cur = <-c.free
+			}
 		}
-		if end {
-			break
+		if errors.Is(err, io.EOF) {
+			c.stop()
+			return total, c.h, nil
 		}
-		cur = <-free
-		n, end, err = readBuffer(r, *bufs[cur])
+		if err != nil {
+			return total, nil, err
+		}
 	}
-	close(full)
-	wg.Wait()
-	for _, b := range bufs {
-		copyBufs.Put(b)
-	}
-	return total, h, err
 }
 
-// readBuffer fills buf from r. end reports that r has nothing more (EOF)
-// or failed (err).
-func readBuffer(r io.Reader, buf []byte) (n int, end bool, err error) {
-	for n < len(buf) && err == nil {
-		var m int
-		m, err = r.Read(buf[n:])
-		n += m
+// copier is the state of one copyHashed.
+type copier struct {
+	h       hash.Hash
+	wb      *writeback.Sequential
+	bufs    [copyBuffers]*[]byte
+	cur     int // the buffer read into next
+	started bool
+	stopped bool
+	free    chan int
+	full    chan piece
+	done    chan struct{}
+}
+
+// start takes the other buffers and starts the hashing goroutine, once.
+func (c *copier) start() {
+	if c.started {
+		return
 	}
-	if errors.Is(err, io.EOF) {
-		return n, true, nil
+	c.started = true
+	c.free = make(chan int, copyBuffers)
+	c.full = make(chan piece, copyBuffers)
+	c.done = make(chan struct{})
+	for i := 1; i < copyBuffers; i++ {
+		c.bufs[i] = copyBufs.Get().(*[]byte)
+		c.free <- i
 	}
-	return n, err != nil, err
+	go func() {
+		defer close(c.done)
+		for p := range c.full {
+			c.h.Write((*c.bufs[p.i])[:p.n])
+			c.free <- p.i
+		}
+	}()
+}
+
+// stop waits until everything handed to the hasher is hashed, and gives
+// the buffers back; it may be called more than once.
+func (c *copier) stop() {
+	if c.stopped {
+		return
+	}
+	c.stopped = true
+	if c.started {
+		close(c.full)
+		<-c.done
+	}
+	for _, b := range c.bufs {
+		if b != nil {
+			copyBufs.Put(b)
+		}
+	}
 }

