@@ -19,37 +19,44 @@ import (
 
 // Window is how much data a [Sequential] lets pile up before it starts
 // writing it back.
-const Window = 8 << 20
+const Window = 32 << 20
+
+// behind is how many windows a [Sequential] lets the disk fall behind
+// before it waits: the disk gets a deep queue (measured: waiting for the
+// window just before made a push slower than not waiting at all), and the
+// dirty data a writer leaves stays bounded.
+const behind = 4
 
 // Sequential follows a file written from one offset on, in order, by one
 // writer: every [Window] bytes it starts the write-back of the window just
-// written, and waits until the window before it is on the disk, so that at
-// most about two windows of the file are dirty at any time.
+// written, and if the disk is more than a few windows behind, waits for it
+// to catch up, so that at most about 5 windows of the file are dirty.
 type Sequential struct {
 	f       *os.File
 	off     int64 // end of what was written
 	started int64 // end of what write-back was started for
-	prev    int64 // start of the window started last
+	waited  int64 // end of what was waited for
+	window  int64 // Window, but in tests
 }
 
 // NewSequential follows f, written in order from offset off.
 func NewSequential(f *os.File, off int64) *Sequential {
-	return &Sequential{f: f, off: off, started: off, prev: off}
+	return &Sequential{f: f, off: off, started: off, waited: off, window: Window}
 }
 
 // Wrote tells s that n more bytes were written after the last ones.
 func (s *Sequential) Wrote(n int) {
 	s.off += int64(n)
-	if s.off-s.started < Window {
+	if s.off-s.started < s.window {
 		return
 	}
-	// Wait for the window before the one just finished first: the disk
-	// then always has the newer one queued while the writer goes on.
-	if s.prev < s.started {
-		waitWritten(s.f, s.prev, s.started-s.prev)
-	}
 	startWrite(s.f, s.started, s.off-s.started)
-	s.prev, s.started = s.started, s.off
+	s.started = s.off
+	if old := s.started - behind*s.window; old > s.waited {
+		// Everything up to old is to be on the disk: usually it already is.
+		waitWritten(s.f, s.waited, old-s.waited)
+		s.waited = old
+	}
 }
 
 // WatchInterval is how often [Watch] starts the write-back of what its

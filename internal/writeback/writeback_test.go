@@ -19,9 +19,9 @@ func data(n int) []byte {
 	return bytes.Repeat(pattern, n/len(pattern)+1)[:n]
 }
 
-// TestSequential: writes in uneven pieces over several windows start the
-// write-back of each full window once, in order, and leave the file holding
-// what was written.
+// TestSequential: writes in uneven pieces over many windows start the
+// write-back of each full window once, in order, wait for the windows far
+// enough behind, and leave the file holding what was written.
 func TestSequential(t *testing.T) {
 	t.Parallel()
 	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
@@ -29,27 +29,34 @@ func TestSequential(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	const head = 100
+	const head, window, piece = 100, 256 << 10, 77_777
 	if _, err := f.Write(make([]byte, head)); err != nil {
 		t.Fatal(err)
 	}
-	want := data(2*Window + Window/2)
+	want := data(12*window + window/2)
 	s := NewSequential(f, head)
+	s.window = window
 	for rest := want; len(rest) > 0; {
-		n := min(len(rest), 777_777)
+		n := min(len(rest), piece)
 		if _, err := f.Write(rest[:n]); err != nil {
 			t.Fatal(err)
 		}
 		s.Wrote(n)
 		rest = rest[n:]
+		if s.started > s.off || s.waited > s.started-behind*window && s.waited != head {
+			t.Fatalf("after %d bytes: write-back started up to %d, waited for up to %d", s.off, s.started, s.waited)
+		}
 	}
 	if s.off != head+int64(len(want)) {
 		t.Errorf("followed up to %d, want %d", s.off, head+len(want))
 	}
-	// Write-back was started up to the end of the last piece that completed
-	// a window: two windows, a little more each time.
-	if s.started < head+2*Window || s.started > head+2*Window+777_777 || s.prev < head+Window || s.prev >= s.started {
-		t.Errorf("write-back started up to %d, the last window from %d; want about %d and %d", s.started, s.prev, head+2*Window, head+Window)
+	// Write-back was started for all but less than a window at the end,
+	// and waited for all but the last behind windows of that.
+	if s.off-s.started >= window || s.started <= head {
+		t.Errorf("write-back started up to %d of %d", s.started, s.off)
+	}
+	if s.waited != s.started-behind*window {
+		t.Errorf("waited for the write-back up to %d, want %d", s.waited, s.started-behind*window)
 	}
 	if err := f.Sync(); err != nil {
 		t.Fatal(err)

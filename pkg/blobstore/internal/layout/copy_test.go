@@ -14,14 +14,12 @@ import (
 	"testing/iotest"
 	"time"
 
-	"github.com/dxf-go/dxf/internal/writeback"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
 	"github.com/dxf-go/dxf/pkg/blobstore/store/storetest"
 )
 
-// TestCopyHashedSizes: around the buffer size and over several buffers
-// (and write-back windows), in big, half and one-byte reads, the file holds
-// the data and the hash is its.
+// TestCopyHashedSizes: around the buffer size and over several buffers, in
+// big, half and one-byte reads, the file holds the data and the hash is its.
 func TestCopyHashedSizes(t *testing.T) {
 	t.Parallel()
 	whole := func(b []byte) io.Reader { return bytes.NewReader(b) }
@@ -40,7 +38,7 @@ func TestCopyHashedSizes(t *testing.T) {
 		{5000, oneByte, false},
 		{copyBufferSize + 1, half, true},
 		{copyBuffers*copyBufferSize + 7, half, false},
-		{2*writeback.Window + copyBufferSize/2, whole, true},
+		{3*copyBuffers*copyBufferSize + 5, whole, true},
 	} {
 		data := storetest.Data("sizes", tc.n)
 		limit := int64(-1)
