@@ -22,9 +22,9 @@ import (
 const Window = 32 << 20
 
 // behind is how many windows a [Sequential] lets the disk fall behind
-// before it waits: the disk gets a deep queue (measured: waiting for the
-// window just before made a push slower than not waiting at all), and the
-// dirty data a writer leaves stays bounded.
+// before it waits: the disk keeps a deep queue (on a busy disk, waiting for
+// the window just before stalled the writer), and the dirty data a writer
+// leaves stays bounded.
 const behind = 4
 
 // Sequential follows a file written from one offset on, in order, by one
