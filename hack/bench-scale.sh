@@ -372,17 +372,19 @@ if want layout; then
 		read -r hs _ < <(timed "$work/out" "$work/gosha256" "$f")
 		d=sha256:$(cut -d' ' -f1 "$work/out")
 		read -r cs _ < <(timed /dev/null cp "$f" "$work/l.copy")
-		rm -f "$work/l.copy"
-		read -r css _ < <(timed /dev/null sh -c 'cp "$1" "$2" && sync "$2"' sh "$f" "$work/l.copy")
-		rm -f "$work/l.copy"
+		read -r css _ < <(timed /dev/null sh -c 'cp "$1" "$2" && sync "$2"' sh "$f" "$work/l.copy2")
 		base=$(awk -v a="$cs" -v b="$hs" 'BEGIN { printf "%.3f", a + b }')
 		based=$(awk -v a="$css" -v b="$hs" 'BEGIN { printf "%.3f", a + b }')
-		rm -rf "$work/layout"
 		read -r ps pr < <(timed "$work/out" "${dxf[@]}" push-blob --no-digest-cache "oci:$work/layout" "$f")
 		[ "$(cat "$work/out")" = "$d" ] || die "dxf pushed $(cat "$work/out") to the layout, not $d"
 		read -r ls lr < <(timed /dev/null "${dxf[@]}" pull-blob -o "$work/l.pulled" "oci:$work/layout" "$d")
 		cmp "$f" "$work/l.pulled" || die "the file pulled from the layout differs"
-		rm -f "$work/l.pulled"
+		# Files are deleted between runs, not between timings: the file
+		# system may discard the freed blocks (mount option discard) while
+		# the next command writes.
+		rm -rf "$work/l.copy" "$work/l.copy2" "$work/l.pulled" "$work/layout"
+		sync
+		sleep 2
 		echo "$(ratio "$ps" "$base")" >>"$work/l.push"
 		echo "$(ratio "$ls" "$base")" >>"$work/l.pull"
 		echo "$(ratio "$ps" "$based")" >>"$work/l.pushd"
