@@ -14,6 +14,7 @@ require (
 	github.com/restic/chunker v0.4.0
 	github.com/spf13/pflag v1.1.0
 	golang.org/x/crypto v0.55.0
+	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
 )
 
@@ -30,6 +31,5 @@ require (
 	github.com/sirupsen/logrus v1.9.4 // indirect
 	github.com/sudo-bmitch/oci-digest v0.1.2 // indirect
 	golang.org/x/sync v0.22.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
 	gotest.tools/v3 v3.5.2 // indirect
 )

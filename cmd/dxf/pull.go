@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/dxf-go/dxf/internal/writeback"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -261,11 +262,16 @@ func (a *app) pullOutput() (w io.Writer, commit func() error, discard func(), er
 	if err != nil {
 		return nil, nil, nil, outputErr(path, err)
 	}
+	// The disk writes the output while it is pulled, not all of it at the
+	// sync below.
+	stopWriteback := writeback.Watch(f)
 	discard = func() {
+		stopWriteback()
 		_ = f.Close()
 		_ = os.Remove(f.Name())
 	}
 	commit = func() error {
+		stopWriteback()
 		err := f.Sync()
 		if cerr := f.Close(); err == nil {
 			err = cerr

@@ -247,8 +247,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader, want store.Blob) (store.Bl
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // after a successful rename, a no-op
-	h := sha256.New()
-	n, err := io.CopyBuffer(io.MultiWriter(f, h), ctxReader{ctx, r}, make([]byte, 1<<20))
+	n, h, err := copyHashed(f, ctxReader{ctx, r}, want.Size)
 	if err == nil {
 		err = f.Chmod(0o644)
 	}
@@ -262,6 +261,10 @@ func (s *Store) Put(ctx context.Context, r io.Reader, want store.Blob) (store.Bl
 		return store.Blob{}, fmt.Errorf("writing a blob into %s: %w", s.dir, err)
 	}
 	got := store.Blob{Digest: v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}, Size: n}
+	if want.Size >= 0 && n > want.Size {
+		// copyHashed stopped one byte past the size.
+		return store.Blob{}, fmt.Errorf("blob: %w: more than the %d bytes expected", store.ErrSizeMismatch, want.Size)
+	}
 	if want.Size >= 0 && n != want.Size {
 		return store.Blob{}, fmt.Errorf("blob %s: %w: %d bytes, %d expected", got.Digest, store.ErrSizeMismatch, n, want.Size)
 	}

@@ -1,0 +1,100 @@
+// Package writeback has the kernel write a file's data to the disk while
+// the file is still being written, so that the sync making it durable at the
+// end has little left to wait for. Without it, a file of a gigabyte written
+// in a second is all dirty in the page cache when it is synced, and the sync
+// then waits as long as the disk needs for all of it, after everything else
+// is done; with it, the disk works while the data is still being read,
+// hashed and written.
+//
+// It never makes anything durable by itself (the caller still syncs) and
+// never fails: where the system has no way to start write-back early
+// (anywhere but Linux), or the call fails, it does nothing.
+package writeback
+
+import (
+	"os"
+	"sync"
+	"time"
+)
+
+// Window is how much data a [Sequential] lets pile up before it starts
+// writing it back.
+const Window = 32 << 20
+
+// behind is how many windows a [Sequential] lets the disk fall behind
+// before it waits: the disk keeps a deep queue (on a busy disk, waiting for
+// the window just before stalled the writer), and the dirty data a writer
+// leaves stays bounded.
+const behind = 4
+
+// Sequential follows a file written from one offset on, in order, by one
+// writer: every [Window] bytes it starts the write-back of the window just
+// written, and if the disk is more than a few windows behind, waits for it
+// to catch up, so that at most about 5 windows of the file are dirty.
+type Sequential struct {
+	f       *os.File
+	off     int64 // end of what was written
+	started int64 // end of what write-back was started for
+	waited  int64 // end of what was waited for
+	window  int64 // Window, but in tests
+}
+
+// NewSequential follows f, written in order from offset off.
+func NewSequential(f *os.File, off int64) *Sequential {
+	return &Sequential{f: f, off: off, started: off, waited: off, window: Window}
+}
+
+// Wrote tells s that n more bytes were written after the last ones.
+func (s *Sequential) Wrote(n int) {
+	s.off += int64(n)
+	if s.off-s.started < s.window {
+		return
+	}
+	startWrite(s.f, s.started, s.off-s.started)
+	s.started = s.off
+	if old := s.started - behind*s.window; old > s.waited {
+		// Everything up to old is to be on the disk: usually it already is.
+		waitWritten(s.f, s.waited, old-s.waited)
+		s.waited = old
+	}
+}
+
+// WatchInterval is how often [Watch] starts the write-back of what its
+// file has dirty: at a gigabyte a second, 50 MB each time.
+const WatchInterval = 50 * time.Millisecond
+
+// Watch starts the write-back of whatever f has dirty every
+// [WatchInterval], from another goroutine, until the returned function is
+// called (which waits for that goroutine to end; calling it again does
+// nothing). It suits a file written in any order, by any number of writers
+// (several blobs pulled into their places at once). Closing f before
+// calling stop is no harm. It does nothing where write-back cannot be
+// started early.
+func Watch(f *os.File) (stop func()) { return watch(f, WatchInterval) }
+
+func watch(f *os.File, interval time.Duration) (stop func()) {
+	if !supported {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				startWrite(f, 0, 0)
+			}
+		}
+	})
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			wg.Wait()
+		})
+	}
+}
