@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -202,7 +203,7 @@ func runCopy(a *app, args []string) (err error) {
 // mounted count as skipped.
 func (a *app) copyProgress() blobstore.TransferOption {
 	var mu sync.Mutex
-	bars := map[int]*blobBar{}
+	bars := map[int]*termprogress.Bar{}
 	return blobstore.WithProgress(func(p blobstore.Progress) {
 		// Reports of one blob come from one goroutine, but the map is
 		// shared.
@@ -211,18 +212,18 @@ func (a *app) copyProgress() blobstore.TransferOption {
 		mu.Unlock()
 		switch {
 		case p.Existed || p.Mounted:
-			a.progress.grow(max(p.Blob.Size, 0))
-			a.progress.skipped(p.Blob.Size)
+			a.progress.Grow(max(p.Blob.Size, 0))
+			a.progress.Skipped(p.Blob.Size)
 		case !ok:
-			a.progress.grow(max(p.Blob.Size, 0))
-			bar = a.progress.start("", p.Blob.Digest.String(), p.Blob.Size)
+			a.progress.Grow(max(p.Blob.Size, 0))
+			bar = a.progress.Start("", p.Blob.Digest.String(), p.Blob.Size)
 			mu.Lock()
 			bars[p.Index] = bar
 			mu.Unlock()
 		case p.Finished:
-			bar.finish(p.Blob.Digest.String())
+			bar.Finish(p.Blob.Digest.String())
 		default:
-			bar.set(p.Done)
+			bar.Set(p.Done)
 		}
 	})
 }

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -62,7 +63,7 @@ type app struct {
 	stdout   io.Writer
 	stderr   io.Writer
 	env      environment
-	progress *progress
+	progress *termprogress.Progress
 	reg      *blobstore.Registry
 	repo     *blobstore.Repository // nil for list-repos
 }
@@ -159,14 +160,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	// What the command prints (results, warnings, the HTTP trace) goes
 	// through the progress display, which never draws over it.
-	prog := newProgress(stderr, cfg.progress)
-	cfg.debugOut = prog.guard(stderr)
-	a := &app{ctx: ctx, cmd: cmd, cfg: cfg, stdin: stdin, stdout: prog.guard(stdout), stderr: prog.guard(stderr), env: env, progress: prog}
+	prog := termprogress.New(stderr, cfg.progress)
+	cfg.debugOut = prog.Guard(stderr)
+	a := &app{ctx: ctx, cmd: cmd, cfg: cfg, stdin: stdin, stdout: prog.Guard(stdout), stderr: prog.Guard(stderr), env: env, progress: prog}
 	err = a.connect(repo)
 	if err == nil {
 		err = cmd.run(a, rest)
 	}
-	prog.close()
+	prog.Close()
 	if err != nil && ctx.Err() != nil && !errors.Is(err, context.Canceled) {
 		// Interrupted: whatever failed as a consequence is not the story.
 		err = fmt.Errorf("%w: %w", context.Canceled, err)

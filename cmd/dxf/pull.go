@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -147,7 +148,7 @@ func hasJSON(items []pullItem) bool {
 // pullOptions are the library options for pulling items: --jobs,
 // DXF_CHUNK_SIZE, DXF_BLOB_INFO lines, and a progress bar per blob.
 func (a *app) pullOptions(items []pullItem) []blobstore.TransferOption {
-	bars := make([]*blobBar, len(items))
+	bars := make([]*termprogress.Bar, len(items))
 	opts := []blobstore.TransferOption{
 		blobstore.WithJobs(a.cfg.jobs),
 		blobstore.WithBufferSize(a.cfg.chunkSize),
@@ -157,13 +158,13 @@ func (a *app) pullOptions(items []pullItem) []blobstore.TransferOption {
 			switch {
 			case bar == nil:
 				if items[p.Index].blob.Size < 0 {
-					a.progress.grow(max(p.Blob.Size, 0))
+					a.progress.Grow(max(p.Blob.Size, 0))
 				}
-				bars[p.Index] = a.progress.start(items[p.Index].label, p.Blob.Digest.String(), p.Blob.Size)
+				bars[p.Index] = a.progress.Start(items[p.Index].label, p.Blob.Digest.String(), p.Blob.Size)
 			case p.Finished:
-				bar.finish("")
+				bar.Finish("")
 			default:
-				bar.set(p.Done)
+				bar.Set(p.Done)
 			}
 		}),
 	}
@@ -215,7 +216,7 @@ func (a *app) planProgress(items []pullItem) {
 			bytes += max(it.blob.Size, 0)
 		}
 	}
-	a.progress.plan("blobs", n, bytes)
+	a.progress.Plan("blobs", n, bytes)
 }
 
 func aliasPullItems(al *blobstore.Alias, name string) []pullItem {
@@ -338,7 +339,7 @@ func outputErr(path string, err error) error {
 // unless --output - says to. Scripts, whose output is not a terminal, see
 // no change.
 func (a *app) refuseTerminal(items []pullItem) error {
-	if a.cfg.output != "" || !isTerminal(a.stdout) {
+	if a.cfg.output != "" || !termprogress.IsTerminal(a.stdout) {
 		return nil
 	}
 	for _, it := range items {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -101,7 +102,7 @@ func runPushBlob(a *app, args []string) (err error) {
 	if a.cfg.split > 0 {
 		return runPushSplit(a, files, alias)
 	}
-	a.progress.plan("files", len(files), filesSize(files))
+	a.progress.Plan("files", len(files), filesSize(files))
 	srcs := make([]blobstore.Source, len(files))
 	for i, f := range files {
 		srcs[i] = blobstore.Source{Path: f}
@@ -157,23 +158,23 @@ func printPushed(a *app, blobs []blobstore.Blob, failed error) error {
 // computed, after the digest when done. A blob the registry had counts as
 // skipped.
 func (a *app) pushProgress(files []string) blobstore.TransferOption {
-	bars := make([]*blobBar, len(files))
+	bars := make([]*termprogress.Bar, len(files))
 	// Each file's reports come from one goroutine: bars[i] is its own.
 	return blobstore.WithProgress(func(p blobstore.Progress) {
 		bar := bars[p.Index]
 		switch {
 		case p.Existed:
-			a.progress.skipped(p.Blob.Size)
+			a.progress.Skipped(p.Blob.Size)
 		case bar == nil:
 			desc := filepath.Base(files[p.Index])
 			if files[p.Index] == "-" {
 				desc = "stdin"
 			}
-			bars[p.Index] = a.progress.start(desc, "", p.Blob.Size)
+			bars[p.Index] = a.progress.Start(desc, "", p.Blob.Size)
 		case p.Finished:
-			bar.finish(p.Blob.Digest.String())
+			bar.Finish(p.Blob.Digest.String())
 		default:
-			bar.set(p.Done)
+			bar.Set(p.Done)
 		}
 	})
 }
@@ -188,10 +189,4 @@ func filesSize(files []string) int64 {
 		}
 	}
 	return n
-}
-
-// shortDigest is the Python tool's progress bar description: the first
-// eight characters of the digest ("sha256:c").
-func shortDigest(d string) string {
-	return d[:min(8, len(d))]
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -69,11 +70,11 @@ func (a *app) reportDelete(res *blobstore.DeleteResult, o blobstore.DeleteOption
 		}
 		n := len(res.Deleted)
 		fmt.Fprintf(a.stderr, "dxf: would delete %d alias%s and %d blob%s or manifest%s, freeing %d bytes (%s)\n",
-			len(res.Aliases), pluralES(len(res.Aliases)), n, plural(n), plural(n), res.DeletedBytes, humanBytes(float64(res.DeletedBytes)))
+			len(res.Aliases), pluralES(len(res.Aliases)), n, plural(n), plural(n), res.DeletedBytes, termprogress.HumanBytes(float64(res.DeletedBytes)))
 	case o.Prune:
 		n := len(res.Deleted)
 		fmt.Fprintf(a.stderr, "dxf: pruned %d blob%s or manifest%s no remaining alias uses, freeing %d bytes (%s)\n",
-			n, plural(n), plural(n), res.DeletedBytes, humanBytes(float64(res.DeletedBytes)))
+			n, plural(n), plural(n), res.DeletedBytes, termprogress.HumanBytes(float64(res.DeletedBytes)))
 	}
 }
 
@@ -122,24 +123,24 @@ func plural(n int) string {
 func runCheck(a *app, args []string) error {
 	o := blobstore.CheckOptions{Deep: a.cfg.safe.deep, Jobs: a.cfg.jobs}
 	if o.Deep {
-		a.progress.plan("blobs", 0, 0)
+		a.progress.Plan("blobs", 0, 0)
 		var mu sync.Mutex
-		bars := map[int]*blobBar{}
+		bars := map[int]*termprogress.Bar{}
 		o.Progress = func(p blobstore.Progress) {
 			mu.Lock()
 			bar, ok := bars[p.Index]
 			if !ok {
-				a.progress.grow(max(p.Blob.Size, 0))
-				bar = a.progress.start("", p.Blob.Digest.String(), p.Blob.Size)
+				a.progress.Grow(max(p.Blob.Size, 0))
+				bar = a.progress.Start("", p.Blob.Digest.String(), p.Blob.Size)
 				bars[p.Index] = bar
 			}
 			mu.Unlock()
 			switch {
 			case !ok:
 			case p.Finished:
-				bar.finish("")
+				bar.Finish("")
 			default:
-				bar.set(p.Done)
+				bar.Set(p.Done)
 			}
 		}
 	}
@@ -189,7 +190,7 @@ func runCheck(a *app, args []string) error {
 		}
 		fmt.Fprintf(&b, "checked %d alias%s, %d manifest%s, %d blob%s (%s, %s): %d problem%s\n",
 			res.Aliases, pluralES(res.Aliases), res.Manifests, plural(res.Manifests), res.Blobs, plural(res.Blobs),
-			humanBytes(float64(res.Bytes)), how, len(res.Problems), plural(len(res.Problems)))
+			termprogress.HumanBytes(float64(res.Bytes)), how, len(res.Problems), plural(len(res.Problems)))
 		if _, err := fmt.Fprint(a.stdout, b.String()); err != nil {
 			return err
 		}

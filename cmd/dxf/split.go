@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -81,7 +82,7 @@ func parseRange(v string) (*byteRange, error) {
 // all chunks are printed in order (the alias, if any, names them in the
 // same order).
 func runPushSplit(a *app, files []string, alias string) (err error) {
-	a.progress.plan("files", len(files), filesSize(files))
+	a.progress.Plan("files", len(files), filesSize(files))
 	var all blobstore.SplitResult
 	parts := make([][]blobstore.Blob, 0, len(files))
 	for _, file := range files {
@@ -89,15 +90,15 @@ func runPushSplit(a *app, files []string, alias string) (err error) {
 		if file == "-" {
 			desc = "stdin"
 		}
-		var bar *blobBar
+		var bar *termprogress.Bar
 		opts := []blobstore.TransferOption{
 			blobstore.WithSplitAverage(a.cfg.split),
 			blobstore.WithJobs(a.cfg.jobs),
 			blobstore.WithProgress(func(p blobstore.Progress) {
 				if bar == nil {
-					bar = a.progress.start(desc, "", p.Blob.Size)
+					bar = a.progress.Start(desc, "", p.Blob.Size)
 				}
-				bar.setParts(p.Done, p.Present)
+				bar.SetParts(p.Done, p.Present)
 			}),
 		}
 		var res blobstore.SplitResult
@@ -113,7 +114,7 @@ func runPushSplit(a *app, files []string, alias string) (err error) {
 		if err != nil {
 			return err
 		}
-		bar.finish("")
+		bar.Finish("")
 		all.Chunks = append(all.Chunks, res.Chunks...)
 		parts = append(parts, res.Chunks)
 	}
