@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -155,7 +156,7 @@ func runGetAlias(a *app, args []string) error {
 			}
 			continue
 		}
-		out.WriteString(pyJSON(platformDigests(al)) + "\n")
+		out.WriteString(textfmt.PyJSON(platformDigests(al)) + "\n")
 	}
 	_, err = fmt.Fprint(a.stdout, out.String())
 	return err
@@ -193,7 +194,7 @@ func runGetDigest(a *app, args []string) error {
 				return err
 			}
 		}
-		out.WriteString(pyJSON(digests) + "\n")
+		out.WriteString(textfmt.PyJSON(digests) + "\n")
 	}
 	_, err = fmt.Fprint(a.stdout, out.String())
 	return err
@@ -209,7 +210,7 @@ func runGetManifest(a *app, args []string) error {
 		if m := al.Image(); m != nil {
 			out = m.Raw
 		} else {
-			out = []byte(pyJSON(perPlatform(al, func(m *blobstore.Manifest) string { return string(m.Raw) })))
+			out = []byte(textfmt.PyJSON(perPlatform(al, func(m *blobstore.Manifest) string { return string(m.Raw) })))
 		}
 		if _, err := a.stdout.Write(out); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -141,7 +142,7 @@ func (a *app) printDeletedAlias(m *blobstore.Manifest) error {
 		for _, e := range m.Manifests {
 			children[e.Platform] = e.Digest.String() // later entries win, as in Python
 		}
-		out = pyJSON(children) + "\n"
+		out = textfmt.PyJSON(children) + "\n"
 	} else {
 		out = strings.Join(digestStrings(m.Digests()), "\n")
 		if out != "" {

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"iter"
+
+	"github.com/dxf-go/dxf/internal/textfmt"
 )
 
 var listAliasesCommand = &command{
@@ -53,7 +55,7 @@ func writeLines(a *app, names iter.Seq2[string, error]) error {
 			_ = w.Flush()
 			return err
 		}
-		if _, err := fmt.Fprintln(w, listedName(name)); err != nil {
+		if _, err := fmt.Fprintln(w, textfmt.ListedName(name)); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/dxf-go/dxf/internal/termprogress"
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -222,7 +223,7 @@ func (a *app) planProgress(items []pullItem) {
 func aliasPullItems(al *blobstore.Alias, name string) []pullItem {
 	blobs, err := al.Blobs()
 	if err != nil {
-		return []pullItem{{json: pyJSON(platformDigests(al))}}
+		return []pullItem{{json: textfmt.PyJSON(platformDigests(al))}}
 	}
 	items := make([]pullItem, len(blobs))
 	for i, b := range blobs {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/dxf-go/dxf/internal/termprogress"
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -181,7 +182,7 @@ func runCheck(a *app, args []string) error {
 	} else {
 		var b strings.Builder
 		for _, p := range res.Problems {
-			b.WriteString(escapeText(p.String()))
+			b.WriteString(textfmt.Escape(p.String()))
 			b.WriteByte('\n')
 		}
 		how := "shallow"

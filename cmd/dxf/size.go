@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -58,7 +59,7 @@ func runBlobSize(a *app, args []string) error {
 		// An alias's total, or the JSON object of the totals per platform.
 		lines[i] = strconv.FormatInt(s.Size, 10)
 		if s.Platforms != nil {
-			lines[i] = pyJSON(s.Platforms)
+			lines[i] = textfmt.PyJSON(s.Platforms)
 		}
 	}
 	_, err := fmt.Fprint(a.stdout, strings.Join(lines, "\n")+"\n")
