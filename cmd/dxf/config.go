@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/pflag"
 
+	"github.com/dxf-go/dxf/internal/dockercfg"
 	"github.com/dxf-go/dxf/internal/envconfig"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
@@ -496,9 +497,8 @@ func (c *config) credentialSource(env environment, useToken bool) string {
 	}
 	cf, err := loadDockerConfig(env)
 	if err == nil {
-		key := dockerKey(c.host)
-		if ac, err := cf.GetAuthConfig(key); err == nil && (ac.Username != "" || ac.IdentityToken != "" || ac.RegistryToken != "" || ac.Auth != "") {
-			return fmt.Sprintf("the Docker config's for %s (%s)", c.host, credentialPlace(cf, key))
+		if key := dockercfg.Key(c.host); dockercfg.Has(cf, key) {
+			return fmt.Sprintf("the Docker config's for %s (%s)", c.host, dockercfg.Place(cf, key))
 		}
 	}
 	return fmt.Sprintf("none; set DXF_USERNAME and DXF_PASSWORD, or run dxf login %s", c.host)

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/docker/cli/cli/config/configfile"
-	"github.com/docker/cli/cli/config/types"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"golang.org/x/term"
 
@@ -56,16 +55,6 @@ Examples:
 	noRepo:  true,
 	maxArgs: 1,
 	run:     runLogout,
-}
-
-// dockerKey is the key docker login stores a registry's credentials under:
-// the host, or Docker Hub's historical URL.
-func dockerKey(host string) string {
-	switch host {
-	case "docker.io", "index.docker.io", "registry-1.docker.io":
-		return "https://index.docker.io/v1/"
-	}
-	return host
 }
 
 // loadDockerConfig reads the Docker config file (or Podman's auth file)
@@ -116,18 +105,7 @@ func runLogin(a *app, _ []string) error {
 	if err != nil {
 		return err
 	}
-	key := dockerKey(reg.Host())
-	ac := types.AuthConfig{Username: user, Password: pass, ServerAddress: key}
-	place := credentialPlace(cf, key)
-	if cf.CredentialsStore == "" && cf.CredentialHelpers[key] == "" {
-		// In the file itself, as docker's file store does, without its
-		// several-line warning on stderr: the line below says it.
-		cf.AuthConfigs[key] = ac
-		err = cf.Save()
-		place += " (unencrypted: a credential helper, credsStore, would keep it safer)"
-	} else {
-		err = cf.GetCredentialsStore(key).Store(ac)
-	}
+	place, err := dockercfg.Store(cf, dockercfg.Key(reg.Host()), user, pass)
 	if err != nil {
 		return fmt.Errorf("login to %s: storing the credentials: %w", host, err)
 	}
@@ -144,28 +122,15 @@ func runLogout(a *app, _ []string) error {
 	if err != nil {
 		return err
 	}
-	key := dockerKey(reg.Host())
-	store := cf.GetCredentialsStore(key)
-	if ac, err := store.Get(key); err == nil && ac.Username == "" && ac.Password == "" && ac.IdentityToken == "" && ac.Auth == "" {
+	key := dockercfg.Key(reg.Host())
+	if had, err := dockercfg.Erase(cf, key); err != nil {
+		return fmt.Errorf("logout from %s: %w", reg.Host(), err)
+	} else if !had {
 		_, err := fmt.Fprintf(a.stdout, "Not logged in to %s\n", reg.Host())
 		return err
 	}
-	if err := store.Erase(key); err != nil {
-		return fmt.Errorf("logout from %s: %w", reg.Host(), err)
-	}
-	_, err = fmt.Fprintf(a.stdout, "Removed the credentials of %s from %s\n", reg.Host(), credentialPlace(cf, key))
+	_, err = fmt.Fprintf(a.stdout, "Removed the credentials of %s from %s\n", reg.Host(), dockercfg.Place(cf, key))
 	return err
-}
-
-// credentialPlace names where the credentials of key live.
-func credentialPlace(cf *configfile.ConfigFile, key string) string {
-	if h := cf.CredentialHelpers[key]; h != "" {
-		return "credential helper docker-credential-" + h
-	}
-	if cf.CredentialsStore != "" {
-		return "credential helper docker-credential-" + cf.CredentialsStore
-	}
-	return cf.Filename
 }
 
 // prompt asks for a value on the terminal (standard input), without echo
