@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 
+	"github.com/dxf-go/dxf/internal/atomicfile"
 	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
@@ -240,99 +238,20 @@ func aliasPullItems(al *blobstore.Alias, name string) []pullItem {
 // place and discard removes.
 func (a *app) pullOutput() (w io.Writer, commit func() error, discard func(), err error) {
 	path := a.cfg.output
-	if path == "" || path == "-" || isStdoutPath(path) {
+	if path == "" || path == "-" || atomicfile.IsStdout(path) {
 		return a.stdout, func() error { return nil }, func() {}, nil
 	}
-	target, fi, err := outputTarget(path)
+	f, err := atomicfile.Create(path)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, fmt.Errorf("output %w", err)
 	}
-	if fi != nil && !fi.Mode().IsRegular() {
-		// A device, a FIFO, a socket: written to as it is (never replaced).
-		f, err := os.OpenFile(target, os.O_WRONLY, 0)
-		if err != nil {
-			return nil, nil, nil, outputErr(path, err)
-		}
-		return f, f.Close, func() { _ = f.Close() }, nil
-	}
-	mode := os.FileMode(0o644)
-	if fi != nil {
-		mode = fi.Mode().Perm()
-	}
-	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".dxf-*")
-	if err != nil {
-		return nil, nil, nil, outputErr(path, err)
-	}
-	discard = func() {
-		_ = f.Close()
-		_ = os.Remove(f.Name())
-	}
-	commit = func() error {
-		err := f.Sync()
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Chmod(f.Name(), mode)
-		}
-		if err == nil {
-			err = os.Rename(f.Name(), target)
-		}
-		if err != nil {
-			_ = os.Remove(f.Name())
-			return outputErr(path, err)
+	// The *os.File itself: the library writes a regular file in parallel.
+	return f.File, func() error {
+		if err := f.Commit(); err != nil {
+			return fmt.Errorf("output %w", err)
 		}
 		return nil
-	}
-	return f, commit, discard, nil
-}
-
-// isStdoutPath reports whether path names dxf's own standard output, which
-// -o then writes to as it is (never replacing what the name leads to).
-func isStdoutPath(path string) bool {
-	switch filepath.Clean(path) {
-	case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1":
-		return true
-	}
-	return false
-}
-
-// outputTarget returns the file --output path writes: path itself, or for a
-// symbolic link the file it leads to (the link stays a link), and that
-// file's information (nil if it does not exist yet). A link to nothing, and
-// anything that is not a regular file, device, FIFO or socket, is refused.
-func outputTarget(path string) (string, os.FileInfo, error) {
-	target := path
-	if li, err := os.Lstat(path); err == nil && li.Mode()&fs.ModeSymlink != 0 {
-		if target, err = filepath.EvalSymlinks(path); err != nil {
-			return "", nil, &shortError{msg: fmt.Sprintf("output %s: a symbolic link to a file that cannot be reached", path), err: err}
-		}
-	}
-	fi, err := os.Stat(target)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return target, nil, nil
-	case err != nil:
-		return "", nil, outputErr(path, err)
-	case fi.IsDir():
-		return "", nil, fmt.Errorf("output %s: is a directory", path)
-	case fi.Mode()&(fs.ModeDevice|fs.ModeCharDevice|fs.ModeNamedPipe|fs.ModeSocket) == 0 && !fi.Mode().IsRegular():
-		return "", nil, fmt.Errorf("output %s: not a regular file (%v)", path, fi.Mode().Type())
-	}
-	return target, fi, nil
-}
-
-// outputErr says why the --output file could not be written, naming it,
-// not the temporary file beside it.
-func outputErr(path string, err error) error {
-	if errors.Is(err, fs.ErrNotExist) {
-		return &shortError{msg: fmt.Sprintf("output %s: directory %s does not exist", path, filepath.Dir(path)), err: err}
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return &shortError{msg: fmt.Sprintf("output %s: %v", path, pe.Err), err: err}
-	}
-	return fmt.Errorf("output %s: %w", path, err)
+	}, f.Discard, nil
 }
 
 // refuseTerminal refuses to write blob data to a terminal (it could be
