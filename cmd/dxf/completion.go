@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"embed"
 	"io"
 	"slices"
 	"strings"
@@ -16,25 +17,16 @@ var completionCommand = &command{
 	name:     "completion",
 	synopsis: "bash|zsh|fish",
 	summary:  "print a shell completion script",
-	help: `Print a script that makes the shell complete dxf's commands, flags and
-arguments: files where files go, and (bash, zsh) the aliases of the repository
-typed, asked of the registry (DXF_HOST) when Tab is pressed there.
-
-Examples:
-  source <(dxf completion bash)                       # bash, this shell
-  dxf completion bash > ~/.local/share/bash-completion/completions/dxf
-  dxf completion zsh > "${fpath[1]}/_dxf"             # zsh (compinit)
-  dxf completion fish > ~/.config/fish/completions/dxf.fish`,
-	minArgs: 1,
-	maxArgs: 1,
+	minArgs:  1,
+	maxArgs:  1,
 	validate: func(cmd *command, args []string) error {
-		if _, ok := completionScripts[args[0]]; !ok {
+		if completionScript(args[0]) == "" {
 			return usagef(cmd, "no completion for %q: bash, zsh or fish", args[0])
 		}
 		return nil
 	},
 	local: func(a *app, args []string) error {
-		_, err := io.WriteString(a.stdout, completionScripts[args[0]])
+		_, err := io.WriteString(a.stdout, completionScript(args[0]))
 		return err
 	},
 }
@@ -227,62 +219,16 @@ func withPrefix(cands []string, prefix string) []string {
 	return slices.Compact(out)
 }
 
-// completionScripts are the scripts "dxf completion" prints. Each calls
-// "dxf __complete" with the words of the command line.
-var completionScripts = map[string]string{
-	"bash": `# bash completion for dxf: source <(dxf completion bash)
-_dxf_complete() {
-    local cur="${COMP_WORDS[COMP_CWORD]}" line files=0 IFS=$'\n'
-    local -a out
-    COMPREPLY=()
-    while IFS= read -r line; do
-        if [[ $line == ` + filesDirective + ` ]]; then
-            files=1
-        elif [[ -n $line ]]; then
-            out+=("$line")
-        fi
-    done < <("${COMP_WORDS[0]}" __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
-    COMPREPLY=("${out[@]}")
-    if (( files )); then
-        COMPREPLY+=($(compgen -f -- "$cur"))
-    fi
-}
-complete -o default -o bashdefault -F _dxf_complete dxf
-`,
-	"zsh": `#compdef dxf
-# zsh completion for dxf: dxf completion zsh > "${fpath[1]}/_dxf"
-_dxf() {
-    local -a cands
-    local line files=0
-    while IFS= read -r line; do
-        if [[ $line == ` + filesDirective + ` ]]; then
-            files=1
-        elif [[ -n $line ]]; then
-            cands+=("$line")
-        fi
-    done < <("${words[1]}" __complete "${(@)words[2,CURRENT]}" 2>/dev/null)
-    (( ${#cands} )) && compadd -Q -- "${cands[@]}"
-    (( files )) && _files
-    return 0
-}
-if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
-    _dxf "$@"
-else
-    compdef _dxf dxf
-fi
-`,
-	"fish": `# fish completion for dxf: dxf completion fish > ~/.config/fish/completions/dxf.fish
-function __dxf_complete
-    set -l words (commandline -opc) (commandline -ct)
-    set -l out ($words[1] __complete $words[2..-1] 2>/dev/null)
-    for line in $out
-        if test "$line" = "` + filesDirective + `"
-            __fish_complete_path (commandline -ct)
-        else if test -n "$line"
-            echo $line
-        end
-    end
-end
-complete -c dxf -f -a '(__dxf_complete)'
-`,
+// completionScripts are the scripts "dxf completion" prints,
+// completion/dxf.<shell>. Each calls "dxf __complete" with the words of the
+// command line, and takes a line ":files" (filesDirective) as asking for
+// file names.
+//
+//go:embed completion/dxf.*
+var completionScripts embed.FS
+
+// completionScript is the script for shell, "" if there is none.
+func completionScript(shell string) string {
+	b, _ := completionScripts.ReadFile("completion/dxf." + shell)
+	return string(b)
 }

@@ -57,21 +57,10 @@ var lsCommand = &command{
 	flags:    []string{"include", "json", "platform"},
 	synopsis: "<repo> @<alias>",
 	summary:  "list the files of an alias: path, size, digest",
-	help: `List the files of an alias, one line each: path, size in bytes, digest
-(a split file's digest is "-" unless its manifest records it). Symbolic links
-are shown as "path -> target", empty directories with a trailing "/". An alias
-without file names (the Docker form) is one file named after the alias.
-
-With --json, one JSON object per line: {"path", "size", "digest", "type",
-"mode", "target", "blobs"}.
-
-Examples:
-  dxf ls fred/data @v1
-  dxf ls --include '*.csv' --json fred/data @v1`,
-	aliases: atAliases,
-	minArgs: 1,
-	maxArgs: 1,
-	run:     runLs,
+	aliases:  atAliases,
+	minArgs:  1,
+	maxArgs:  1,
+	run:      runLs,
 }
 
 func runLs(a *app, args []string) error {

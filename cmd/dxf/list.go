@@ -12,11 +12,6 @@ var listAliasesCommand = &command{
 	name:     "list-aliases",
 	synopsis: "<repo>",
 	summary:  "list the aliases of a repository",
-	help: `Print the aliases (tags) of the repository, one per line, following the
-registry's pagination.
-
-Example:
-  dxf list-aliases fred/datalogger`,
 	run: func(a *app, _ []string) error {
 		return writeLines(a, a.repo.Aliases(a.ctx))
 	},
@@ -26,13 +21,8 @@ var listReposCommand = &command{
 	name:     "list-repos",
 	synopsis: "",
 	summary:  "list the repositories of the registry",
-	help: `Print the repositories of the registry (its catalog), one per line, following
-the registry's pagination. Not every registry allows it (Docker Hub does not).
-
-Example:
-  dxf list-repos`,
-	noRepo:  true,
-	maxArgs: -1,
+	noRepo:   true,
+	maxArgs:  -1,
 	validate: func(cmd *command, args []string) error {
 		if len(args) > 0 {
 			// argparse's words: list-repos had no positional argument at all.

@@ -20,41 +20,19 @@ var loginCommand = &command{
 	name:     "login",
 	synopsis: "[<host>]",
 	summary:  "check credentials with the registry and store them as docker login does",
-	help: `Log in to the registry (<host>, else DXF_HOST): check the user name and
-password with it, then store them in the Docker config file
-($DOCKER_CONFIG/config.json, else ~/.docker/config.json; with neither, an
-existing $REGISTRY_AUTH_FILE or Podman auth.json), in its credential
-helper if it names one ("credsStore", "credHelpers"), exactly as docker login
-does. Later commands use them when no other credentials are set, and so do
-docker, crane, oras and the other tools reading that file.
-
-The user name comes from --username (-u) or DXF_USERNAME, else it is asked
-for on the terminal; the password from --password-stdin, --password (-p) or
-DXF_PASSWORD, else it is asked for on the terminal without echo.
-
-Examples:
-  dxf login localhost:5000
-  echo "$PASSWORD" | dxf login --username fred --password-stdin registry.example.com
-  echo "$PASSWORD" | dxf login -u fred --password-stdin registry.example.com
-  dxf logout registry.example.com`,
-	noRepo:  true,
-	maxArgs: 1,
-	flags:   []string{"username", "password-stdin"},
-	run:     runLogin,
+	noRepo:   true,
+	maxArgs:  1,
+	flags:    []string{"username", "password-stdin"},
+	run:      runLogin,
 }
 
 var logoutCommand = &command{
 	name:     "logout",
 	synopsis: "[<host>]",
 	summary:  "remove the credentials dxf login stored",
-	help: `Remove the credentials of the registry (<host>, else DXF_HOST) from the
-Docker config file or its credential helper, as docker logout does.
-
-Examples:
-  dxf logout localhost:5000`,
-	noRepo:  true,
-	maxArgs: 1,
-	run:     runLogout,
+	noRepo:   true,
+	maxArgs:  1,
+	run:      runLogout,
 }
 
 // loadDockerConfig reads the Docker config file (or Podman's auth file)

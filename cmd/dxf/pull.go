@@ -14,46 +14,10 @@ import (
 )
 
 var pullBlobCommand = &command{
-	name:     "pull-blob",
-	flags:    []string{"output", "platform", "blob-info", "chunk-size", "range", "progress", "jobs", "dir", "include", "delete"},
-	synopsis: "<repo> [<digest>|@<alias>]...",
-	summary:  "write blobs to standard output",
-	help: `Write the blobs to standard output, one after the other, in argument order.
-An @alias stands for its blobs, in order (for a multi-platform alias, those of
-DXF_PLATFORM; without it the alias's blobs per platform are printed as JSON
-instead). Every blob is verified against its digest: on a mismatch dxf exits
-with status 1 naming both digests, even though the bytes have been written.
-A blob whose size is not the one its alias's manifest gives is refused before
-any of it is written.
-
-Into a regular file (> FILE, or --output), blobs are fetched --jobs at a
-time, each written to its place as it arrives; the file is the same as a
-pipe would get, also on failure.
-
-With no arguments, the blobs of the manifest JSON read from standard input
-(as set-alias or get-manifest print it) are pulled.
-
-With DXF_BLOB_INFO=1 (--blob-info) each blob is preceded by a line
-"<digest> <size>". With --output FILE the data goes to FILE instead, which is
-replaced only once every blob has been verified: on failure it is untouched.
-
-With --range START-END only those bytes (from 0, END included) of one @alias
-or blob are written; only the blobs they touch are fetched, each verified.
-
-With --dir DIR the files of one @alias are written into DIR by name (an
-unnamed blob as its digest's hex; an alias without names, as the Python tool
-writes them, as one file named after the alias); files already there with
-the right content are not fetched again, --delete removes files the alias
-does not have, --include GLOB keeps only some paths. Paths that could leave
-DIR are refused; each file is renamed into place once verified.
-
-Examples:
-  dxf pull-blob fred/datalogger @may15-readings > logger.dat
-  dxf pull-blob --dir ./dataset fred/data @v1
-  dxf pull-blob --range 0-1023 fred/vm @disk
-  dxf pull-blob fred/datalogger $(dxf get-alias fred/datalogger may15-readings)
-  dxf pull-blob -o logger.dat fred/datalogger sha256:9f86d081884c7d65...
-  dxf get-manifest fred/datalogger may15-readings | dxf pull-blob fred/datalogger`,
+	name:            "pull-blob",
+	flags:           []string{"output", "platform", "blob-info", "chunk-size", "range", "progress", "jobs", "dir", "include", "delete"},
+	synopsis:        "<repo> [<digest>|@<alias>]...",
+	summary:         "write blobs to standard output",
 	aliases:         atAliases,
 	maxArgs:         -1,
 	manifestOnStdin: true,

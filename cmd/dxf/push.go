@@ -15,33 +15,6 @@ var pushBlobCommand = &command{
 	flags:    []string{"jobs", "progress", "no-digest-cache", "split", "format"},
 	synopsis: "<repo> <file>... [@alias]",
 	summary:  "upload files as blobs and print their digests",
-	help: `Upload each file as a blob and print its digest (sha256:<hex>), one line per
-file, in argument order. A blob the registry already has is not sent again.
-Several files are uploaded in parallel (--jobs at a time). A file named "-" is
-standard input, hashed while it streams.
-
-With @alias, the alias is then pointed at the pushed blobs, in order (as
-set-alias would), before the digests are printed.
-
-With --split[=AVG] each file is cut into content-defined chunks of about AVG
-bytes (default 4M); only chunks the registry lacks are sent, and one digest
-per chunk is printed, in order. Pushing a changed file again sends only the
-chunks that changed.
-
-A single directory pushed to an @alias is a data set: one blob per file,
-named by its path, in the OCI artifact form (see docs/format.md); pushing it
-again sends only what changed. With --format oci (DXF_FORMAT=oci) the alias of
-files is an OCI artifact naming each file too, which oras and other tools
-read. If the registry refuses the Docker form, the OCI form is written
-instead, said in one line on standard error.
-
-Examples:
-  dxf push-blob fred/datalogger logger.dat
-  dxf push-blob fred/data ./dataset @v1
-  dxf push-blob fred/datalogger logger.dat @may15-readings
-  dxf push-blob --jobs 8 fred/datalogger day1.dat day2.dat day3.dat @week
-  tar c data | dxf push-blob fred/datalogger - @data-tar
-  dxf push-blob --split fred/vm disk.img @disk`,
 	minArgs:  1,
 	maxArgs:  -1,
 	validate: checkPushArgs,

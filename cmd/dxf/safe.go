@@ -84,27 +84,9 @@ var checkCommand = &command{
 	flags:    []string{"deep", "json", "jobs", "progress"},
 	synopsis: "<repo> [<alias>...]",
 	summary:  "check that what aliases name is whole",
-	help: `Check each alias (every alias of the repository when none is named): its
-manifest (and each platform's, for a list) can be had, parses and matches its
-digest, and every blob it names is there with the size the manifest gives.
-With --deep every blob is also read in full and hashed (--jobs at a time),
-with progress bars on standard error as pull-blob has.
-
-Each problem is one line: the alias, the digest at fault ("-" when the
-alias's manifest cannot be had at all), what is wrong and the details.
-The last line sums up. With --json, one JSON object instead: aliases,
-manifests, blobs, bytes, deep, ok, and problems (alias, digest, problem,
-detail).
-
-Exit status: 0 when all is well, 3 when problems were found, and as for
-other commands when the check could not be made (1, 2, 13).
-
-Examples:
-  dxf check fred/datalogger
-  dxf check --deep --jobs 16 fred/datalogger may15-readings`,
-	aliases: allAliases,
-	maxArgs: -1,
-	run:     runCheck,
+	aliases:  allAliases,
+	maxArgs:  -1,
+	run:      runCheck,
 }
 
 // problemsFound is check's error when it found problems.
@@ -214,18 +196,8 @@ var pruneCommand = &command{
 	flags:    []string{"dry-run", "jobs"},
 	synopsis: "<repo>",
 	summary:  "delete the blobs no alias uses",
-	help: `Delete every blob and manifest of the repository that no alias uses, reading
-every alias's manifest first. This needs a store that can list its blobs (an
-OCI layout); a registry cannot, so there use "dxf del-alias --prune", which
-deletes what the deleted aliases alone used, or the registry's garbage
-collector. Blobs written in the last 10 minutes stay: they may belong to a
-push that has not set its alias yet. With --dry-run nothing is deleted: each blob that would go is
-printed as "<digest> <size>", then the total. See docs/deleting.md.
-
-Example:
-  dxf prune --dry-run oci:/srv/data/datalogger`,
-	maxArgs: 0,
-	run:     runPrune,
+	maxArgs:  0,
+	run:      runPrune,
 }
 
 // pruneMinAge is how old a blob must be for prune to delete it: a younger

@@ -10,21 +10,10 @@ import (
 )
 
 var blobSizeCommand = &command{
-	name:     "blob-size",
-	flags:    []string{"platform", "jobs"},
-	synopsis: "<repo> [<digest>|@<alias>]...",
-	summary:  "print the size of blobs",
-	help: `Print the size in bytes of each blob, one line per argument. For an @alias,
-print the total size of its blobs; for a multi-platform alias without
-DXF_PLATFORM, a JSON object of the total per platform.
-
-With no arguments, print the total size of the blobs of the manifest JSON read
-from standard input.
-
-Examples:
-  dxf blob-size fred/datalogger sha256:9f86d081884c7d65...
-  dxf blob-size fred/datalogger @may15-readings
-  DXF_PLATFORM=linux/amd64 dxf blob-size library/ubuntu @22.04`,
+	name:            "blob-size",
+	flags:           []string{"platform", "jobs"},
+	synopsis:        "<repo> [<digest>|@<alias>]...",
+	summary:         "print the size of blobs",
 	aliases:         atAliases,
 	maxArgs:         -1,
 	manifestOnStdin: true,
