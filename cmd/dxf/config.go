@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/dxf-go/dxf/internal/dockercfg"
 	"github.com/dxf-go/dxf/internal/envconfig"
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -444,7 +444,7 @@ func (c *config) options(useToken bool) ([]blobstore.Option, error) {
 	if c.debugOut != nil {
 		out := c.debugOut
 		opts = append(opts, blobstore.WithRetryWaitNotify(func(w blobstore.RetryWait) {
-			fmt.Fprintln(out, retryWaitNotice(w))
+			fmt.Fprintln(out, textfmt.RetryWait(w.Status, w.Asked, w.Wait))
 		}))
 	}
 	return opts, nil
@@ -507,13 +507,3 @@ func (c *config) credentialSource(env environment, useToken bool) string {
 // parseTimeout reads a timeout: seconds ("30", "0.5") or a Go duration
 // ("90s", "2m"); it must be positive.
 func parseTimeout(v string) (time.Duration, error) { return envconfig.Duration(v) }
-
-// retryWaitNotice is the line on standard error before a wait the registry
-// asked for, so that a long silence is explained.
-func retryWaitNotice(w blobstore.RetryWait) string {
-	status := fmt.Sprintf("%d %s", w.Status, http.StatusText(w.Status))
-	if w.Wait < w.Asked {
-		return fmt.Sprintf("dxf: the registry asked to wait %s (%s); waiting %s (--max-retry-wait), then retrying", w.Asked.Round(time.Second), status, w.Wait.Round(time.Second))
-	}
-	return fmt.Sprintf("dxf: the registry asked to wait %s (%s), retrying", w.Wait.Round(time.Second), status)
-}

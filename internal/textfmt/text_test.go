@@ -1,6 +1,9 @@
 package textfmt
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestEscape(t *testing.T) {
 	for in, want := range map[string]string{
@@ -45,5 +48,14 @@ func TestClosest(t *testing.T) {
 		if got := Closest(in, names); got != want {
 			t.Errorf("Closest(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestRetryWait(t *testing.T) {
+	if got, want := RetryWait(429, 90*time.Second, 60*time.Second), "dxf: the registry asked to wait 1m30s (429 Too Many Requests); waiting 1m0s (--max-retry-wait), then retrying"; got != want {
+		t.Errorf("cut wait: %q, want %q", got, want)
+	}
+	if got, want := RetryWait(503, 2*time.Second, 2*time.Second), "dxf: the registry asked to wait 2s (503 Service Unavailable), retrying"; got != want {
+		t.Errorf("wait: %q, want %q", got, want)
 	}
 }
