@@ -60,8 +60,7 @@ func complete(a *app, words []string) []string {
 		words = []string{""}
 	}
 	cur, before := words[len(words)-1], words[:len(words)-1]
-	var f flagValues
-	fs := newFlagSet(&f)
+	fs := newFlagSet()
 
 	// The words before: flags (and their values) and positional arguments.
 	var pos []string
@@ -133,22 +132,22 @@ func complete(a *app, words []string) []string {
 	switch {
 	case cmd == pushBlobCommand:
 		if strings.HasPrefix(cur, "@") {
-			return atAliasNames(a, fs, &f, repo, cur)
+			return atAliasNames(a, fs, repo, cur)
 		}
 		return []string{filesDirective}
 	case cmd.aliases == atAliases:
-		return atAliasNames(a, fs, &f, repo, cur)
+		return atAliasNames(a, fs, repo, cur)
 	case cmd.aliases == firstIsAlias && n == 0, cmd.aliases == allAliases:
-		return withPrefix(aliasNames(a, fs, &f, repo), cur)
+		return withPrefix(aliasNames(a, fs, repo), cur)
 	case cmd.aliases == firstIsAlias:
 		return []string{filesDirective}
 	}
 	return nil
 }
 
-func atAliasNames(a *app, fs *pflag.FlagSet, f *flagValues, repo, cur string) []string {
+func atAliasNames(a *app, fs *pflag.FlagSet, repo, cur string) []string {
 	var out []string
-	for _, n := range aliasNames(a, fs, f, repo) {
+	for _, n := range aliasNames(a, fs, repo) {
 		out = append(out, "@"+n)
 	}
 	return withPrefix(out, cur)
@@ -156,12 +155,12 @@ func atAliasNames(a *app, fs *pflag.FlagSet, f *flagValues, repo, cur string) []
 
 // aliasNames asks the registry for the aliases of repo, within
 // completionTimeout; nothing if that fails.
-func aliasNames(a *app, fs *pflag.FlagSet, f *flagValues, repo string) []string {
-	f.passwordStdin = false
+func aliasNames(a *app, fs *pflag.FlagSet, repo string) []string {
+	_ = fs.Set("password-stdin", "false")
 	if strings.HasPrefix(repo, blobstore.LayoutPrefix) {
 		_ = fs.Set("host", blobstore.LayoutPrefix) // the layout itself, as in run
 	}
-	cfg, err := loadConfig(fs, f, a.env, strings.NewReader(""))
+	cfg, err := loadConfig(fs, a.env, strings.NewReader(""))
 	if err != nil {
 		return nil
 	}

@@ -13,21 +13,6 @@ import (
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
-// dataFlags are the flags of data sets: named files and directories.
-type dataFlags struct {
-	format  string
-	dir     string
-	include []string
-	delete  bool
-}
-
-func (f *dataFlags) define(fs *pflag.FlagSet) {
-	fs.StringVar(&f.format, "format", "", "manifest form of aliases pushed: docker (the Python tool's, default) or oci (an OCI 1.1 artifact with file names) (DXF_FORMAT)")
-	fs.StringVar(&f.dir, "dir", "", "pull-blob: write the alias's files into `directory`, by name, fetching only what differs")
-	fs.StringArrayVar(&f.include, "include", nil, "pull-blob --dir, ls: only the paths matching `glob` (repeatable)")
-	fs.BoolVar(&f.delete, "delete", false, "pull-blob --dir: remove files the alias does not have")
-}
-
 // dataConfig is the resolved data set configuration.
 type dataConfig struct {
 	format  blobstore.Format
@@ -37,12 +22,14 @@ type dataConfig struct {
 	json    bool
 }
 
-func (f *dataFlags) load(fs *pflag.FlagSet, env environment) (dataConfig, error) {
-	asJSON, _ := fs.GetBool("json") // one --json for ls and check (safe.go)
-	c := dataConfig{dir: f.dir, include: f.include, delete: f.delete, json: asJSON}
+// loadData resolves the data set settings.
+func loadData(fs *pflag.FlagSet, env environment) (dataConfig, error) {
+	include, _ := fs.GetStringArray("include")
+	// One --json for ls and check (safe.go).
+	c := dataConfig{dir: flagText(fs, "dir"), include: include, delete: flagOn(fs, "delete"), json: flagOn(fs, "json")}
 	v, from := env["DXF_FORMAT"], "DXF_FORMAT"
 	if fs.Changed("format") {
-		v, from = f.format, "--format"
+		v, from = flagText(fs, "format"), "--format"
 	}
 	format, err := blobstore.ParseFormat(v)
 	if err != nil {

@@ -65,8 +65,7 @@ func commandFlags(cmd *command) string {
 	if len(cmd.flags) == 0 {
 		return ""
 	}
-	var f flagValues
-	all := newFlagSet(&f)
+	all := newFlagSet()
 	fs := pflag.NewFlagSet(cmd.name, pflag.ContinueOnError)
 	fs.SortFlags = false
 	for _, name := range cmd.flags {

@@ -77,17 +77,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		a := &app{ctx: ctx, cmd: completeCommand, stdin: stdin, stdout: stdout, stderr: stderr, env: newEnvironment(environ)}
 		return report(stderr, completeCommand.local(a, args[1:]), nil)
 	}
-	var f flagValues
-	fs := newFlagSet(&f)
+	fs := newFlagSet()
 	if err := fs.Parse(args); err != nil {
 		return report(stderr, usagef(nil, "%s%s", err, flagHint(err.Error())), nil)
 	}
 	pos := fs.Args()
-	if f.version {
+	if flagOn(fs, "version") {
 		return report(stderr, writeVersion(stdout), nil)
 	}
 	if len(pos) == 0 {
-		if f.help {
+		if flagOn(fs, "help") {
 			return report(stderr, writeHelp(stdout, nil), nil)
 		}
 		// Python failed with a traceback here (exit status 1); a usage
@@ -102,7 +101,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// argparse's words, which scripts may look for, and a suggestion.
 		return report(stderr, usagef(nil, "argument op: invalid choice: '%s'%s", pos[0], commandHint(pos[0])), nil)
 	}
-	if f.help {
+	if flagOn(fs, "help") {
 		return report(stderr, writeHelp(stdout, cmd), nil)
 	}
 	if cmd.local != nil {
@@ -119,13 +118,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		err = cmd.check(rest)
 	}
-	if err == nil && f.output != "" && cmd.name != "pull-blob" {
+	if err == nil && flagText(fs, "output") != "" && cmd.name != "pull-blob" {
 		err = usagef(cmd, "--output applies to pull-blob only")
 	}
 	if err == nil {
 		err = checkSafeFlags(fs, cmd)
 	}
-	if err == nil && f.passwordStdin && cmd.readsStdin(rest) {
+	if err == nil && flagOn(fs, "password-stdin") && cmd.readsStdin(rest) {
 		err = usagef(cmd, "--password-stdin: standard input is needed for the command's own input")
 	}
 	if err != nil {
@@ -147,7 +146,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return report(stderr, err, nil)
 	}
 
-	cfg, err := loadConfig(fs, &f, env, stdin)
+	cfg, err := loadConfig(fs, env, stdin)
 	if err != nil {
 		return report(stderr, err, nil)
 	}

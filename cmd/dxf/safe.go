@@ -31,15 +31,6 @@ type safeFlags struct {
 	json   bool
 }
 
-// addSafeFlags defines the safeFlags in fs.
-func addSafeFlags(fs *pflag.FlagSet, f *safeFlags) {
-	fs.BoolVar(&f.force, "force", false, "del-blob: delete what is named even if other aliases use it (the Python tool's behaviour)")
-	fs.BoolVar(&f.prune, "prune", false, "del-alias: also delete the blobs no remaining alias uses")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "del-alias, del-blob, prune: delete nothing, print what would go")
-	fs.BoolVar(&f.deep, "deep", false, "check: re-read and hash every blob")
-	fs.BoolVar(&f.json, "json", false, "check: print the result as one JSON object; ls: JSON lines")
-}
-
 // checkSafeFlags refuses a safe flag given to a command it does not apply to.
 func checkSafeFlags(fs *pflag.FlagSet, cmd *command) error {
 	for _, name := range []string{"force", "prune", "dry-run", "deep", "json"} {

@@ -30,8 +30,7 @@ func commandHint(name string) string {
 // flagHint ends pflag's message about an unknown flag with the nearest
 // flag's name.
 func flagHint(msg string) string {
-	var f flagValues
-	fs := newFlagSet(&f)
+	fs := newFlagSet()
 	var names []string
 	fs.VisitAll(func(fl *pflag.Flag) { names = append(names, fl.Name) })
 	switch {
