@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 
-	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -175,28 +173,5 @@ func runCopy(a *app, args []string) (err error) {
 // copyProgress draws a bar per blob streamed; blobs the target had or
 // mounted count as skipped.
 func (a *app) copyProgress() blobstore.TransferOption {
-	var mu sync.Mutex
-	bars := map[int]*termprogress.Bar{}
-	return blobstore.WithProgress(func(p blobstore.Progress) {
-		// Reports of one blob come from one goroutine, but the map is
-		// shared.
-		mu.Lock()
-		bar, ok := bars[p.Index]
-		mu.Unlock()
-		switch {
-		case p.Existed || p.Mounted:
-			a.progress.Grow(max(p.Blob.Size, 0))
-			a.progress.Skipped(p.Blob.Size)
-		case !ok:
-			a.progress.Grow(max(p.Blob.Size, 0))
-			bar = a.progress.Start("", p.Blob.Digest.String(), p.Blob.Size)
-			mu.Lock()
-			bars[p.Index] = bar
-			mu.Unlock()
-		case p.Finished:
-			bar.Finish(p.Blob.Digest.String())
-		default:
-			bar.Set(p.Done)
-		}
-	})
+	return blobstore.WithProgress(a.blobBars(nil, func(int) bool { return true }, false))
 }

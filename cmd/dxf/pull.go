@@ -111,25 +111,11 @@ func hasJSON(items []pullItem) bool {
 // pullOptions are the library options for pulling items: --jobs,
 // DXF_CHUNK_SIZE, DXF_BLOB_INFO lines, and a progress bar per blob.
 func (a *app) pullOptions(items []pullItem) []blobstore.TransferOption {
-	bars := make([]*termprogress.Bar, len(items))
 	opts := []blobstore.TransferOption{
 		blobstore.WithJobs(a.cfg.jobs),
 		blobstore.WithBufferSize(a.cfg.chunkSize),
-		// Each blob's reports come from one goroutine: bars[i] is its own.
-		blobstore.WithProgress(func(p blobstore.Progress) {
-			bar := bars[p.Index]
-			switch {
-			case bar == nil:
-				if items[p.Index].blob.Size < 0 {
-					a.progress.Grow(max(p.Blob.Size, 0))
-				}
-				bars[p.Index] = a.progress.Start(items[p.Index].label, p.Blob.Digest.String(), p.Blob.Size)
-			case p.Finished:
-				bar.Finish("")
-			default:
-				bar.Set(p.Done)
-			}
-		}),
+		blobstore.WithProgress(a.blobBars(func(i int) string { return items[i].label },
+			func(i int) bool { return items[i].blob.Size < 0 }, false)),
 	}
 	if a.cfg.blobInfo {
 		opts = append(opts, blobstore.WithBlobHeader(func(b blobstore.Blob) []byte {

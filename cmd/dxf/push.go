@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -131,25 +130,12 @@ func printPushed(a *app, blobs []blobstore.Blob, failed error) error {
 // computed, after the digest when done. A blob the registry had counts as
 // skipped.
 func (a *app) pushProgress(files []string) blobstore.TransferOption {
-	bars := make([]*termprogress.Bar, len(files))
-	// Each file's reports come from one goroutine: bars[i] is its own.
-	return blobstore.WithProgress(func(p blobstore.Progress) {
-		bar := bars[p.Index]
-		switch {
-		case p.Existed:
-			a.progress.Skipped(p.Blob.Size)
-		case bar == nil:
-			desc := filepath.Base(files[p.Index])
-			if files[p.Index] == "-" {
-				desc = "stdin"
-			}
-			bars[p.Index] = a.progress.Start(desc, "", p.Blob.Size)
-		case p.Finished:
-			bar.Finish(p.Blob.Digest.String())
-		default:
-			bar.Set(p.Done)
+	return blobstore.WithProgress(a.blobBars(func(i int) string {
+		if files[i] == "-" {
+			return "stdin"
 		}
-	})
+		return filepath.Base(files[i])
+	}, nil, true))
 }
 
 // filesSize is the size of the files to push, for the overall progress

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -98,25 +97,7 @@ func runCheck(a *app, args []string) error {
 	o := blobstore.CheckOptions{Deep: a.cfg.safe.deep, Jobs: a.cfg.jobs}
 	if o.Deep {
 		a.progress.Plan("blobs", 0, 0)
-		var mu sync.Mutex
-		bars := map[int]*termprogress.Bar{}
-		o.Progress = func(p blobstore.Progress) {
-			mu.Lock()
-			bar, ok := bars[p.Index]
-			if !ok {
-				a.progress.Grow(max(p.Blob.Size, 0))
-				bar = a.progress.Start("", p.Blob.Digest.String(), p.Blob.Size)
-				bars[p.Index] = bar
-			}
-			mu.Unlock()
-			switch {
-			case !ok:
-			case p.Finished:
-				bar.Finish("")
-			default:
-				bar.Set(p.Done)
-			}
-		}
+		o.Progress = a.blobBars(nil, func(int) bool { return true }, false)
 	}
 	res, err := a.repo.Check(a.ctx, args, o)
 	if err != nil {
