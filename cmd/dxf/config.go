@@ -154,11 +154,11 @@ type config struct {
 	timeout       time.Duration // 0: the library's defaults
 	maxRetryWait  time.Duration // 0: the library's default
 	debug         bool
-	debugOut      io.Writer  // standard error: --debug lines, notices of waits the registry asks for
-	split         int        // average chunk size of push-blob --split; 0: no split
-	byteRange     *byteRange // pull-blob --range
-	data          dataConfig // data set settings (dataset.go)
-	safe          safeFlags  // check, prune, del-blob, del-alias (safe.go)
+	debugOut      io.Writer          // standard error: --debug lines, notices of waits the registry asks for
+	split         int                // average chunk size of push-blob --split; 0: no split
+	byteRange     *textfmt.ByteRange // pull-blob --range
+	data          dataConfig         // data set settings (dataset.go)
+	safe          safeFlags          // check, prune, del-blob, del-alias (safe.go)
 	// credSource names the credentials given ("DXF_USERNAME and
 	// DXF_PASSWORD", "--token" …); "" for the Docker config or none.
 	credSource  string
@@ -351,7 +351,7 @@ func loadConfig(fs *pflag.FlagSet, env environment, stdin io.Reader) (*config, e
 		c.split = n
 	}
 	if fs.Changed("range") {
-		br, err := parseRange(flagText(fs, "range"))
+		br, err := textfmt.ParseRange(flagText(fs, "range"))
 		if err != nil {
 			return nil, usagef(nil, "--range: %v", err)
 		}

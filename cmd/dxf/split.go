@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/dxf-go/dxf/internal/termprogress"
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -18,7 +18,7 @@ func parseSplit(v string) (int, error) {
 	if v == "default" {
 		return blobstore.DefaultSplitAverage, nil
 	}
-	n, err := parseSize(v)
+	n, err := textfmt.ParseSize(v)
 	if err != nil {
 		return 0, err
 	}
@@ -26,55 +26,6 @@ func parseSplit(v string) (int, error) {
 		return 0, fmt.Errorf("the average chunk size must be a power of two, like 1M or 4M, not %q", v)
 	}
 	return int(n), nil
-}
-
-func parseSize(v string) (int64, error) {
-	s := strings.ToUpper(strings.TrimSpace(v))
-	s = strings.TrimSuffix(strings.TrimSuffix(s, "B"), "I")
-	mult := int64(1)
-	if s != "" {
-		switch s[len(s)-1] {
-		case 'K':
-			mult = 1 << 10
-		case 'M':
-			mult = 1 << 20
-		case 'G':
-			mult = 1 << 30
-		}
-		if mult > 1 {
-			s = s[:len(s)-1]
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("not a size: %q", v)
-	}
-	return n * mult, nil
-}
-
-// byteRange is pull-blob --range: bytes start to end, both included; end
-// < 0 means to the end.
-type byteRange struct{ start, end int64 }
-
-func parseRange(v string) (*byteRange, error) {
-	a, b, ok := strings.Cut(v, "-")
-	if !ok {
-		return nil, fmt.Errorf("want START-END (bytes from 0, END included) or START-, not %q", v)
-	}
-	start, err := parseSize(a)
-	if err != nil {
-		return nil, err
-	}
-	r := &byteRange{start: start, end: -1}
-	if strings.TrimSpace(b) != "" {
-		if r.end, err = parseSize(b); err != nil {
-			return nil, err
-		}
-		if r.end < start {
-			return nil, fmt.Errorf("END %d is before START %d", r.end, start)
-		}
-	}
-	return r, nil
 }
 
 // runPushSplit is push-blob --split: each file is cut into content-defined
@@ -162,22 +113,22 @@ func runPullRange(a *app, args []string) error {
 	}
 	defer f.Close()
 	r := a.cfg.byteRange
-	end := r.end
+	end := r.End
 	if end < 0 || end >= f.Size() {
 		end = f.Size() - 1
 	}
-	if r.start >= f.Size() && f.Size() > 0 || r.start > end+1 {
-		return fmt.Errorf("--range %d-: %s is only %d bytes", r.start, arg, f.Size())
+	if r.Start >= f.Size() && f.Size() > 0 || r.Start > end+1 {
+		return fmt.Errorf("--range %d-: %s is only %d bytes", r.Start, arg, f.Size())
 	}
 	out, commit, discard, err := a.pullOutput()
 	if err != nil {
 		return err
 	}
-	if _, err := f.Seek(r.start, io.SeekStart); err != nil {
+	if _, err := f.Seek(r.Start, io.SeekStart); err != nil {
 		discard()
 		return err
 	}
-	if _, err := io.Copy(out, io.LimitReader(f, end-r.start+1)); err != nil {
+	if _, err := io.Copy(out, io.LimitReader(f, end-r.Start+1)); err != nil {
 		discard()
 		return err
 	}

@@ -1,6 +1,8 @@
-// Package textfmt formats text for dxf's output: JSON exactly as the Python
-// tool printed it (PyJSON), network text made safe to print (Escape,
-// ListedName), and the nearest of some names to a mistyped one (Closest).
+// Package textfmt formats and reads text for dxf: JSON exactly as the
+// Python tool printed it (PyJSON), network text made safe to print
+// (Escape, ListedName), the nearest of some names to a mistyped one
+// (Closest), the notice of a wait a registry asked for (RetryWait), and
+// sizes and byte ranges written for people (ParseSize, ParseRange).
 package textfmt
 
 import (
