@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"io"
+	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -96,7 +97,10 @@ func complete(a *app, words []string) []string {
 	_ = fs.Parse(before)
 
 	if wantsValue != "" {
-		return flagValueCandidates(wantsValue, cur)
+		if c := lookupSetting(wantsValue).choices; slices.Equal(c, []string{filesDirective}) {
+			return c
+		}
+		return withPrefix(lookupSetting(wantsValue).choices, cur)
 	}
 	if strings.HasPrefix(cur, "-") {
 		return withPrefix(flagNames(fs), cur)
@@ -112,12 +116,12 @@ func complete(a *app, words []string) []string {
 	switch cmd {
 	case helpCommand:
 		if len(args) == 0 {
-			return withPrefix(append(commandNames(), "environment"), cur)
+			return withPrefix(embeddedNames(helpFiles, "help/", ".txt"), cur) // commands and topics
 		}
 		return nil
 	case completionCommand:
 		if len(args) == 0 {
-			return withPrefix([]string{"bash", "fish", "zsh"}, cur)
+			return withPrefix(embeddedNames(completionScripts, "completion/dxf.", ""), cur)
 		}
 		return nil
 	}
@@ -181,19 +185,6 @@ func aliasNames(a *app, fs *pflag.FlagSet, repo string) []string {
 	return names
 }
 
-// flagValueCandidates completes the value of flag name.
-func flagValueCandidates(name, cur string) []string {
-	switch name {
-	case "output", "tls-verify":
-		return []string{filesDirective}
-	case "progress":
-		return withPrefix([]string{"0", "1", "auto"}, cur)
-	case "platform":
-		return withPrefix([]string{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/386", "linux/ppc64le", "linux/s390x", "windows/amd64", "darwin/arm64"}, cur)
-	}
-	return nil
-}
-
 // flagNames lists "--name" for every flag, and "-x" for those with a
 // short form.
 func flagNames(fs *pflag.FlagSet) []string {
@@ -225,6 +216,16 @@ func withPrefix(cands []string, prefix string) []string {
 //
 //go:embed completion/dxf.*
 var completionScripts embed.FS
+
+// embeddedNames lists the names of the files prefix*suffix of files, without
+// prefix and suffix.
+func embeddedNames(files embed.FS, prefix, suffix string) []string {
+	paths, _ := fs.Glob(files, prefix+"*"+suffix)
+	for i, p := range paths {
+		paths[i] = strings.TrimSuffix(strings.TrimPrefix(p, prefix), suffix)
+	}
+	return paths
+}
 
 // completionScript is the script for shell, "" if there is none.
 func completionScript(shell string) string {

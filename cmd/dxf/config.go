@@ -35,7 +35,8 @@ type setting struct {
 	name, short, env string
 	kind             settingKind
 	usage            string
-	noOpt            string // the value of the flag given without one
+	noOpt            string   // the value of the flag given without one
+	choices          []string // the values completion offers (filesDirective: file names)
 }
 
 type settingKind int
@@ -49,40 +50,40 @@ const (
 
 // settings are dxf's flags, in the order help and suggestions list them.
 var settings = []setting{
-	{"host", "", "DXF_HOST", text, "registry `host[:port]` (DXF_HOST)", ""},
-	{"insecure", "", "DXF_INSECURE", on, "talk plain HTTP instead of HTTPS (DXF_INSECURE=1)", ""},
-	{"username", "u", "DXF_USERNAME", text, "user `name` to log in as (DXF_USERNAME)", ""},
-	{"password", "p", "DXF_PASSWORD", text, "`password` of the user (DXF_PASSWORD); prefer --password-stdin", ""},
-	{"password-stdin", "", "", on, "read the password from standard input", ""},
-	{"authorization", "", "DXF_AUTHORIZATION", text, "a whole Authorization header `value`, \"Basic …\" or \"Bearer …\" (DXF_AUTHORIZATION)", ""},
-	{"token", "", "DXF_TOKEN", text, "bearer `token` to use as is, e.g. from \"dxf auth\" (DXF_TOKEN)", ""},
-	{"auth-host", "", "DXF_AUTH_HOST", text, "send token requests to this `host[:port]` instead of the realm's (DXF_AUTH_HOST)", ""},
-	{"progress", "", "DXF_PROGRESS", text, "progress bars on standard error: 1 always, 0 never, auto on a terminal (DXF_PROGRESS)", "1"},
-	{"blob-info", "", "DXF_BLOB_INFO", on, "pull-blob: write \"<digest> <size>\\n\" before each blob (DXF_BLOB_INFO=1)", ""},
-	{"chunk-size", "", "DXF_CHUNK_SIZE", number, "pull-blob: `bytes` per read and write (DXF_CHUNK_SIZE; default 1 MiB)", ""},
-	{"skip-tls-verify", "", "DXF_SKIPTLSVERIFY", on, "do not verify the registry's certificate (DXF_SKIPTLSVERIFY=1)", ""},
-	{"tls-verify", "", "DXF_TLSVERIFY", text, "verify the registry's certificate against this CA bundle `file` (DXF_TLSVERIFY)", ""},
-	{"platform", "", "DXF_PLATFORM", text, "`os/arch[/variant]` to select from multi-platform aliases (DXF_PLATFORM)", ""},
-	{"jobs", "", "", number, "blobs to transfer or inspect at once", ""},
-	{"retries", "", "", number, "retries of a request after a transient failure", ""},
-	{"no-digest-cache", "", "", on, "do not remember the digests of pushed files (DXF_DIGEST_CACHE=0)", ""},
-	{"output", "o", "", text, "pull-blob: write to `file` (replaced only once every blob is verified)", ""},
-	{"timeout", "", "DXF_TIMEOUT", text, "`seconds` (or a duration: 90s, 2m) to wait for a connection, an answer, a stalled transfer or a credential helper (DXF_TIMEOUT; default 60, connecting 30)", ""},
-	{"max-retry-wait", "", "DXF_MAX_RETRY_WAIT", text, "longest wait, in `seconds` or as a duration, before a retry a registry asks for with Retry-After (DXF_MAX_RETRY_WAIT; default 60)", ""},
-	{"debug", "d", "DXF_DEBUG", on, "trace each HTTP request and response on standard error, secrets redacted (DXF_DEBUG=1)", ""},
-	{"split", "", "", text, "push-blob: cut files into content-defined chunks of about `size` bytes each (K, M, G suffixes; --split alone: 4M)", "default"},
-	{"range", "", "", text, "pull-blob: write only bytes `START-END` (from 0, END included; END may be left out) of an @alias, verified chunk by chunk", ""},
-	{"format", "", "DXF_FORMAT", text, "manifest form of aliases pushed: docker (the Python tool's, default) or oci (an OCI 1.1 artifact with file names) (DXF_FORMAT)", ""},
-	{"dir", "", "", text, "pull-blob: write the alias's files into `directory`, by name, fetching only what differs", ""},
-	{"include", "", "", texts, "pull-blob --dir, ls: only the paths matching `glob` (repeatable)", ""},
-	{"delete", "", "", on, "pull-blob --dir: remove files the alias does not have", ""},
-	{"force", "", "", on, "del-blob: delete what is named even if other aliases use it (the Python tool's behaviour)", ""},
-	{"prune", "", "", on, "del-alias: also delete the blobs no remaining alias uses", ""},
-	{"dry-run", "", "", on, "del-alias, del-blob, prune: delete nothing, print what would go", ""},
-	{"deep", "", "", on, "check: re-read and hash every blob", ""},
-	{"json", "", "", on, "check: print the result as one JSON object; ls: JSON lines", ""},
-	{"help", "h", "", on, "show help", ""},
-	{"version", "", "", on, "show the version", ""},
+	{"host", "", "DXF_HOST", text, "registry `host[:port]` (DXF_HOST)", "", nil},
+	{"insecure", "", "DXF_INSECURE", on, "talk plain HTTP instead of HTTPS (DXF_INSECURE=1)", "", nil},
+	{"username", "u", "DXF_USERNAME", text, "user `name` to log in as (DXF_USERNAME)", "", nil},
+	{"password", "p", "DXF_PASSWORD", text, "`password` of the user (DXF_PASSWORD); prefer --password-stdin", "", nil},
+	{"password-stdin", "", "", on, "read the password from standard input", "", nil},
+	{"authorization", "", "DXF_AUTHORIZATION", text, "a whole Authorization header `value`, \"Basic …\" or \"Bearer …\" (DXF_AUTHORIZATION)", "", nil},
+	{"token", "", "DXF_TOKEN", text, "bearer `token` to use as is, e.g. from \"dxf auth\" (DXF_TOKEN)", "", nil},
+	{"auth-host", "", "DXF_AUTH_HOST", text, "send token requests to this `host[:port]` instead of the realm's (DXF_AUTH_HOST)", "", nil},
+	{"progress", "", "DXF_PROGRESS", text, "progress bars on standard error: 1 always, 0 never, auto on a terminal (DXF_PROGRESS)", "1", []string{"0", "1", "auto"}},
+	{"blob-info", "", "DXF_BLOB_INFO", on, "pull-blob: write \"<digest> <size>\\n\" before each blob (DXF_BLOB_INFO=1)", "", nil},
+	{"chunk-size", "", "DXF_CHUNK_SIZE", number, "pull-blob: `bytes` per read and write (DXF_CHUNK_SIZE; default 1 MiB)", "", nil},
+	{"skip-tls-verify", "", "DXF_SKIPTLSVERIFY", on, "do not verify the registry's certificate (DXF_SKIPTLSVERIFY=1)", "", nil},
+	{"tls-verify", "", "DXF_TLSVERIFY", text, "verify the registry's certificate against this CA bundle `file` (DXF_TLSVERIFY)", "", []string{filesDirective}},
+	{"platform", "", "DXF_PLATFORM", text, "`os/arch[/variant]` to select from multi-platform aliases (DXF_PLATFORM)", "", []string{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/386", "linux/ppc64le", "linux/s390x", "windows/amd64", "darwin/arm64"}},
+	{"jobs", "", "", number, "blobs to transfer or inspect at once", "", nil},
+	{"retries", "", "", number, "retries of a request after a transient failure", "", nil},
+	{"no-digest-cache", "", "", on, "do not remember the digests of pushed files (DXF_DIGEST_CACHE=0)", "", nil},
+	{"output", "o", "", text, "pull-blob: write to `file` (replaced only once every blob is verified)", "", []string{filesDirective}},
+	{"timeout", "", "DXF_TIMEOUT", text, "`seconds` (or a duration: 90s, 2m) to wait for a connection, an answer, a stalled transfer or a credential helper (DXF_TIMEOUT; default 60, connecting 30)", "", nil},
+	{"max-retry-wait", "", "DXF_MAX_RETRY_WAIT", text, "longest wait, in `seconds` or as a duration, before a retry a registry asks for with Retry-After (DXF_MAX_RETRY_WAIT; default 60)", "", nil},
+	{"debug", "d", "DXF_DEBUG", on, "trace each HTTP request and response on standard error, secrets redacted (DXF_DEBUG=1)", "", nil},
+	{"split", "", "", text, "push-blob: cut files into content-defined chunks of about `size` bytes each (K, M, G suffixes; --split alone: 4M)", "default", nil},
+	{"range", "", "", text, "pull-blob: write only bytes `START-END` (from 0, END included; END may be left out) of an @alias, verified chunk by chunk", "", nil},
+	{"format", "", "DXF_FORMAT", text, "manifest form of aliases pushed: docker (the Python tool's, default) or oci (an OCI 1.1 artifact with file names) (DXF_FORMAT)", "", nil},
+	{"dir", "", "", text, "pull-blob: write the alias's files into `directory`, by name, fetching only what differs", "", nil},
+	{"include", "", "", texts, "pull-blob --dir, ls: only the paths matching `glob` (repeatable)", "", nil},
+	{"delete", "", "", on, "pull-blob --dir: remove files the alias does not have", "", nil},
+	{"force", "", "", on, "del-blob: delete what is named even if other aliases use it (the Python tool's behaviour)", "", nil},
+	{"prune", "", "", on, "del-alias: also delete the blobs no remaining alias uses", "", nil},
+	{"dry-run", "", "", on, "del-alias, del-blob, prune: delete nothing, print what would go", "", nil},
+	{"deep", "", "", on, "check: re-read and hash every blob", "", nil},
+	{"json", "", "", on, "check: print the result as one JSON object; ls: JSON lines", "", nil},
+	{"help", "h", "", on, "show help", "", nil},
+	{"version", "", "", on, "show the version", "", nil},
 }
 
 // numberDefaults are the defaults of the number settings other than 0.
@@ -120,13 +121,16 @@ func flagOn(fs *pflag.FlagSet, name string) bool     { v, _ := fs.GetBool(name);
 func flagNumber(fs *pflag.FlagSet, name string) int  { v, _ := fs.GetInt(name); return v }
 
 // settingEnv is the variable of the setting name, "" for none.
-func settingEnv(name string) string {
+func settingEnv(name string) string { return lookupSetting(name).env }
+
+// lookupSetting is the setting name (the zero setting if there is none).
+func lookupSetting(name string) setting {
 	for _, s := range settings {
 		if s.name == name {
-			return s.env
+			return s
 		}
 	}
-	return ""
+	return setting{}
 }
 
 // config is the resolved configuration of one run: flags over environment.
