@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -16,36 +17,17 @@ var setAliasCommand = &command{
 	flags:    []string{"jobs"},
 	synopsis: "<repo> <alias> <digest|file>...",
 	summary:  "point an alias at blobs and print its manifest",
-	help: `Point the alias at the blobs, in order, and print the manifest stored for it,
-exactly as sent (no newline at the end). Each blob must already be in the
-repository. An argument containing a "/" is a local file: it is hashed to
-find its digest, not uploaded (use push-blob for that).
-
-Examples:
-  dxf set-alias fred/datalogger may15-readings sha256:9f86d081884c7d65...
-  dxf set-alias fred/datalogger may15-readings $(dxf push-blob fred/datalogger logger.dat)
-  dxf set-alias fred/datalogger week ./day1.dat ./day2.dat`,
-	minArgs: 2,
-	aliases: firstIsAlias,
-	maxArgs: -1,
-	run:     runSetAlias,
+	minArgs:  2,
+	aliases:  firstIsAlias,
+	maxArgs:  -1,
+	run:      runSetAlias,
 }
 
 var getAliasCommand = &command{
-	name:     "get-alias",
-	flags:    []string{"platform", "jobs"},
-	synopsis: "<repo> [<alias>...]",
-	summary:  "print the blob digests an alias points to",
-	help: `Print the digests of the blobs each alias points to, one per line, in order.
-For a multi-platform alias without DXF_PLATFORM, print one JSON object per
-alias instead: platform → list of digests.
-
-With no arguments, print the blobs of the manifest JSON read from standard
-input.
-
-Examples:
-  dxf get-alias fred/datalogger may15-readings
-  dxf pull-blob fred/datalogger $(dxf get-alias fred/datalogger may15-readings)`,
+	name:            "get-alias",
+	flags:           []string{"platform", "jobs"},
+	synopsis:        "<repo> [<alias>...]",
+	summary:         "print the blob digests an alias points to",
 	aliases:         allAliases,
 	maxArgs:         -1,
 	manifestOnStdin: true,
@@ -53,19 +35,10 @@ Examples:
 }
 
 var getDigestCommand = &command{
-	name:     "get-digest",
-	flags:    []string{"platform", "jobs"},
-	synopsis: "<repo> [<alias>...]",
-	summary:  "print the config digest of aliases",
-	help: `Print the config digest of each alias: for an alias set by dxf, its first blob;
-for a container image, the image ID (as "docker inspect --format '{{.Id}}'"
-shows it). For a multi-platform alias without DXF_PLATFORM, print a JSON
-object: platform → digest.
-
-With no arguments, use the manifest JSON read from standard input.
-
-Example:
-  dxf get-digest fred/datalogger may15-readings`,
+	name:            "get-digest",
+	flags:           []string{"platform", "jobs"},
+	synopsis:        "<repo> [<alias>...]",
+	summary:         "print the config digest of aliases",
 	aliases:         allAliases,
 	maxArgs:         -1,
 	manifestOnStdin: true,
@@ -77,18 +50,9 @@ var getManifestCommand = &command{
 	flags:    []string{"platform"},
 	synopsis: "<repo> <alias>...",
 	summary:  "print the manifest of aliases",
-	help: `Print the manifest of each alias exactly as the registry stores it, with no
-newline added (the sha256 of the output is the manifest digest). For a
-multi-platform alias without DXF_PLATFORM, print a JSON object: platform →
-that platform's manifest, as a string; with DXF_PLATFORM, that platform's
-manifest.
-
-Examples:
-  dxf get-manifest fred/datalogger may15-readings
-  dxf get-manifest fred/datalogger may15-readings | sha256sum`,
-	aliases: allAliases,
-	maxArgs: -1,
-	run:     runGetManifest,
+	aliases:  allAliases,
+	maxArgs:  -1,
+	run:      runGetManifest,
 }
 
 func runSetAlias(a *app, args []string) error {
@@ -155,7 +119,7 @@ func runGetAlias(a *app, args []string) error {
 			}
 			continue
 		}
-		out.WriteString(pyJSON(platformDigests(al)) + "\n")
+		out.WriteString(textfmt.PyJSON(platformDigests(al)) + "\n")
 	}
 	_, err = fmt.Fprint(a.stdout, out.String())
 	return err
@@ -193,7 +157,7 @@ func runGetDigest(a *app, args []string) error {
 				return err
 			}
 		}
-		out.WriteString(pyJSON(digests) + "\n")
+		out.WriteString(textfmt.PyJSON(digests) + "\n")
 	}
 	_, err = fmt.Fprint(a.stdout, out.String())
 	return err
@@ -209,7 +173,7 @@ func runGetManifest(a *app, args []string) error {
 		if m := al.Image(); m != nil {
 			out = m.Raw
 		} else {
-			out = []byte(pyJSON(perPlatform(al, func(m *blobstore.Manifest) string { return string(m.Raw) })))
+			out = []byte(textfmt.PyJSON(perPlatform(al, func(m *blobstore.Manifest) string { return string(m.Raw) })))
 		}
 		if _, err := a.stdout.Write(out); err != nil {
 			return err

@@ -7,13 +7,13 @@ import (
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
-// command is one dxf command: its arguments, its help and what it does.
+// command is one dxf command: its arguments, its help (help/<name>.txt)
+// and what it does.
 // Each is defined in the file that implements it.
 type command struct {
 	name     string
 	synopsis string // the arguments after the command name, for usage lines
 	summary  string // one line, for the command list
-	help     string // what it does, in more detail, and examples
 	noRepo   bool   // takes no <repo> argument (list-repos)
 	// flags names the flags of this command's own, shown in its help; the
 	// flags every command takes are in "dxf help environment".

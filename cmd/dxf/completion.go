@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"embed"
 	"io"
+	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -16,25 +18,16 @@ var completionCommand = &command{
 	name:     "completion",
 	synopsis: "bash|zsh|fish",
 	summary:  "print a shell completion script",
-	help: `Print a script that makes the shell complete dxf's commands, flags and
-arguments: files where files go, and (bash, zsh) the aliases of the repository
-typed, asked of the registry (DXF_HOST) when Tab is pressed there.
-
-Examples:
-  source <(dxf completion bash)                       # bash, this shell
-  dxf completion bash > ~/.local/share/bash-completion/completions/dxf
-  dxf completion zsh > "${fpath[1]}/_dxf"             # zsh (compinit)
-  dxf completion fish > ~/.config/fish/completions/dxf.fish`,
-	minArgs: 1,
-	maxArgs: 1,
+	minArgs:  1,
+	maxArgs:  1,
 	validate: func(cmd *command, args []string) error {
-		if _, ok := completionScripts[args[0]]; !ok {
+		if completionScript(args[0]) == "" {
 			return usagef(cmd, "no completion for %q: bash, zsh or fish", args[0])
 		}
 		return nil
 	},
 	local: func(a *app, args []string) error {
-		_, err := io.WriteString(a.stdout, completionScripts[args[0]])
+		_, err := io.WriteString(a.stdout, completionScript(args[0]))
 		return err
 	},
 }
@@ -68,8 +61,7 @@ func complete(a *app, words []string) []string {
 		words = []string{""}
 	}
 	cur, before := words[len(words)-1], words[:len(words)-1]
-	var f flagValues
-	fs := newFlagSet(&f)
+	fs := newFlagSet()
 
 	// The words before: flags (and their values) and positional arguments.
 	var pos []string
@@ -105,7 +97,10 @@ func complete(a *app, words []string) []string {
 	_ = fs.Parse(before)
 
 	if wantsValue != "" {
-		return flagValueCandidates(wantsValue, cur)
+		if c := lookupSetting(wantsValue).choices; slices.Equal(c, []string{filesDirective}) {
+			return c
+		}
+		return withPrefix(lookupSetting(wantsValue).choices, cur)
 	}
 	if strings.HasPrefix(cur, "-") {
 		return withPrefix(flagNames(fs), cur)
@@ -121,12 +116,12 @@ func complete(a *app, words []string) []string {
 	switch cmd {
 	case helpCommand:
 		if len(args) == 0 {
-			return withPrefix(append(commandNames(), "environment"), cur)
+			return withPrefix(embeddedNames(helpFiles, "help/", ".txt"), cur) // commands and topics
 		}
 		return nil
 	case completionCommand:
 		if len(args) == 0 {
-			return withPrefix([]string{"bash", "fish", "zsh"}, cur)
+			return withPrefix(embeddedNames(completionScripts, "completion/dxf.", ""), cur)
 		}
 		return nil
 	}
@@ -141,22 +136,22 @@ func complete(a *app, words []string) []string {
 	switch {
 	case cmd == pushBlobCommand:
 		if strings.HasPrefix(cur, "@") {
-			return atAliasNames(a, fs, &f, repo, cur)
+			return atAliasNames(a, fs, repo, cur)
 		}
 		return []string{filesDirective}
 	case cmd.aliases == atAliases:
-		return atAliasNames(a, fs, &f, repo, cur)
+		return atAliasNames(a, fs, repo, cur)
 	case cmd.aliases == firstIsAlias && n == 0, cmd.aliases == allAliases:
-		return withPrefix(aliasNames(a, fs, &f, repo), cur)
+		return withPrefix(aliasNames(a, fs, repo), cur)
 	case cmd.aliases == firstIsAlias:
 		return []string{filesDirective}
 	}
 	return nil
 }
 
-func atAliasNames(a *app, fs *pflag.FlagSet, f *flagValues, repo, cur string) []string {
+func atAliasNames(a *app, fs *pflag.FlagSet, repo, cur string) []string {
 	var out []string
-	for _, n := range aliasNames(a, fs, f, repo) {
+	for _, n := range aliasNames(a, fs, repo) {
 		out = append(out, "@"+n)
 	}
 	return withPrefix(out, cur)
@@ -164,12 +159,12 @@ func atAliasNames(a *app, fs *pflag.FlagSet, f *flagValues, repo, cur string) []
 
 // aliasNames asks the registry for the aliases of repo, within
 // completionTimeout; nothing if that fails.
-func aliasNames(a *app, fs *pflag.FlagSet, f *flagValues, repo string) []string {
-	f.passwordStdin = false
+func aliasNames(a *app, fs *pflag.FlagSet, repo string) []string {
+	_ = fs.Set("password-stdin", "false")
 	if strings.HasPrefix(repo, blobstore.LayoutPrefix) {
 		_ = fs.Set("host", blobstore.LayoutPrefix) // the layout itself, as in run
 	}
-	cfg, err := loadConfig(fs, f, a.env, strings.NewReader(""))
+	cfg, err := loadConfig(fs, a.env, strings.NewReader(""))
 	if err != nil {
 		return nil
 	}
@@ -188,19 +183,6 @@ func aliasNames(a *app, fs *pflag.FlagSet, f *flagValues, repo string) []string 
 		names = append(names, name)
 	}
 	return names
-}
-
-// flagValueCandidates completes the value of flag name.
-func flagValueCandidates(name, cur string) []string {
-	switch name {
-	case "output", "tls-verify":
-		return []string{filesDirective}
-	case "progress":
-		return withPrefix([]string{"0", "1", "auto"}, cur)
-	case "platform":
-		return withPrefix([]string{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/386", "linux/ppc64le", "linux/s390x", "windows/amd64", "darwin/arm64"}, cur)
-	}
-	return nil
 }
 
 // flagNames lists "--name" for every flag, and "-x" for those with a
@@ -227,62 +209,26 @@ func withPrefix(cands []string, prefix string) []string {
 	return slices.Compact(out)
 }
 
-// completionScripts are the scripts "dxf completion" prints. Each calls
-// "dxf __complete" with the words of the command line.
-var completionScripts = map[string]string{
-	"bash": `# bash completion for dxf: source <(dxf completion bash)
-_dxf_complete() {
-    local cur="${COMP_WORDS[COMP_CWORD]}" line files=0 IFS=$'\n'
-    local -a out
-    COMPREPLY=()
-    while IFS= read -r line; do
-        if [[ $line == ` + filesDirective + ` ]]; then
-            files=1
-        elif [[ -n $line ]]; then
-            out+=("$line")
-        fi
-    done < <("${COMP_WORDS[0]}" __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
-    COMPREPLY=("${out[@]}")
-    if (( files )); then
-        COMPREPLY+=($(compgen -f -- "$cur"))
-    fi
+// completionScripts are the scripts "dxf completion" prints,
+// completion/dxf.<shell>. Each calls "dxf __complete" with the words of the
+// command line, and takes a line ":files" (filesDirective) as asking for
+// file names.
+//
+//go:embed completion/dxf.*
+var completionScripts embed.FS
+
+// embeddedNames lists the names of the files prefix*suffix of files, without
+// prefix and suffix.
+func embeddedNames(files embed.FS, prefix, suffix string) []string {
+	paths, _ := fs.Glob(files, prefix+"*"+suffix)
+	for i, p := range paths {
+		paths[i] = strings.TrimSuffix(strings.TrimPrefix(p, prefix), suffix)
+	}
+	return paths
 }
-complete -o default -o bashdefault -F _dxf_complete dxf
-`,
-	"zsh": `#compdef dxf
-# zsh completion for dxf: dxf completion zsh > "${fpath[1]}/_dxf"
-_dxf() {
-    local -a cands
-    local line files=0
-    while IFS= read -r line; do
-        if [[ $line == ` + filesDirective + ` ]]; then
-            files=1
-        elif [[ -n $line ]]; then
-            cands+=("$line")
-        fi
-    done < <("${words[1]}" __complete "${(@)words[2,CURRENT]}" 2>/dev/null)
-    (( ${#cands} )) && compadd -Q -- "${cands[@]}"
-    (( files )) && _files
-    return 0
-}
-if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
-    _dxf "$@"
-else
-    compdef _dxf dxf
-fi
-`,
-	"fish": `# fish completion for dxf: dxf completion fish > ~/.config/fish/completions/dxf.fish
-function __dxf_complete
-    set -l words (commandline -opc) (commandline -ct)
-    set -l out ($words[1] __complete $words[2..-1] 2>/dev/null)
-    for line in $out
-        if test "$line" = "` + filesDirective + `"
-            __fish_complete_path (commandline -ct)
-        else if test -n "$line"
-            echo $line
-        end
-    end
-end
-complete -c dxf -f -a '(__dxf_complete)'
-`,
+
+// completionScript is the script for shell, "" if there is none.
+func completionScript(shell string) string {
+	b, _ := completionScripts.ReadFile("completion/dxf." + shell)
+	return string(b)
 }

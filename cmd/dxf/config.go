@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,7 +15,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/pflag"
 
+	"github.com/dxf-go/dxf/internal/dockercfg"
 	"github.com/dxf-go/dxf/internal/envconfig"
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -26,78 +27,111 @@ import (
 // chunks move big blobs with far fewer system calls.
 const defaultChunkSize = 1 << 20
 
-// flagValues receives the command-line flags. Every setting the Python tool
-// took from the environment has a long flag of its own, and a flag given on
-// the command line wins over its variable.
-type flagValues struct {
-	host          string
-	insecure      bool
-	username      string
-	password      string
-	passwordStdin bool
-	authorization string
-	token         string
-	authHost      string
-	progress      string
-	blobInfo      bool
-	chunkSize     int
-	skipTLSVerify bool
-	tlsVerify     string
-	platform      string
-	jobs          int
-	retries       int
-	timeout       string
-	maxRetryWait  string
-	noDigestCache bool
-	output        string
-	debug         bool
-	split         string
-	byteRange     string
-	data          dataFlags // data set flags (dataset.go)
-	help          bool
-	version       bool
-	safe          safeFlags // check, prune, del-blob, del-alias (safe.go)
+// setting is one command-line flag and the environment variable that
+// stands for it when the flag is not given ("" for none). Every setting
+// the Python tool took from the environment has a long flag of its own,
+// and a flag given on the command line wins over its variable.
+type setting struct {
+	name, short, env string
+	kind             settingKind
+	usage            string
+	noOpt            string   // the value of the flag given without one
+	choices          []string // the values completion offers (filesDirective: file names)
 }
+
+type settingKind int
+
+const (
+	text   settingKind = iota // a string
+	on                        // a switch: 1, true, yes … in the environment
+	number                    // an int
+	texts                     // a repeatable string
+)
+
+// settings are dxf's flags, in the order help and suggestions list them.
+var settings = []setting{
+	{"host", "", "DXF_HOST", text, "registry `host[:port]` (DXF_HOST)", "", nil},
+	{"insecure", "", "DXF_INSECURE", on, "talk plain HTTP instead of HTTPS (DXF_INSECURE=1)", "", nil},
+	{"username", "u", "DXF_USERNAME", text, "user `name` to log in as (DXF_USERNAME)", "", nil},
+	{"password", "p", "DXF_PASSWORD", text, "`password` of the user (DXF_PASSWORD); prefer --password-stdin", "", nil},
+	{"password-stdin", "", "", on, "read the password from standard input", "", nil},
+	{"authorization", "", "DXF_AUTHORIZATION", text, "a whole Authorization header `value`, \"Basic …\" or \"Bearer …\" (DXF_AUTHORIZATION)", "", nil},
+	{"token", "", "DXF_TOKEN", text, "bearer `token` to use as is, e.g. from \"dxf auth\" (DXF_TOKEN)", "", nil},
+	{"auth-host", "", "DXF_AUTH_HOST", text, "send token requests to this `host[:port]` instead of the realm's (DXF_AUTH_HOST)", "", nil},
+	{"progress", "", "DXF_PROGRESS", text, "progress bars on standard error: 1 always, 0 never, auto on a terminal (DXF_PROGRESS)", "1", []string{"0", "1", "auto"}},
+	{"blob-info", "", "DXF_BLOB_INFO", on, "pull-blob: write \"<digest> <size>\\n\" before each blob (DXF_BLOB_INFO=1)", "", nil},
+	{"chunk-size", "", "DXF_CHUNK_SIZE", number, "pull-blob: `bytes` per read and write (DXF_CHUNK_SIZE; default 1 MiB)", "", nil},
+	{"skip-tls-verify", "", "DXF_SKIPTLSVERIFY", on, "do not verify the registry's certificate (DXF_SKIPTLSVERIFY=1)", "", nil},
+	{"tls-verify", "", "DXF_TLSVERIFY", text, "verify the registry's certificate against this CA bundle `file` (DXF_TLSVERIFY)", "", []string{filesDirective}},
+	{"platform", "", "DXF_PLATFORM", text, "`os/arch[/variant]` to select from multi-platform aliases (DXF_PLATFORM)", "", []string{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/386", "linux/ppc64le", "linux/s390x", "windows/amd64", "darwin/arm64"}},
+	{"jobs", "", "", number, "blobs to transfer or inspect at once", "", nil},
+	{"retries", "", "", number, "retries of a request after a transient failure", "", nil},
+	{"no-digest-cache", "", "", on, "do not remember the digests of pushed files (DXF_DIGEST_CACHE=0)", "", nil},
+	{"output", "o", "", text, "pull-blob: write to `file` (replaced only once every blob is verified)", "", []string{filesDirective}},
+	{"timeout", "", "DXF_TIMEOUT", text, "`seconds` (or a duration: 90s, 2m) to wait for a connection, an answer, a stalled transfer or a credential helper (DXF_TIMEOUT; default 60, connecting 30)", "", nil},
+	{"max-retry-wait", "", "DXF_MAX_RETRY_WAIT", text, "longest wait, in `seconds` or as a duration, before a retry a registry asks for with Retry-After (DXF_MAX_RETRY_WAIT; default 60)", "", nil},
+	{"debug", "d", "DXF_DEBUG", on, "trace each HTTP request and response on standard error, secrets redacted (DXF_DEBUG=1)", "", nil},
+	{"split", "", "", text, "push-blob: cut files into content-defined chunks of about `size` bytes each (K, M, G suffixes; --split alone: 4M)", "default", nil},
+	{"range", "", "", text, "pull-blob: write only bytes `START-END` (from 0, END included; END may be left out) of an @alias, verified chunk by chunk", "", nil},
+	{"format", "", "DXF_FORMAT", text, "manifest form of aliases pushed: docker (the Python tool's, default) or oci (an OCI 1.1 artifact with file names) (DXF_FORMAT)", "", nil},
+	{"dir", "", "", text, "pull-blob: write the alias's files into `directory`, by name, fetching only what differs", "", nil},
+	{"include", "", "", texts, "pull-blob --dir, ls: only the paths matching `glob` (repeatable)", "", nil},
+	{"delete", "", "", on, "pull-blob --dir: remove files the alias does not have", "", nil},
+	{"outside-links", "", "", on, "pull-blob --dir: make symbolic links that leave the directory (never followed)", "", nil},
+	{"force", "", "", on, "del-blob: delete what is named even if other aliases use it (the Python tool's behaviour)", "", nil},
+	{"prune", "", "", on, "del-alias: also delete the blobs no remaining alias uses", "", nil},
+	{"dry-run", "", "", on, "del-alias, del-blob, prune: delete nothing, print what would go", "", nil},
+	{"deep", "", "", on, "check: re-read and hash every blob", "", nil},
+	{"json", "", "", on, "check: print the result as one JSON object; ls: JSON lines", "", nil},
+	{"help", "h", "", on, "show help", "", nil},
+	{"version", "", "", on, "show the version", "", nil},
+}
+
+// numberDefaults are the defaults of the number settings other than 0.
+var numberDefaults = map[string]int{"jobs": blobstore.DefaultJobs, "retries": blobstore.DefaultRetries}
 
 // newFlagSet defines the flags. Flags may come anywhere on the command line
 // (interspersed with the arguments), so "dxf push-blob --progress repo f"
 // and "dxf --progress push-blob repo f" mean the same.
-func newFlagSet(f *flagValues) *pflag.FlagSet {
+func newFlagSet() *pflag.FlagSet {
 	fs := pflag.NewFlagSet("dxf", pflag.ContinueOnError)
 	fs.SetInterspersed(true)
 	fs.SetOutput(io.Discard) // errors are reported by run, in one line
 	fs.SortFlags = false
-
-	fs.StringVar(&f.host, "host", "", "registry `host[:port]` (DXF_HOST)")
-	fs.BoolVar(&f.insecure, "insecure", false, "talk plain HTTP instead of HTTPS (DXF_INSECURE=1)")
-	fs.StringVarP(&f.username, "username", "u", "", "user `name` to log in as (DXF_USERNAME)")
-	fs.StringVarP(&f.password, "password", "p", "", "`password` of the user (DXF_PASSWORD); prefer --password-stdin")
-	fs.BoolVar(&f.passwordStdin, "password-stdin", false, "read the password from standard input")
-	fs.StringVar(&f.authorization, "authorization", "", "a whole Authorization header `value`, \"Basic …\" or \"Bearer …\" (DXF_AUTHORIZATION)")
-	fs.StringVar(&f.token, "token", "", "bearer `token` to use as is, e.g. from \"dxf auth\" (DXF_TOKEN)")
-	fs.StringVar(&f.authHost, "auth-host", "", "send token requests to this `host[:port]` instead of the realm's (DXF_AUTH_HOST)")
-	fs.StringVar(&f.progress, "progress", "", "progress bars on standard error: 1 always, 0 never, auto on a terminal (DXF_PROGRESS)")
-	fs.Lookup("progress").NoOptDefVal = "1"
-	fs.BoolVar(&f.blobInfo, "blob-info", false, "pull-blob: write \"<digest> <size>\\n\" before each blob (DXF_BLOB_INFO=1)")
-	fs.IntVar(&f.chunkSize, "chunk-size", 0, "pull-blob: `bytes` per read and write (DXF_CHUNK_SIZE; default 1 MiB)")
-	fs.BoolVar(&f.skipTLSVerify, "skip-tls-verify", false, "do not verify the registry's certificate (DXF_SKIPTLSVERIFY=1)")
-	fs.StringVar(&f.tlsVerify, "tls-verify", "", "verify the registry's certificate against this CA bundle `file` (DXF_TLSVERIFY)")
-	fs.StringVar(&f.platform, "platform", "", "`os/arch[/variant]` to select from multi-platform aliases (DXF_PLATFORM)")
-	fs.IntVar(&f.jobs, "jobs", blobstore.DefaultJobs, "blobs to transfer or inspect at once")
-	fs.IntVar(&f.retries, "retries", blobstore.DefaultRetries, "retries of a request after a transient failure")
-	fs.BoolVar(&f.noDigestCache, "no-digest-cache", false, "do not remember the digests of pushed files (DXF_DIGEST_CACHE=0)")
-	fs.StringVarP(&f.output, "output", "o", "", "pull-blob: write to `file` (replaced only once every blob is verified)")
-	fs.StringVar(&f.timeout, "timeout", "", "`seconds` (or a duration: 90s, 2m) to wait for a connection, an answer, a stalled transfer or a credential helper (DXF_TIMEOUT; default 60, connecting 30)")
-	fs.StringVar(&f.maxRetryWait, "max-retry-wait", "", "longest wait, in `seconds` or as a duration, before a retry a registry asks for with Retry-After (DXF_MAX_RETRY_WAIT; default 60)")
-	fs.BoolVarP(&f.debug, "debug", "d", false, "trace each HTTP request and response on standard error, secrets redacted (DXF_DEBUG=1)")
-	fs.StringVar(&f.split, "split", "", "push-blob: cut files into content-defined chunks of about `size` bytes each (K, M, G suffixes; --split alone: 4M)")
-	fs.Lookup("split").NoOptDefVal = "default"
-	fs.StringVar(&f.byteRange, "range", "", "pull-blob: write only bytes `START-END` (from 0, END included; END may be left out) of an @alias, verified chunk by chunk")
-	f.data.define(fs)
-	addSafeFlags(fs, &f.safe)
-	fs.BoolVarP(&f.help, "help", "h", false, "show help")
-	fs.BoolVar(&f.version, "version", false, "show the version")
+	for _, s := range settings {
+		switch s.kind {
+		case text:
+			fs.StringP(s.name, s.short, "", s.usage)
+		case on:
+			fs.BoolP(s.name, s.short, false, s.usage)
+		case number:
+			fs.IntP(s.name, s.short, numberDefaults[s.name], s.usage)
+		case texts:
+			fs.StringArrayP(s.name, s.short, nil, s.usage)
+		}
+		if s.noOpt != "" {
+			fs.Lookup(s.name).NoOptDefVal = s.noOpt
+		}
+	}
 	return fs
+}
+
+// flagText, flagOn and flagNumber are the values of flags of fs.
+func flagText(fs *pflag.FlagSet, name string) string { v, _ := fs.GetString(name); return v }
+func flagOn(fs *pflag.FlagSet, name string) bool     { v, _ := fs.GetBool(name); return v }
+func flagNumber(fs *pflag.FlagSet, name string) int  { v, _ := fs.GetInt(name); return v }
+
+// settingEnv is the variable of the setting name, "" for none.
+func settingEnv(name string) string { return lookupSetting(name).env }
+
+// lookupSetting is the setting name (the zero setting if there is none).
+func lookupSetting(name string) setting {
+	for _, s := range settings {
+		if s.name == name {
+			return s
+		}
+	}
+	return setting{}
 }
 
 // config is the resolved configuration of one run: flags over environment.
@@ -125,11 +159,11 @@ type config struct {
 	timeout       time.Duration // 0: the library's defaults
 	maxRetryWait  time.Duration // 0: the library's default
 	debug         bool
-	debugOut      io.Writer  // standard error: --debug lines, notices of waits the registry asks for
-	split         int        // average chunk size of push-blob --split; 0: no split
-	byteRange     *byteRange // pull-blob --range
-	data          dataConfig // data set settings (dataset.go)
-	safe          safeFlags  // check, prune, del-blob, del-alias (safe.go)
+	debugOut      io.Writer          // standard error: --debug lines, notices of waits the registry asks for
+	split         int                // average chunk size of push-blob --split; 0: no split
+	byteRange     *textfmt.ByteRange // pull-blob --range
+	data          dataConfig         // data set settings (dataset.go)
+	safe          safeFlags          // check, prune, del-blob, del-alias (safe.go)
 	// credSource names the credentials given ("DXF_USERNAME and
 	// DXF_PASSWORD", "--token" …); "" for the Docker config or none.
 	credSource  string
@@ -157,27 +191,29 @@ func newEnvironment(environ []string) environment {
 
 // loadConfig resolves every setting from its flag, else its environment
 // variable. A password on standard input (--password-stdin) is read here.
-func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Reader) (*config, error) {
+func loadConfig(fs *pflag.FlagSet, env environment, stdin io.Reader) (*config, error) {
 	c := &config{
-		jobs:    f.jobs,
-		retries: f.retries,
-		output:  f.output,
-		safe:    f.safe,
+		jobs:    flagNumber(fs, "jobs"),
+		retries: flagNumber(fs, "retries"),
+		output:  flagText(fs, "output"),
+		safe: safeFlags{force: flagOn(fs, "force"), prune: flagOn(fs, "prune"), dryRun: flagOn(fs, "dry-run"),
+			deep: flagOn(fs, "deep"), json: flagOn(fs, "json")},
 	}
-	str := func(flag, key string) (string, bool) {
+	str := func(flag string) (string, bool) {
 		if fs.Changed(flag) {
-			return fs.Lookup(flag).Value.String(), true
+			return flagText(fs, flag), true
 		}
-		v, ok := env[key]
+		v, ok := env[settingEnv(flag)]
 		return v, ok
 	}
 	// A switch variable is on for 1, true or yes (the Python tool took only
 	// "1"), off for 0, false, no or empty; anything else is a mistake.
 	var boolErr error
-	on := func(flag, key string) bool {
+	on := func(flag string) bool {
 		if fs.Changed(flag) {
-			return fs.Lookup(flag).Value.String() == "true"
+			return flagOn(fs, flag)
 		}
+		key := settingEnv(flag)
 		v, err := parseSwitch(key, env[key])
 		if err != nil && boolErr == nil {
 			boolErr = err
@@ -185,7 +221,7 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 		return v
 	}
 
-	c.host, _ = str("host", "DXF_HOST")
+	c.host, _ = str("host")
 	if root, ok := strings.CutPrefix(c.host, blobstore.LayoutPrefix); ok {
 		c.layout, c.layoutRoot = true, root
 	} else if c.host == "" {
@@ -195,7 +231,7 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 		// user:password@host: the password must not be echoed back.
 		return nil, fmt.Errorf("DXF_HOST: credentials in the host ([redacted]@%s) are not used: set DXF_USERNAME and DXF_PASSWORD (or --password-stdin) instead", c.host[i+1:])
 	}
-	c.insecure = on("insecure", "DXF_INSECURE")
+	c.insecure = on("insecure")
 	// A URL is understood: http:// means plain HTTP (as DXF_INSECURE=1),
 	// https:// the default.
 	switch {
@@ -211,9 +247,9 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 
 	// Python uses the user name and password only when both are set; an
 	// empty value counts as set.
-	user, haveUser := str("username", "DXF_USERNAME")
-	pass, havePass := str("password", "DXF_PASSWORD")
-	if f.passwordStdin {
+	user, haveUser := str("username")
+	pass, havePass := str("password")
+	if flagOn(fs, "password-stdin") {
 		p, err := readPassword(stdin)
 		if err != nil {
 			return nil, err
@@ -221,30 +257,30 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 		pass, havePass = p, true
 	}
 	c.username, c.password, c.haveUser = user, pass, haveUser && havePass
-	c.authorization, _ = str("authorization", "DXF_AUTHORIZATION")
-	c.token, _ = str("token", "DXF_TOKEN")
+	c.authorization, _ = str("authorization")
+	c.token, _ = str("token")
 	// Which of them authenticate, in the Python order (see authenticator).
-	from := func(flag, key string) string {
+	from := func(flag string) string {
 		if fs.Changed(flag) {
 			return "--" + flag
 		}
-		return key
+		return settingEnv(flag)
 	}
 	// (The token's source is noted apart: dxf auth does not use it.)
 	if c.token != "" {
-		c.tokenSource = "the token of " + from("token", "DXF_TOKEN")
+		c.tokenSource = "the token of " + from("token")
 	}
 	switch {
 	case c.haveUser:
-		pw := from("password", "DXF_PASSWORD")
-		if f.passwordStdin {
+		pw := from("password")
+		if flagOn(fs, "password-stdin") {
 			pw = "--password-stdin"
 		}
-		c.credSource = fmt.Sprintf("user %s (%s) with the password of %s", c.username, from("username", "DXF_USERNAME"), pw)
+		c.credSource = fmt.Sprintf("user %s (%s) with the password of %s", c.username, from("username"), pw)
 	case c.authorization != "":
-		c.credSource = from("authorization", "DXF_AUTHORIZATION")
+		c.credSource = from("authorization")
 	}
-	c.authHost, _ = str("auth-host", "DXF_AUTH_HOST")
+	c.authHost, _ = str("auth-host")
 
 	// DXF_PROGRESS: "1" on, "0" off, anything else automatic, as in
 	// Python; the flag also takes words.
@@ -253,7 +289,7 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 		c.progress = v
 	}
 	if fs.Changed("progress") {
-		switch strings.ToLower(f.progress) {
+		switch strings.ToLower(flagText(fs, "progress")) {
 		case "1", "true", "on", "yes", "always":
 			c.progress = "1"
 		case "0", "false", "off", "no", "never":
@@ -261,16 +297,15 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 		case "auto":
 			c.progress = "auto"
 		default:
-			return nil, usagef(nil, "--progress: want 1, 0 or auto, not %q", f.progress)
+			return nil, usagef(nil, "--progress: want 1, 0 or auto, not %q", flagText(fs, "progress"))
 		}
 	}
-	c.blobInfo = on("blob-info", "DXF_BLOB_INFO")
+	c.blobInfo = on("blob-info")
 
 	if fs.Changed("chunk-size") {
-		if f.chunkSize <= 0 {
-			return nil, usagef(nil, "--chunk-size: must be a positive number of bytes, not %d", f.chunkSize)
+		if c.chunkSize = flagNumber(fs, "chunk-size"); c.chunkSize <= 0 {
+			return nil, usagef(nil, "--chunk-size: must be a positive number of bytes, not %d", c.chunkSize)
 		}
-		c.chunkSize = f.chunkSize
 	} else if v := env["DXF_CHUNK_SIZE"]; v != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n <= 0 {
@@ -282,10 +317,10 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 	// DXF_SKIPTLSVERIFY=1 wins over any CA bundle, as in the Python tool.
 	// The CA bundle variables of the requests library (which the Python
 	// tool honoured implicitly) and OpenSSL come after DXF_TLSVERIFY.
-	c.skipTLSVerify = on("skip-tls-verify", "DXF_SKIPTLSVERIFY")
-	tlsVerify, _ := str("tls-verify", "DXF_TLSVERIFY")
+	c.skipTLSVerify = on("skip-tls-verify")
+	tlsVerify, _ := str("tls-verify")
 	c.caBundle = envconfig.CABundle(tlsVerify, env.lookup)
-	c.platform, _ = str("platform", "DXF_PLATFORM")
+	c.platform, _ = str("platform")
 
 	if c.jobs <= 0 {
 		return nil, usagef(nil, "--jobs: must be at least 1, not %d", c.jobs)
@@ -293,7 +328,7 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 	if c.retries < 0 {
 		return nil, usagef(nil, "--retries: must not be negative, not %d", c.retries)
 	}
-	if v, ok := str("timeout", "DXF_TIMEOUT"); ok && v != "" {
+	if v, ok := str("timeout"); ok && v != "" {
 		d, err := parseTimeout(v)
 		if err != nil {
 			if fs.Changed("timeout") {
@@ -303,7 +338,7 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 		}
 		c.timeout = d
 	}
-	if v, ok := str("max-retry-wait", "DXF_MAX_RETRY_WAIT"); ok && v != "" {
+	if v, ok := str("max-retry-wait"); ok && v != "" {
 		d, err := parseTimeout(v)
 		if err != nil {
 			if fs.Changed("max-retry-wait") {
@@ -314,25 +349,25 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 		c.maxRetryWait = d
 	}
 	if fs.Changed("split") {
-		n, err := parseSplit(f.split)
+		n, err := parseSplit(flagText(fs, "split"))
 		if err != nil {
 			return nil, usagef(nil, "--split: %v", err)
 		}
 		c.split = n
 	}
 	if fs.Changed("range") {
-		br, err := parseRange(f.byteRange)
+		br, err := textfmt.ParseRange(flagText(fs, "range"))
 		if err != nil {
 			return nil, usagef(nil, "--range: %v", err)
 		}
 		c.byteRange = br
 	}
-	data, err := f.data.load(fs, env)
+	data, err := loadData(fs, env)
 	if err != nil {
 		return nil, err
 	}
 	c.data = data
-	c.debug = on("debug", "DXF_DEBUG")
+	c.debug = on("debug")
 	if boolErr != nil {
 		return nil, boolErr
 	}
@@ -343,7 +378,7 @@ func loadConfig(fs *pflag.FlagSet, f *flagValues, env environment, stdin io.Read
 			return nil, err
 		}
 	}
-	if !f.noDigestCache && cache {
+	if !flagOn(fs, "no-digest-cache") && cache {
 		c.digestCache = digestCacheDir(env)
 	}
 	return c, nil
@@ -443,7 +478,7 @@ func (c *config) options(useToken bool) ([]blobstore.Option, error) {
 	if c.debugOut != nil {
 		out := c.debugOut
 		opts = append(opts, blobstore.WithRetryWaitNotify(func(w blobstore.RetryWait) {
-			fmt.Fprintln(out, retryWaitNotice(w))
+			fmt.Fprintln(out, textfmt.RetryWait(w.Status, w.Asked, w.Wait))
 		}))
 	}
 	return opts, nil
@@ -496,9 +531,8 @@ func (c *config) credentialSource(env environment, useToken bool) string {
 	}
 	cf, err := loadDockerConfig(env)
 	if err == nil {
-		key := dockerKey(c.host)
-		if ac, err := cf.GetAuthConfig(key); err == nil && (ac.Username != "" || ac.IdentityToken != "" || ac.RegistryToken != "" || ac.Auth != "") {
-			return fmt.Sprintf("the Docker config's for %s (%s)", c.host, credentialPlace(cf, key))
+		if key := dockercfg.Key(c.host); dockercfg.Has(cf, key) {
+			return fmt.Sprintf("the Docker config's for %s (%s)", c.host, dockercfg.Place(cf, key))
 		}
 	}
 	return fmt.Sprintf("none; set DXF_USERNAME and DXF_PASSWORD, or run dxf login %s", c.host)
@@ -507,13 +541,3 @@ func (c *config) credentialSource(env environment, useToken bool) string {
 // parseTimeout reads a timeout: seconds ("30", "0.5") or a Go duration
 // ("90s", "2m"); it must be positive.
 func parseTimeout(v string) (time.Duration, error) { return envconfig.Duration(v) }
-
-// retryWaitNotice is the line on standard error before a wait the registry
-// asked for, so that a long silence is explained.
-func retryWaitNotice(w blobstore.RetryWait) string {
-	status := fmt.Sprintf("%d %s", w.Status, http.StatusText(w.Status))
-	if w.Wait < w.Asked {
-		return fmt.Sprintf("dxf: the registry asked to wait %s (%s); waiting %s (--max-retry-wait), then retrying", w.Asked.Round(time.Second), status, w.Wait.Round(time.Second))
-	}
-	return fmt.Sprintf("dxf: the registry asked to wait %s (%s), retrying", w.Wait.Round(time.Second), status)
-}

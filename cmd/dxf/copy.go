@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
@@ -13,37 +12,10 @@ var copyCommand = &command{
 	name:     "copy",
 	synopsis: "<src>[@alias] <dst>[@alias]",
 	summary:  "copy an alias, with everything it reaches, to another repository or registry",
-	help: `Copy an alias from one repository to another, with every blob and manifest it
-reaches (split chunks, the platforms of a multi-platform alias, OCI artifacts
-and images other tools wrote), and print the digest of the manifest copied:
-the target's alias names the same manifest, byte for byte.
-
-Each side is a repository on DXF_HOST (fred/data), a repository of another
-registry (host[:port]/fred/data; http://host[:port]/fred/data for plain HTTP),
-or an OCI image layout directory (oci:PATH). The source's alias is a tag or a
-manifest digest (fred/data@sha256:...); the target's alias defaults to the
-source's.
-
-Blobs the target has are skipped (one request each), so a copy that was
-interrupted resumes when run again. Between repositories of one registry,
-blobs are mounted: no data passes through dxf. Otherwise they are streamed,
---jobs at a time, each verified against its digest on the way. The target's
-alias is written last, once everything it reaches is there.
-
-Credentials: DXF_USERNAME and DXF_PASSWORD (or DXF_TOKEN, DXF_AUTHORIZATION)
-go to DXF_HOST's registry only (with DXF_HOST unset, to the source's); another
-registry's come from the Docker config (dxf login HOST). DXF_INSECURE and the
-TLS settings apply to both sides.
-
-Examples:
-  dxf copy fred/staging@week fred/prod
-  dxf copy registry.example.com/fred/data@week localhost:5000/fred/data@week
-  dxf copy fred/data@week oci:./mirror/fred
-  dxf copy oci:./mirror/fred@week fred/data@restored`,
-	flags:   []string{"jobs", "progress"},
-	noRepo:  true,
-	minArgs: 2,
-	maxArgs: 2,
+	flags:    []string{"jobs", "progress"},
+	noRepo:   true,
+	minArgs:  2,
+	maxArgs:  2,
 	validate: func(cmd *command, args []string) error {
 		for i, arg := range args {
 			_, alias, err := splitCopySide(arg)
@@ -201,28 +173,5 @@ func runCopy(a *app, args []string) (err error) {
 // copyProgress draws a bar per blob streamed; blobs the target had or
 // mounted count as skipped.
 func (a *app) copyProgress() blobstore.TransferOption {
-	var mu sync.Mutex
-	bars := map[int]*blobBar{}
-	return blobstore.WithProgress(func(p blobstore.Progress) {
-		// Reports of one blob come from one goroutine, but the map is
-		// shared.
-		mu.Lock()
-		bar, ok := bars[p.Index]
-		mu.Unlock()
-		switch {
-		case p.Existed || p.Mounted:
-			a.progress.grow(max(p.Blob.Size, 0))
-			a.progress.skipped(p.Blob.Size)
-		case !ok:
-			a.progress.grow(max(p.Blob.Size, 0))
-			bar = a.progress.start("", p.Blob.Digest.String(), p.Blob.Size)
-			mu.Lock()
-			bars[p.Index] = bar
-			mu.Unlock()
-		case p.Finished:
-			bar.finish(p.Blob.Digest.String())
-		default:
-			bar.set(p.Done)
-		}
-	})
+	return blobstore.WithProgress(a.blobBars(nil, func(int) bool { return true }, false))
 }

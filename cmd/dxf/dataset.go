@@ -10,25 +10,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
-
-// dataFlags are the flags of data sets: named files and directories.
-type dataFlags struct {
-	format  string
-	dir     string
-	include []string
-	delete  bool
-	links   bool
-}
-
-func (f *dataFlags) define(fs *pflag.FlagSet) {
-	fs.StringVar(&f.format, "format", "", "manifest form of aliases pushed: docker (the Python tool's, default) or oci (an OCI 1.1 artifact with file names) (DXF_FORMAT)")
-	fs.StringVar(&f.dir, "dir", "", "pull-blob: write the alias's files into `directory`, by name, fetching only what differs")
-	fs.StringArrayVar(&f.include, "include", nil, "pull-blob --dir, ls: only the paths matching `glob` (repeatable)")
-	fs.BoolVar(&f.delete, "delete", false, "pull-blob --dir: remove files the alias does not have")
-	fs.BoolVar(&f.links, "outside-links", false, "pull-blob --dir: make symbolic links that leave the directory (never followed)")
-}
 
 // dataConfig is the resolved data set configuration.
 type dataConfig struct {
@@ -40,12 +24,14 @@ type dataConfig struct {
 	json    bool
 }
 
-func (f *dataFlags) load(fs *pflag.FlagSet, env environment) (dataConfig, error) {
-	asJSON, _ := fs.GetBool("json") // one --json for ls and check (safe.go)
-	c := dataConfig{dir: f.dir, include: f.include, delete: f.delete, links: f.links, json: asJSON}
+// loadData resolves the data set settings.
+func loadData(fs *pflag.FlagSet, env environment) (dataConfig, error) {
+	include, _ := fs.GetStringArray("include")
+	// One --json for ls and check (safe.go).
+	c := dataConfig{dir: flagText(fs, "dir"), include: include, delete: flagOn(fs, "delete"), links: flagOn(fs, "outside-links"), json: flagOn(fs, "json")}
 	v, from := env["DXF_FORMAT"], "DXF_FORMAT"
 	if fs.Changed("format") {
-		v, from = f.format, "--format"
+		v, from = flagText(fs, "format"), "--format"
 	}
 	format, err := blobstore.ParseFormat(v)
 	if err != nil {
@@ -60,21 +46,10 @@ var lsCommand = &command{
 	flags:    []string{"include", "json", "platform"},
 	synopsis: "<repo> @<alias>",
 	summary:  "list the files of an alias: path, size, digest",
-	help: `List the files of an alias, one line each: path, size in bytes, digest
-(a split file's digest is "-" unless its manifest records it). Symbolic links
-are shown as "path -> target", empty directories with a trailing "/". An alias
-without file names (the Docker form) is one file named after the alias.
-
-With --json, one JSON object per line: {"path", "size", "digest", "type",
-"mode", "target", "blobs"}.
-
-Examples:
-  dxf ls fred/data @v1
-  dxf ls --include '*.csv' --json fred/data @v1`,
-	aliases: atAliases,
-	minArgs: 1,
-	maxArgs: 1,
-	run:     runLs,
+	aliases:  atAliases,
+	minArgs:  1,
+	maxArgs:  1,
+	run:      runLs,
 }
 
 func runLs(a *app, args []string) error {
@@ -200,11 +175,11 @@ func (a *app) treeProgress() []blobstore.TransferOption {
 	if a.progress == nil {
 		return nil
 	}
-	var bars []*blobBar
+	var bars []*termprogress.Bar
 	var names []string
 	return []blobstore.TransferOption{
 		blobstore.WithPlan(func(files []blobstore.File) {
-			bars, names = make([]*blobBar, len(files)), make([]string, len(files))
+			bars, names = make([]*termprogress.Bar, len(files)), make([]string, len(files))
 			var n int
 			var size int64
 			for i, f := range files {
@@ -214,27 +189,27 @@ func (a *app) treeProgress() []blobstore.TransferOption {
 					size += max(f.Size, 0)
 				}
 			}
-			a.progress.plan("files", n, size)
+			a.progress.Plan("files", n, size)
 		}),
 		// Each file's reports come from one goroutine at a time: bars[i]
 		// is its own.
 		blobstore.WithProgress(func(p blobstore.Progress) {
 			bar := bars[p.Index]
 			if p.Existed && bar == nil {
-				a.progress.skipped(p.Blob.Size)
+				a.progress.Skipped(p.Blob.Size)
 				return
 			}
 			if bar == nil {
-				bar = a.progress.start(names[p.Index], "", p.Blob.Size)
+				bar = a.progress.Start(names[p.Index], "", p.Blob.Size)
 				bars[p.Index] = bar
 			}
 			if p.Present > 0 {
-				bar.setParts(p.Done, p.Present)
+				bar.SetParts(p.Done, p.Present)
 			} else {
-				bar.set(p.Done)
+				bar.Set(p.Done)
 			}
 			if p.Finished {
-				bar.finish("")
+				bar.Finish("")
 			}
 		}),
 	}

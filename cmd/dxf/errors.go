@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -90,7 +91,7 @@ func report(stderr io.Writer, err error, secrets []string) int {
 // one line, so that stderr carries exactly one line per failure, and
 // escapes what else could act on a terminal (see escapeText).
 func oneLine(s string) string {
-	return escapeText(strings.Join(strings.Fields(s), " "))
+	return textfmt.Escape(strings.Join(strings.Fields(s), " "))
 }
 
 // redactedError is an error whose message is scrubbed of the secrets the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"embed"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -14,47 +15,19 @@ import (
 // information is used when it is not.
 var version = "dev"
 
-// environmentHelp is "dxf help environment": every variable and the flags
-// that apply to every command.
-const environmentHelp = `Environment (each variable has the flag named beside it; a flag wins):
-  DXF_HOST             --host             registry host[:port] (required; a leading
-                                          http:// means DXF_INSECURE=1, https:// is the default);
-                                          or oci:DIR for OCI image layouts on disk, no registry:
-                                          repository fred is then the layout DIR/fred
-  DXF_INSECURE=1       --insecure         plain HTTP instead of HTTPS
-  DXF_USERNAME         --username         user to log in as (with DXF_PASSWORD)
-  DXF_PASSWORD         --password         password (or --password-stdin)
-  DXF_AUTHORIZATION    --authorization    Authorization value: "Basic <b64>" or "Bearer <token>"
-  DXF_TOKEN            --token            bearer token to use as is (from dxf auth)
-  DXF_AUTH_HOST        --auth-host        send token requests to this host[:port]
-  DXF_PROGRESS         --progress         progress bars: 1 on, 0 off, else on a terminal only
-  DXF_BLOB_INFO=1      --blob-info        pull-blob: "<digest> <size>" line before each blob
-  DXF_CHUNK_SIZE       --chunk-size       pull-blob: bytes per read and write (default 1 MiB)
-  DXF_SKIPTLSVERIFY=1  --skip-tls-verify  do not verify the registry's certificate
-  DXF_TLSVERIFY        --tls-verify       CA bundle (PEM file) to verify the registry with
-                                          (also REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE)
-  DXF_PLATFORM         --platform         os/arch[/variant] of multi-platform aliases
-  DXF_DIGEST_CACHE=0   --no-digest-cache  do not remember digests of pushed files
-  DXF_FORMAT           --format           alias manifests: docker (default) or oci (named files)
-  DXF_DEBUG=1          -d, --debug        trace HTTP requests and responses on stderr (no secrets)
-  DXF_TIMEOUT          --timeout          seconds to wait for a connection, an answer, a
-                                          stalled transfer, a credential helper (default 60)
-  DXF_MAX_RETRY_WAIT   --max-retry-wait   longest wait a registry's Retry-After gets (default 60)
-On/off variables take 1, true or yes for on and 0, false or no for off.
-With no credentials set, those of the Docker config file are used
-($DOCKER_CONFIG/config.json or ~/.docker/config.json, credential helpers too),
-as "dxf login" stores them.
+// helpFiles holds the help texts: help/<command>.txt, and
+// help/environment.txt for "dxf help environment".
+//
+//go:embed help/*.txt
+var helpFiles embed.FS
 
-Other flags:
-  --jobs N             blobs to transfer or inspect at once (default 8)
-  --retries N          retries of a request after a transient failure (default 4)
-  -o, --output FILE    pull-blob: write to FILE, replaced only once all is verified
-  -h, --help           show help
-  --version            show the version
-
-Exit status: 0 success, 2 usage error or not found (404), 13 unauthorized
-(401), 130 interrupted, 3 check found problems, 1 any other failure.
-`
+// helpText is the help text of the named command or topic, without its
+// final line end; "" for __complete, which has none (every listed command
+// has one: TestHelpTexts).
+func helpText(name string) string {
+	b, _ := helpFiles.ReadFile("help/" + name + ".txt")
+	return strings.TrimSuffix(string(b), "\n")
+}
 
 // environmentPointer ends every help text.
 const environmentPointer = "Registry, credentials and every variable: dxf help environment\n"
@@ -74,7 +47,7 @@ func writeHelp(w io.Writer, cmd *command) error {
 		b.WriteString(environmentPointer)
 	} else {
 		writeUsageLine(&b, cmd)
-		b.WriteString("\n" + cmd.help + "\n")
+		b.WriteString("\n" + helpText(cmd.name) + "\n")
 		if fl := commandFlags(cmd); fl != "" {
 			b.WriteString("\nFlags:\n" + fl)
 		}
@@ -90,8 +63,7 @@ func commandFlags(cmd *command) string {
 	if len(cmd.flags) == 0 {
 		return ""
 	}
-	var f flagValues
-	all := newFlagSet(&f)
+	all := newFlagSet()
 	fs := pflag.NewFlagSet(cmd.name, pflag.ContinueOnError)
 	fs.SortFlags = false
 	for _, name := range cmd.flags {
@@ -113,14 +85,7 @@ var helpCommand = &command{
 	name:     "help",
 	synopsis: "[<command>|environment]",
 	summary:  "show help: of dxf, of a command, or of the environment",
-	help: `Show the help of dxf, of a command, or with "environment" every variable and
-the flags every command takes.
-
-Examples:
-  dxf help
-  dxf help push-blob
-  dxf help environment`,
-	maxArgs: 1,
+	maxArgs:  1,
 }
 
 func init() {
@@ -133,11 +98,6 @@ func init() {
 var versionCommand = &command{
 	name:    "version",
 	summary: "show the version",
-	help: `Show the version of dxf and how it was built (Go version, module, commit).
-
-Examples:
-  dxf version
-  dxf --version`,
 	local: func(a *app, _ []string) error {
 		return writeVersion(a.stdout)
 	},
@@ -151,7 +111,7 @@ func runHelp(w io.Writer, args []string) error {
 	case len(args) > 1:
 		return usagef(helpCommand, "too many arguments")
 	case args[0] == "environment" || args[0] == "env":
-		_, err := io.WriteString(w, environmentHelp)
+		_, err := io.WriteString(w, helpText("environment")+"\n")
 		return err
 	}
 	cmd := lookupCommand(args[0])

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -12,11 +13,6 @@ var listAliasesCommand = &command{
 	name:     "list-aliases",
 	synopsis: "<repo>",
 	summary:  "list the aliases of a repository",
-	help: `Print the aliases (tags) of the repository, one per line, following the
-registry's pagination.
-
-Example:
-  dxf list-aliases fred/datalogger`,
 	run: func(a *app, _ []string) error {
 		return writeLines(a, a.repo.Aliases(a.ctx))
 	},
@@ -26,14 +22,8 @@ var listReposCommand = &command{
 	name:     "list-repos",
 	synopsis: "",
 	summary:  "list the repositories of the registry",
-	help: `Print the repositories of the registry (its catalog), one per line, following
-the registry's pagination. Not every registry allows it (Docker Hub does not).
-With DXF_HOST=oci:ROOT, print the OCI image layouts under ROOT instead.
-
-Example:
-  dxf list-repos`,
-	noRepo:  true,
-	maxArgs: -1,
+	noRepo:   true,
+	maxArgs:  -1,
 	validate: func(cmd *command, args []string) error {
 		if len(args) > 0 {
 			// argparse's words: list-repos had no positional argument at all.
@@ -59,7 +49,7 @@ func writeLines(a *app, names iter.Seq2[string, error]) error {
 			_ = w.Flush()
 			return err
 		}
-		if _, err := fmt.Fprintln(w, listedName(name)); err != nil {
+		if _, err := fmt.Fprintln(w, textfmt.ListedName(name)); err != nil {
 			return err
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/docker/cli/cli/config/configfile"
-	"github.com/docker/cli/cli/config/types"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"golang.org/x/term"
 
@@ -21,51 +20,19 @@ var loginCommand = &command{
 	name:     "login",
 	synopsis: "[<host>]",
 	summary:  "check credentials with the registry and store them as docker login does",
-	help: `Log in to the registry (<host>, else DXF_HOST): check the user name and
-password with it, then store them in the Docker config file
-($DOCKER_CONFIG/config.json, else ~/.docker/config.json; with neither, an
-existing $REGISTRY_AUTH_FILE or Podman auth.json), in its credential
-helper if it names one ("credsStore", "credHelpers"), exactly as docker login
-does. Later commands use them when no other credentials are set, and so do
-docker, crane, oras and the other tools reading that file.
-
-The user name comes from --username (-u) or DXF_USERNAME, else it is asked
-for on the terminal; the password from --password-stdin, --password (-p) or
-DXF_PASSWORD, else it is asked for on the terminal without echo.
-
-Examples:
-  dxf login localhost:5000
-  echo "$PASSWORD" | dxf login --username fred --password-stdin registry.example.com
-  echo "$PASSWORD" | dxf login -u fred --password-stdin registry.example.com
-  dxf logout registry.example.com`,
-	noRepo:  true,
-	maxArgs: 1,
-	flags:   []string{"username", "password-stdin"},
-	run:     runLogin,
+	noRepo:   true,
+	maxArgs:  1,
+	flags:    []string{"username", "password-stdin"},
+	run:      runLogin,
 }
 
 var logoutCommand = &command{
 	name:     "logout",
 	synopsis: "[<host>]",
 	summary:  "remove the credentials dxf login stored",
-	help: `Remove the credentials of the registry (<host>, else DXF_HOST) from the
-Docker config file or its credential helper, as docker logout does.
-
-Examples:
-  dxf logout localhost:5000`,
-	noRepo:  true,
-	maxArgs: 1,
-	run:     runLogout,
-}
-
-// dockerKey is the key docker login stores a registry's credentials under:
-// the host, or Docker Hub's historical URL.
-func dockerKey(host string) string {
-	switch host {
-	case "docker.io", "index.docker.io", "registry-1.docker.io":
-		return "https://index.docker.io/v1/"
-	}
-	return host
+	noRepo:   true,
+	maxArgs:  1,
+	run:      runLogout,
 }
 
 // loadDockerConfig reads the Docker config file (or Podman's auth file)
@@ -116,18 +83,7 @@ func runLogin(a *app, _ []string) error {
 	if err != nil {
 		return err
 	}
-	key := dockerKey(reg.Host())
-	ac := types.AuthConfig{Username: user, Password: pass, ServerAddress: key}
-	place := credentialPlace(cf, key)
-	if cf.CredentialsStore == "" && cf.CredentialHelpers[key] == "" {
-		// In the file itself, as docker's file store does, without its
-		// several-line warning on stderr: the line below says it.
-		cf.AuthConfigs[key] = ac
-		err = cf.Save()
-		place += " (unencrypted: a credential helper, credsStore, would keep it safer)"
-	} else {
-		err = cf.GetCredentialsStore(key).Store(ac)
-	}
+	place, err := dockercfg.Store(cf, dockercfg.Key(reg.Host()), user, pass)
 	if err != nil {
 		return fmt.Errorf("login to %s: storing the credentials: %w", host, err)
 	}
@@ -144,28 +100,15 @@ func runLogout(a *app, _ []string) error {
 	if err != nil {
 		return err
 	}
-	key := dockerKey(reg.Host())
-	store := cf.GetCredentialsStore(key)
-	if ac, err := store.Get(key); err == nil && ac.Username == "" && ac.Password == "" && ac.IdentityToken == "" && ac.Auth == "" {
+	key := dockercfg.Key(reg.Host())
+	if had, err := dockercfg.Erase(cf, key); err != nil {
+		return fmt.Errorf("logout from %s: %w", reg.Host(), err)
+	} else if !had {
 		_, err := fmt.Fprintf(a.stdout, "Not logged in to %s\n", reg.Host())
 		return err
 	}
-	if err := store.Erase(key); err != nil {
-		return fmt.Errorf("logout from %s: %w", reg.Host(), err)
-	}
-	_, err = fmt.Fprintf(a.stdout, "Removed the credentials of %s from %s\n", reg.Host(), credentialPlace(cf, key))
+	_, err = fmt.Fprintf(a.stdout, "Removed the credentials of %s from %s\n", reg.Host(), dockercfg.Place(cf, key))
 	return err
-}
-
-// credentialPlace names where the credentials of key live.
-func credentialPlace(cf *configfile.ConfigFile, key string) string {
-	if h := cf.CredentialHelpers[key]; h != "" {
-		return "credential helper docker-credential-" + h
-	}
-	if cf.CredentialsStore != "" {
-		return "credential helper docker-credential-" + cf.CredentialsStore
-	}
-	return cf.Filename
 }
 
 // prompt asks for a value on the terminal (standard input), without echo

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -62,7 +63,7 @@ type app struct {
 	stdout   io.Writer
 	stderr   io.Writer
 	env      environment
-	progress *progress
+	progress *termprogress.Progress
 	reg      *blobstore.Registry
 	repo     *blobstore.Repository // nil for list-repos
 }
@@ -76,17 +77,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		a := &app{ctx: ctx, cmd: completeCommand, stdin: stdin, stdout: stdout, stderr: stderr, env: newEnvironment(environ)}
 		return report(stderr, completeCommand.local(a, args[1:]), nil)
 	}
-	var f flagValues
-	fs := newFlagSet(&f)
+	fs := newFlagSet()
 	if err := fs.Parse(args); err != nil {
 		return report(stderr, usagef(nil, "%s%s", err, flagHint(err.Error())), nil)
 	}
 	pos := fs.Args()
-	if f.version {
+	if flagOn(fs, "version") {
 		return report(stderr, writeVersion(stdout), nil)
 	}
 	if len(pos) == 0 {
-		if f.help {
+		if flagOn(fs, "help") {
 			return report(stderr, writeHelp(stdout, nil), nil)
 		}
 		// Python failed with a traceback here (exit status 1); a usage
@@ -101,7 +101,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// argparse's words, which scripts may look for, and a suggestion.
 		return report(stderr, usagef(nil, "argument op: invalid choice: '%s'%s", pos[0], commandHint(pos[0])), nil)
 	}
-	if f.help {
+	if flagOn(fs, "help") {
 		return report(stderr, writeHelp(stdout, cmd), nil)
 	}
 	if cmd.local != nil {
@@ -118,13 +118,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		err = cmd.check(rest)
 	}
-	if err == nil && f.output != "" && cmd.name != "pull-blob" {
+	if err == nil && flagText(fs, "output") != "" && cmd.name != "pull-blob" {
 		err = usagef(cmd, "--output applies to pull-blob only")
 	}
 	if err == nil {
 		err = checkSafeFlags(fs, cmd)
 	}
-	if err == nil && f.passwordStdin && cmd.readsStdin(rest) {
+	if err == nil && flagOn(fs, "password-stdin") && cmd.readsStdin(rest) {
 		err = usagef(cmd, "--password-stdin: standard input is needed for the command's own input")
 	}
 	if err != nil {
@@ -146,7 +146,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return report(stderr, err, nil)
 	}
 
-	cfg, err := loadConfig(fs, &f, env, stdin)
+	cfg, err := loadConfig(fs, env, stdin)
 	if err != nil {
 		return report(stderr, err, nil)
 	}
@@ -159,14 +159,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	// What the command prints (results, warnings, the HTTP trace) goes
 	// through the progress display, which never draws over it.
-	prog := newProgress(stderr, cfg.progress)
-	cfg.debugOut = prog.guard(stderr)
-	a := &app{ctx: ctx, cmd: cmd, cfg: cfg, stdin: stdin, stdout: prog.guard(stdout), stderr: prog.guard(stderr), env: env, progress: prog}
+	prog := termprogress.New(stderr, cfg.progress)
+	cfg.debugOut = prog.Guard(stderr)
+	a := &app{ctx: ctx, cmd: cmd, cfg: cfg, stdin: stdin, stdout: prog.Guard(stdout), stderr: prog.Guard(stderr), env: env, progress: prog}
 	err = a.connect(repo)
 	if err == nil {
 		err = cmd.run(a, rest)
 	}
-	prog.close()
+	prog.Close()
 	if err != nil && ctx.Err() != nil && !errors.Is(err, context.Canceled) {
 		// Interrupted: whatever failed as a consequence is not the story.
 		err = fmt.Errorf("%w: %w", context.Canceled, err)

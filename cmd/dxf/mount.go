@@ -8,17 +8,8 @@ var mountBlobCommand = &command{
 	name:     "mount-blob",
 	synopsis: "<repo> <from-repo> <digest> [@alias]",
 	summary:  "make a blob of another repository available in this one",
-	help: `Mount the blob with the given digest from <from-repo> into <repo> on the same
-registry, without transferring it (a cross-repository mount), and print the
-digest. The registry must mount it (201 Created); if it does not, for instance
-because the blob is not in <from-repo>, dxf fails (exit status 1). With
-@alias, the alias is then pointed at the blob.
-
-Examples:
-  dxf mount-blob fred/archive fred/datalogger sha256:9f86d081884c7d65...
-  dxf mount-blob fred/archive fred/datalogger sha256:9f86d081884c7d65... @may15`,
-	minArgs: 2,
-	maxArgs: 3,
+	minArgs:  2,
+	maxArgs:  3,
 	validate: func(cmd *command, args []string) error {
 		if len(args) == 3 {
 			return checkAlias(cmd, args[2])

@@ -6,55 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 
-	"github.com/dxf-go/dxf/internal/writeback"
+	"github.com/dxf-go/dxf/internal/atomicfile"
+	"github.com/dxf-go/dxf/internal/termprogress"
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
 var pullBlobCommand = &command{
-	name:     "pull-blob",
-	flags:    []string{"output", "platform", "blob-info", "chunk-size", "range", "progress", "jobs", "dir", "include", "delete", "outside-links"},
-	synopsis: "<repo> [<digest>|@<alias>]...",
-	summary:  "write blobs to standard output",
-	help: `Write the blobs to standard output, one after the other, in argument order.
-An @alias stands for its blobs, in order (for a multi-platform alias, those of
-DXF_PLATFORM; without it the alias's blobs per platform are printed as JSON
-instead). Every blob is verified against its digest: on a mismatch dxf exits
-with status 1 naming both digests, even though the bytes have been written.
-A blob whose size is not the one its alias's manifest gives is refused before
-any of it is written.
-
-Into a regular file (> FILE, or --output), blobs are fetched --jobs at a
-time, each written to its place as it arrives; the file is the same as a
-pipe would get, also on failure.
-
-With no arguments, the blobs of the manifest JSON read from standard input
-(as set-alias or get-manifest print it) are pulled.
-
-With DXF_BLOB_INFO=1 (--blob-info) each blob is preceded by a line
-"<digest> <size>". With --output FILE the data goes to FILE instead, which is
-replaced only once every blob has been verified: on failure it is untouched.
-
-With --range START-END only those bytes (from 0, END included) of one @alias
-or blob are written; only the blobs they touch are fetched, each verified.
-
-With --dir DIR the files of one @alias are written into DIR by name (an
-unnamed blob as its digest's hex; an alias without names, as the Python tool
-writes them, as one file named after the alias); files already there with
-the right content are not fetched again, --delete removes files the alias
-does not have, --include GLOB keeps only some paths. Paths that could leave
-DIR are refused; each file is renamed into place once verified.
-
-Examples:
-  dxf pull-blob fred/datalogger @may15-readings > logger.dat
-  dxf pull-blob --dir ./dataset fred/data @v1
-  dxf pull-blob --range 0-1023 fred/vm @disk
-  dxf pull-blob fred/datalogger $(dxf get-alias fred/datalogger may15-readings)
-  dxf pull-blob -o logger.dat fred/datalogger sha256:9f86d081884c7d65...
-  dxf get-manifest fred/datalogger may15-readings | dxf pull-blob fred/datalogger`,
+	name:            "pull-blob",
+	flags:           []string{"output", "platform", "blob-info", "chunk-size", "range", "progress", "jobs", "dir", "include", "delete", "outside-links"},
+	synopsis:        "<repo> [<digest>|@<alias>]...",
+	summary:         "write blobs to standard output",
 	aliases:         atAliases,
 	maxArgs:         -1,
 	manifestOnStdin: true,
@@ -148,25 +111,11 @@ func hasJSON(items []pullItem) bool {
 // pullOptions are the library options for pulling items: --jobs,
 // DXF_CHUNK_SIZE, DXF_BLOB_INFO lines, and a progress bar per blob.
 func (a *app) pullOptions(items []pullItem) []blobstore.TransferOption {
-	bars := make([]*blobBar, len(items))
 	opts := []blobstore.TransferOption{
 		blobstore.WithJobs(a.cfg.jobs),
 		blobstore.WithBufferSize(a.cfg.chunkSize),
-		// Each blob's reports come from one goroutine: bars[i] is its own.
-		blobstore.WithProgress(func(p blobstore.Progress) {
-			bar := bars[p.Index]
-			switch {
-			case bar == nil:
-				if items[p.Index].blob.Size < 0 {
-					a.progress.grow(max(p.Blob.Size, 0))
-				}
-				bars[p.Index] = a.progress.start(items[p.Index].label, p.Blob.Digest.String(), p.Blob.Size)
-			case p.Finished:
-				bar.finish("")
-			default:
-				bar.set(p.Done)
-			}
-		}),
+		blobstore.WithProgress(a.blobBars(func(i int) string { return items[i].label },
+			func(i int) bool { return items[i].blob.Size < 0 }, false)),
 	}
 	if a.cfg.blobInfo {
 		opts = append(opts, blobstore.WithBlobHeader(func(b blobstore.Blob) []byte {
@@ -216,13 +165,13 @@ func (a *app) planProgress(items []pullItem) {
 			bytes += max(it.blob.Size, 0)
 		}
 	}
-	a.progress.plan("blobs", n, bytes)
+	a.progress.Plan("blobs", n, bytes)
 }
 
 func aliasPullItems(al *blobstore.Alias, name string) []pullItem {
 	blobs, err := al.Blobs()
 	if err != nil {
-		return []pullItem{{json: pyJSON(platformDigests(al))}}
+		return []pullItem{{json: textfmt.PyJSON(platformDigests(al))}}
 	}
 	items := make([]pullItem, len(blobs))
 	for i, b := range blobs {
@@ -239,104 +188,20 @@ func aliasPullItems(al *blobstore.Alias, name string) []pullItem {
 // place and discard removes.
 func (a *app) pullOutput() (w io.Writer, commit func() error, discard func(), err error) {
 	path := a.cfg.output
-	if path == "" || path == "-" || isStdoutPath(path) {
+	if path == "" || path == "-" || atomicfile.IsStdout(path) {
 		return a.stdout, func() error { return nil }, func() {}, nil
 	}
-	target, fi, err := outputTarget(path)
+	f, err := atomicfile.Create(path)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, fmt.Errorf("output %w", err)
 	}
-	if fi != nil && !fi.Mode().IsRegular() {
-		// A device, a FIFO, a socket: written to as it is (never replaced).
-		f, err := os.OpenFile(target, os.O_WRONLY, 0)
-		if err != nil {
-			return nil, nil, nil, outputErr(path, err)
-		}
-		return f, f.Close, func() { _ = f.Close() }, nil
-	}
-	mode := os.FileMode(0o644)
-	if fi != nil {
-		mode = fi.Mode().Perm()
-	}
-	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".dxf-*")
-	if err != nil {
-		return nil, nil, nil, outputErr(path, err)
-	}
-	// The disk writes the output while it is pulled, not all of it at the
-	// sync below.
-	stopWriteback := writeback.Watch(f)
-	discard = func() {
-		stopWriteback()
-		_ = f.Close()
-		_ = os.Remove(f.Name())
-	}
-	commit = func() error {
-		stopWriteback()
-		err := f.Sync()
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Chmod(f.Name(), mode)
-		}
-		if err == nil {
-			err = os.Rename(f.Name(), target)
-		}
-		if err != nil {
-			_ = os.Remove(f.Name())
-			return outputErr(path, err)
+	// The *os.File itself: the library writes a regular file in parallel.
+	return f.File, func() error {
+		if err := f.Commit(); err != nil {
+			return fmt.Errorf("output %w", err)
 		}
 		return nil
-	}
-	return f, commit, discard, nil
-}
-
-// isStdoutPath reports whether path names dxf's own standard output, which
-// -o then writes to as it is (never replacing what the name leads to).
-func isStdoutPath(path string) bool {
-	switch filepath.Clean(path) {
-	case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1":
-		return true
-	}
-	return false
-}
-
-// outputTarget returns the file --output path writes: path itself, or for a
-// symbolic link the file it leads to (the link stays a link), and that
-// file's information (nil if it does not exist yet). A link to nothing, and
-// anything that is not a regular file, device, FIFO or socket, is refused.
-func outputTarget(path string) (string, os.FileInfo, error) {
-	target := path
-	if li, err := os.Lstat(path); err == nil && li.Mode()&fs.ModeSymlink != 0 {
-		if target, err = filepath.EvalSymlinks(path); err != nil {
-			return "", nil, &shortError{msg: fmt.Sprintf("output %s: a symbolic link to a file that cannot be reached", path), err: err}
-		}
-	}
-	fi, err := os.Stat(target)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return target, nil, nil
-	case err != nil:
-		return "", nil, outputErr(path, err)
-	case fi.IsDir():
-		return "", nil, fmt.Errorf("output %s: is a directory", path)
-	case fi.Mode()&(fs.ModeDevice|fs.ModeCharDevice|fs.ModeNamedPipe|fs.ModeSocket) == 0 && !fi.Mode().IsRegular():
-		return "", nil, fmt.Errorf("output %s: not a regular file (%v)", path, fi.Mode().Type())
-	}
-	return target, fi, nil
-}
-
-// outputErr says why the --output file could not be written, naming it,
-// not the temporary file beside it.
-func outputErr(path string, err error) error {
-	if errors.Is(err, fs.ErrNotExist) {
-		return &shortError{msg: fmt.Sprintf("output %s: directory %s does not exist", path, filepath.Dir(path)), err: err}
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return &shortError{msg: fmt.Sprintf("output %s: %v", path, pe.Err), err: err}
-	}
-	return fmt.Errorf("output %s: %w", path, err)
+	}, f.Discard, nil
 }
 
 // refuseTerminal refuses to write blob data to a terminal (it could be
@@ -344,7 +209,7 @@ func outputErr(path string, err error) error {
 // unless --output - says to. Scripts, whose output is not a terminal, see
 // no change.
 func (a *app) refuseTerminal(items []pullItem) error {
-	if a.cfg.output != "" || !isTerminal(a.stdout) {
+	if a.cfg.output != "" || !termprogress.IsTerminal(a.stdout) {
 		return nil
 	}
 	for _, it := range items {

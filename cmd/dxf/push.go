@@ -14,33 +14,6 @@ var pushBlobCommand = &command{
 	flags:    []string{"jobs", "progress", "no-digest-cache", "split", "format"},
 	synopsis: "<repo> <file>... [@alias]",
 	summary:  "upload files as blobs and print their digests",
-	help: `Upload each file as a blob and print its digest (sha256:<hex>), one line per
-file, in argument order. A blob the registry already has is not sent again.
-Several files are uploaded in parallel (--jobs at a time). A file named "-" is
-standard input, hashed while it streams.
-
-With @alias, the alias is then pointed at the pushed blobs, in order (as
-set-alias would), before the digests are printed.
-
-With --split[=AVG] each file is cut into content-defined chunks of about AVG
-bytes (default 4M); only chunks the registry lacks are sent, and one digest
-per chunk is printed, in order. Pushing a changed file again sends only the
-chunks that changed.
-
-A single directory pushed to an @alias is a data set: one blob per file,
-named by its path, in the OCI artifact form (see docs/format.md); pushing it
-again sends only what changed. With --format oci (DXF_FORMAT=oci) the alias of
-files is an OCI artifact naming each file too, which oras and other tools
-read. If the registry refuses the Docker form, the OCI form is written
-instead, said in one line on standard error.
-
-Examples:
-  dxf push-blob fred/datalogger logger.dat
-  dxf push-blob fred/data ./dataset @v1
-  dxf push-blob fred/datalogger logger.dat @may15-readings
-  dxf push-blob --jobs 8 fred/datalogger day1.dat day2.dat day3.dat @week
-  tar c data | dxf push-blob fred/datalogger - @data-tar
-  dxf push-blob --split fred/vm disk.img @disk`,
 	minArgs:  1,
 	maxArgs:  -1,
 	validate: checkPushArgs,
@@ -101,7 +74,7 @@ func runPushBlob(a *app, args []string) (err error) {
 	if a.cfg.split > 0 {
 		return runPushSplit(a, files, alias)
 	}
-	a.progress.plan("files", len(files), filesSize(files))
+	a.progress.Plan("files", len(files), filesSize(files))
 	srcs := make([]blobstore.Source, len(files))
 	for i, f := range files {
 		srcs[i] = blobstore.Source{Path: f}
@@ -157,25 +130,12 @@ func printPushed(a *app, blobs []blobstore.Blob, failed error) error {
 // computed, after the digest when done. A blob the registry had counts as
 // skipped.
 func (a *app) pushProgress(files []string) blobstore.TransferOption {
-	bars := make([]*blobBar, len(files))
-	// Each file's reports come from one goroutine: bars[i] is its own.
-	return blobstore.WithProgress(func(p blobstore.Progress) {
-		bar := bars[p.Index]
-		switch {
-		case p.Existed:
-			a.progress.skipped(p.Blob.Size)
-		case bar == nil:
-			desc := filepath.Base(files[p.Index])
-			if files[p.Index] == "-" {
-				desc = "stdin"
-			}
-			bars[p.Index] = a.progress.start(desc, "", p.Blob.Size)
-		case p.Finished:
-			bar.finish(p.Blob.Digest.String())
-		default:
-			bar.set(p.Done)
+	return blobstore.WithProgress(a.blobBars(func(i int) string {
+		if files[i] == "-" {
+			return "stdin"
 		}
-	})
+		return filepath.Base(files[i])
+	}, nil, true))
 }
 
 // filesSize is the size of the files to push, for the overall progress
@@ -188,10 +148,4 @@ func filesSize(files []string) int64 {
 		}
 	}
 	return n
-}
-
-// shortDigest is the Python tool's progress bar description: the first
-// eight characters of the digest ("sha256:c").
-func shortDigest(d string) string {
-	return d[:min(8, len(d))]
 }

@@ -7,11 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/dxf-go/dxf/internal/termprogress"
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -27,15 +28,6 @@ type safeFlags struct {
 	dryRun bool
 	deep   bool
 	json   bool
-}
-
-// addSafeFlags defines the safeFlags in fs.
-func addSafeFlags(fs *pflag.FlagSet, f *safeFlags) {
-	fs.BoolVar(&f.force, "force", false, "del-blob: delete what is named even if other aliases use it (the Python tool's behaviour)")
-	fs.BoolVar(&f.prune, "prune", false, "del-alias: also delete the blobs no remaining alias uses")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "del-alias, del-blob, prune: delete nothing, print what would go")
-	fs.BoolVar(&f.deep, "deep", false, "check: re-read and hash every blob")
-	fs.BoolVar(&f.json, "json", false, "check: print the result as one JSON object; ls: JSON lines")
 }
 
 // checkSafeFlags refuses a safe flag given to a command it does not apply to.
@@ -69,11 +61,11 @@ func (a *app) reportDelete(res *blobstore.DeleteResult, o blobstore.DeleteOption
 		}
 		n := len(res.Deleted)
 		fmt.Fprintf(a.stderr, "dxf: would delete %d alias%s and %d blob%s or manifest%s, freeing %d bytes (%s)\n",
-			len(res.Aliases), pluralES(len(res.Aliases)), n, plural(n), plural(n), res.DeletedBytes, humanBytes(float64(res.DeletedBytes)))
+			len(res.Aliases), pluralES(len(res.Aliases)), n, plural(n), plural(n), res.DeletedBytes, termprogress.HumanBytes(float64(res.DeletedBytes)))
 	case o.Prune:
 		n := len(res.Deleted)
 		fmt.Fprintf(a.stderr, "dxf: pruned %d blob%s or manifest%s no remaining alias uses, freeing %d bytes (%s)\n",
-			n, plural(n), plural(n), res.DeletedBytes, humanBytes(float64(res.DeletedBytes)))
+			n, plural(n), plural(n), res.DeletedBytes, termprogress.HumanBytes(float64(res.DeletedBytes)))
 	}
 }
 
@@ -82,27 +74,9 @@ var checkCommand = &command{
 	flags:    []string{"deep", "json", "jobs", "progress"},
 	synopsis: "<repo> [<alias>...]",
 	summary:  "check that what aliases name is whole",
-	help: `Check each alias (every alias of the repository when none is named): its
-manifest (and each platform's, for a list) can be had, parses and matches its
-digest, and every blob it names is there with the size the manifest gives.
-With --deep every blob is also read in full and hashed (--jobs at a time),
-with progress bars on standard error as pull-blob has.
-
-Each problem is one line: the alias, the digest at fault ("-" when the
-alias's manifest cannot be had at all), what is wrong and the details.
-The last line sums up. With --json, one JSON object instead: aliases,
-manifests, blobs, bytes, deep, ok, and problems (alias, digest, problem,
-detail).
-
-Exit status: 0 when all is well, 3 when problems were found, and as for
-other commands when the check could not be made (1, 2, 13).
-
-Examples:
-  dxf check fred/datalogger
-  dxf check --deep --jobs 16 fred/datalogger may15-readings`,
-	aliases: allAliases,
-	maxArgs: -1,
-	run:     runCheck,
+	aliases:  allAliases,
+	maxArgs:  -1,
+	run:      runCheck,
 }
 
 // problemsFound is check's error when it found problems.
@@ -122,26 +96,8 @@ func plural(n int) string {
 func runCheck(a *app, args []string) error {
 	o := blobstore.CheckOptions{Deep: a.cfg.safe.deep, Jobs: a.cfg.jobs}
 	if o.Deep {
-		a.progress.plan("blobs", 0, 0)
-		var mu sync.Mutex
-		bars := map[int]*blobBar{}
-		o.Progress = func(p blobstore.Progress) {
-			mu.Lock()
-			bar, ok := bars[p.Index]
-			if !ok {
-				a.progress.grow(max(p.Blob.Size, 0))
-				bar = a.progress.start("", p.Blob.Digest.String(), p.Blob.Size)
-				bars[p.Index] = bar
-			}
-			mu.Unlock()
-			switch {
-			case !ok:
-			case p.Finished:
-				bar.finish("")
-			default:
-				bar.set(p.Done)
-			}
-		}
+		a.progress.Plan("blobs", 0, 0)
+		o.Progress = a.blobBars(nil, func(int) bool { return true }, false)
 	}
 	res, err := a.repo.Check(a.ctx, args, o)
 	if err != nil {
@@ -180,7 +136,7 @@ func runCheck(a *app, args []string) error {
 	} else {
 		var b strings.Builder
 		for _, p := range res.Problems {
-			b.WriteString(escapeText(p.String()))
+			b.WriteString(textfmt.Escape(p.String()))
 			b.WriteByte('\n')
 		}
 		how := "shallow"
@@ -189,7 +145,7 @@ func runCheck(a *app, args []string) error {
 		}
 		fmt.Fprintf(&b, "checked %d alias%s, %d manifest%s, %d blob%s (%s, %s): %d problem%s\n",
 			res.Aliases, pluralES(res.Aliases), res.Manifests, plural(res.Manifests), res.Blobs, plural(res.Blobs),
-			humanBytes(float64(res.Bytes)), how, len(res.Problems), plural(len(res.Problems)))
+			termprogress.HumanBytes(float64(res.Bytes)), how, len(res.Problems), plural(len(res.Problems)))
 		if _, err := fmt.Fprint(a.stdout, b.String()); err != nil {
 			return err
 		}
@@ -212,18 +168,8 @@ var pruneCommand = &command{
 	flags:    []string{"dry-run", "jobs"},
 	synopsis: "<repo>",
 	summary:  "delete the blobs no alias uses",
-	help: `Delete every blob and manifest of the repository that no alias uses, reading
-every alias's manifest first. This needs a store that can list its blobs (an
-OCI layout); a registry cannot, so there use "dxf del-alias --prune", which
-deletes what the deleted aliases alone used, or the registry's garbage
-collector. Blobs written in the last 10 minutes stay: they may belong to a
-push that has not set its alias yet. With --dry-run nothing is deleted: each blob that would go is
-printed as "<digest> <size>", then the total. See docs/deleting.md.
-
-Example:
-  dxf prune --dry-run oci:/srv/data/datalogger`,
-	maxArgs: 0,
-	run:     runPrune,
+	maxArgs:  0,
+	run:      runPrune,
 }
 
 // pruneMinAge is how old a blob must be for prune to delete it: a younger

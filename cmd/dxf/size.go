@@ -5,25 +5,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
 var blobSizeCommand = &command{
-	name:     "blob-size",
-	flags:    []string{"platform", "jobs"},
-	synopsis: "<repo> [<digest>|@<alias>]...",
-	summary:  "print the size of blobs",
-	help: `Print the size in bytes of each blob, one line per argument. For an @alias,
-print the total size of its blobs; for a multi-platform alias without
-DXF_PLATFORM, a JSON object of the total per platform.
-
-With no arguments, print the total size of the blobs of the manifest JSON read
-from standard input.
-
-Examples:
-  dxf blob-size fred/datalogger sha256:9f86d081884c7d65...
-  dxf blob-size fred/datalogger @may15-readings
-  DXF_PLATFORM=linux/amd64 dxf blob-size library/ubuntu @22.04`,
+	name:            "blob-size",
+	flags:           []string{"platform", "jobs"},
+	synopsis:        "<repo> [<digest>|@<alias>]...",
+	summary:         "print the size of blobs",
 	aliases:         atAliases,
 	maxArgs:         -1,
 	manifestOnStdin: true,
@@ -58,7 +48,7 @@ func runBlobSize(a *app, args []string) error {
 		// An alias's total, or the JSON object of the totals per platform.
 		lines[i] = strconv.FormatInt(s.Size, 10)
 		if s.Platforms != nil {
-			lines[i] = pyJSON(s.Platforms)
+			lines[i] = textfmt.PyJSON(s.Platforms)
 		}
 	}
 	_, err := fmt.Fprint(a.stdout, strings.Join(lines, "\n")+"\n")

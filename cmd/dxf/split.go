@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strconv"
 	"strings"
 
+	"github.com/dxf-go/dxf/internal/termprogress"
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -17,7 +18,7 @@ func parseSplit(v string) (int, error) {
 	if v == "default" {
 		return blobstore.DefaultSplitAverage, nil
 	}
-	n, err := parseSize(v)
+	n, err := textfmt.ParseSize(v)
 	if err != nil {
 		return 0, err
 	}
@@ -27,61 +28,12 @@ func parseSplit(v string) (int, error) {
 	return int(n), nil
 }
 
-func parseSize(v string) (int64, error) {
-	s := strings.ToUpper(strings.TrimSpace(v))
-	s = strings.TrimSuffix(strings.TrimSuffix(s, "B"), "I")
-	mult := int64(1)
-	if s != "" {
-		switch s[len(s)-1] {
-		case 'K':
-			mult = 1 << 10
-		case 'M':
-			mult = 1 << 20
-		case 'G':
-			mult = 1 << 30
-		}
-		if mult > 1 {
-			s = s[:len(s)-1]
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("not a size: %q", v)
-	}
-	return n * mult, nil
-}
-
-// byteRange is pull-blob --range: bytes start to end, both included; end
-// < 0 means to the end.
-type byteRange struct{ start, end int64 }
-
-func parseRange(v string) (*byteRange, error) {
-	a, b, ok := strings.Cut(v, "-")
-	if !ok {
-		return nil, fmt.Errorf("want START-END (bytes from 0, END included) or START-, not %q", v)
-	}
-	start, err := parseSize(a)
-	if err != nil {
-		return nil, err
-	}
-	r := &byteRange{start: start, end: -1}
-	if strings.TrimSpace(b) != "" {
-		if r.end, err = parseSize(b); err != nil {
-			return nil, err
-		}
-		if r.end < start {
-			return nil, fmt.Errorf("END %d is before START %d", r.end, start)
-		}
-	}
-	return r, nil
-}
-
 // runPushSplit is push-blob --split: each file is cut into content-defined
 // chunks, the chunks the registry lacks are uploaded, and the digests of
 // all chunks are printed in order (the alias, if any, names them in the
 // same order).
 func runPushSplit(a *app, files []string, alias string) (err error) {
-	a.progress.plan("files", len(files), filesSize(files))
+	a.progress.Plan("files", len(files), filesSize(files))
 	var all blobstore.SplitResult
 	parts := make([][]blobstore.Blob, 0, len(files))
 	for _, file := range files {
@@ -89,15 +41,15 @@ func runPushSplit(a *app, files []string, alias string) (err error) {
 		if file == "-" {
 			desc = "stdin"
 		}
-		var bar *blobBar
+		var bar *termprogress.Bar
 		opts := []blobstore.TransferOption{
 			blobstore.WithSplitAverage(a.cfg.split),
 			blobstore.WithJobs(a.cfg.jobs),
 			blobstore.WithProgress(func(p blobstore.Progress) {
 				if bar == nil {
-					bar = a.progress.start(desc, "", p.Blob.Size)
+					bar = a.progress.Start(desc, "", p.Blob.Size)
 				}
-				bar.setParts(p.Done, p.Present)
+				bar.SetParts(p.Done, p.Present)
 			}),
 		}
 		var res blobstore.SplitResult
@@ -113,7 +65,7 @@ func runPushSplit(a *app, files []string, alias string) (err error) {
 		if err != nil {
 			return err
 		}
-		bar.finish("")
+		bar.Finish("")
 		all.Chunks = append(all.Chunks, res.Chunks...)
 		parts = append(parts, res.Chunks)
 	}
@@ -161,22 +113,22 @@ func runPullRange(a *app, args []string) error {
 	}
 	defer f.Close()
 	r := a.cfg.byteRange
-	end := r.end
+	end := r.End
 	if end < 0 || end >= f.Size() {
 		end = f.Size() - 1
 	}
-	if r.start >= f.Size() && f.Size() > 0 || r.start > end+1 {
-		return fmt.Errorf("--range %d-: %s is only %d bytes", r.start, arg, f.Size())
+	if r.Start >= f.Size() && f.Size() > 0 || r.Start > end+1 {
+		return fmt.Errorf("--range %d-: %s is only %d bytes", r.Start, arg, f.Size())
 	}
 	out, commit, discard, err := a.pullOutput()
 	if err != nil {
 		return err
 	}
-	if _, err := f.Seek(r.start, io.SeekStart); err != nil {
+	if _, err := f.Seek(r.Start, io.SeekStart); err != nil {
 		discard()
 		return err
 	}
-	if _, err := io.Copy(out, io.LimitReader(f, end-r.start+1)); err != nil {
+	if _, err := io.Copy(out, io.LimitReader(f, end-r.Start+1)); err != nil {
 		discard()
 		return err
 	}

@@ -5,69 +5,9 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/dxf-go/dxf/internal/textfmt"
 )
-
-// closest returns the candidate nearest to s: one s is a prefix of (or
-// that is a prefix of s), else the one fewest edits away if that is close
-// enough to be a typing slip; "" if none is.
-func closest(s string, candidates []string) string {
-	best, bestDist := "", -1
-	for _, c := range candidates {
-		// A command as short as "ls" is no prefix of a longer word
-		// ("lsit-repos" is list-repos mistyped, not ls).
-		if strings.HasPrefix(c, s) || (len(c) > 2 && strings.HasPrefix(s, c)) {
-			// "push" for push-blob; "pull-blobs" for pull-blob.
-			d := abs(len(c) - len(s))
-			if bestDist < 0 || d < bestDist {
-				best, bestDist = c, d
-			}
-		}
-	}
-	if best != "" {
-		return best
-	}
-	limit := max(1, min(3, len(s)/3))
-	for _, c := range candidates {
-		if d := editDistance(s, c); d <= limit && (bestDist < 0 || d < bestDist) {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
-}
-
-// editDistance is the Levenshtein distance between a and b, a swap of two
-// neighbouring characters counting as one edit.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
-}
 
 // commandNames lists every command name.
 func commandNames() []string {
@@ -81,7 +21,7 @@ func commandNames() []string {
 // commandHint ends the message about an unknown command name: the nearest
 // command, or where the list is.
 func commandHint(name string) string {
-	if c := closest(name, commandNames()); c != "" {
+	if c := textfmt.Closest(name, commandNames()); c != "" {
 		return fmt.Sprintf(" (did you mean %s?)", c)
 	}
 	return " (dxf help lists the commands)"
@@ -90,8 +30,7 @@ func commandHint(name string) string {
 // flagHint ends pflag's message about an unknown flag with the nearest
 // flag's name.
 func flagHint(msg string) string {
-	var f flagValues
-	fs := newFlagSet(&f)
+	fs := newFlagSet()
 	var names []string
 	fs.VisitAll(func(fl *pflag.Flag) { names = append(names, fl.Name) })
 	switch {
@@ -100,7 +39,7 @@ func flagHint(msg string) string {
 		if c, ok := habitFlags[name]; ok {
 			return fmt.Sprintf(" (dxf's is --%s)", c)
 		}
-		if c := closest(name, names); c != "" {
+		if c := textfmt.Closest(name, names); c != "" {
 			return fmt.Sprintf(" (did you mean --%s?)", c)
 		}
 	case strings.HasPrefix(msg, "unknown shorthand flag: 'v'"):

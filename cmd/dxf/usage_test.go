@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -178,8 +179,8 @@ func TestSuggestions(t *testing.T) {
 		{"push", "push-blob"}, {"pull", "pull-blob"}, {"del", "any of del-alias, del-blob"}, {"setalias", "set-alias"},
 		{"get-digets", "get-digest"}, {"x", ""}, {"list-repo", "list-repos"},
 	} {
-		if got := closest(c.in, commandNames()); got != c.want && c.in != "del" {
-			t.Errorf("closest(%q) = %q, want %q", c.in, got, c.want)
+		if got := textfmt.Closest(c.in, commandNames()); got != c.want && c.in != "del" {
+			t.Errorf("textfmt.Closest(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package textfmt
 
 import "testing"
 
@@ -24,8 +24,8 @@ func TestPyJSON(t *testing.T) {
 		{map[string]string{"m": `{"a": 1}`}, `{"m": "{\"a\": 1}"}`},
 	}
 	for _, c := range cases {
-		if got := pyJSON(c.v); got != c.want {
-			t.Errorf("pyJSON(%#v) = %s, want %s", c.v, got, c.want)
+		if got := PyJSON(c.v); got != c.want {
+			t.Errorf("PyJSON(%#v) = %s, want %s", c.v, got, c.want)
 		}
 	}
 }

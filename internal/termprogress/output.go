@@ -1,4 +1,4 @@
-package main
+package termprogress
 
 import (
 	"bytes"
@@ -7,30 +7,30 @@ import (
 	"os"
 )
 
-// progressOutput is a command's standard output (or error) when it is the
+// output is a command's standard output (or error) when it is the
 // terminal the progress block is drawn on. What the command prints must
 // never be drawn over: before each write the block is finished in place
 // (if no transfer is under way and all are done) or erased (if some still
 // are), and the block is not moved over again; a later redraw starts below
 // what was printed. So a printed line stays where it is, whole, at any
 // width.
-type progressOutput struct {
-	p *progress
+type output struct {
+	p *Progress
 	w io.Writer
 }
 
-// guard returns w, the command's standard output or error, to be written
+// Guard returns w, the command's standard output or error, to be written
 // through the progress display when both go to a terminal; else w itself.
-func (p *progress) guard(w io.Writer) io.Writer {
-	if p == nil || !p.terminal || !isTerminal(w) {
+func (p *Progress) Guard(w io.Writer) io.Writer {
+	if p == nil || !p.terminal || !IsTerminal(w) {
 		return w
 	}
-	return &progressOutput{p: p, w: w}
+	return &output{p: p, w: w}
 }
 
 // Write writes b below the progress block, which it first finishes or
 // erases.
-func (o *progressOutput) Write(b []byte) (int, error) {
+func (o *output) Write(b []byte) (int, error) {
 	p := o.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -47,8 +47,8 @@ func (o *progressOutput) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// file is the terminal written to (see isTerminal).
-func (o *progressOutput) file() *os.File {
+// file is the terminal written to (see IsTerminal).
+func (o *output) file() *os.File {
 	f, _ := o.w.(*os.File)
 	return f
 }
@@ -58,7 +58,7 @@ func (o *progressOutput) file() *os.File {
 // final state and left there (settled); otherwise it is erased. Either way
 // nothing on screen is the block any more, so no redraw moves over what is
 // printed next.
-func (p *progress) yieldLocked() {
+func (p *Progress) yieldLocked() {
 	if !p.terminal || len(p.drawn) == 0 || p.partial {
 		return
 	}
@@ -81,7 +81,7 @@ func (p *progress) yieldLocked() {
 // rowsDrawn is how many rows of a window cols wide the block on screen
 // takes: lines drawn at a greater width than the window now has take
 // several rows each if the terminal rewrapped them.
-func (p *progress) rowsDrawn(cols int) int {
+func (p *Progress) rowsDrawn(cols int) int {
 	up := 0
 	for _, w := range p.drawn {
 		up += max(1, (w+cols-1)/cols)

@@ -1,4 +1,9 @@
-package main
+// Package termprogress draws the progress of blob transfers on standard
+// error: on a terminal a block of pb bars redrawn in place at the bottom of
+// the screen (which never draws over what the command prints, see
+// [Progress.Guard]); into a file or pipe one line per bar now and then, in
+// the Python tool's format.
+package termprogress
 
 import (
 	"cmp"
@@ -95,7 +100,7 @@ func init() {
 		if secs <= 0 {
 			return "[?B/s]"
 		}
-		return "[" + humanBytes(float64(s.Value())/secs) + "/s]"
+		return "[" + HumanBytes(float64(s.Value())/secs) + "/s]"
 	}), false)
 	pb.RegisterElement("eta", pb.ElementFunc(func(s *pb.State, _ ...string) string { return eta(s) }), false)
 	// The note, between the two strings given (before, after), or nothing.
@@ -111,12 +116,12 @@ func init() {
 // sentNote says how many bytes of a push were sent and how many the
 // registry already had: "4.0 MiB sent, 296 MiB already there".
 func sentNote(sent, present int64) string {
-	return humanSize(sent) + " sent, " + humanSize(present) + " already there"
+	return HumanSize(sent) + " sent, " + HumanSize(present) + " already there"
 }
 
-// humanSize formats n bytes with a binary unit and about three significant
+// HumanSize formats n bytes with a binary unit and about three significant
 // digits: "512 B", "4.0 MiB", "296 MiB".
-func humanSize(n int64) string {
+func HumanSize(n int64) string {
 	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
 	v, i := float64(n), 0
 	for v >= 1024 && i < len(units)-1 {
@@ -146,8 +151,8 @@ func eta(s *pb.State) string {
 	return "ETA " + (time.Duration(left) * time.Second).Round(time.Second).String()
 }
 
-// humanBytes formats n bytes with a binary unit, e.g. "12.3MiB".
-func humanBytes(n float64) string {
+// HumanBytes formats n bytes with a binary unit, e.g. "12.3MiB".
+func HumanBytes(n float64) string {
 	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
 	i := 0
 	for n >= 1024 && i < len(units)-1 {
@@ -160,7 +165,7 @@ func humanBytes(n float64) string {
 	return fmt.Sprintf("%.1f%s", n, units[i])
 }
 
-// progress draws the progress of blob transfers on standard error, never on
+// Progress draws the progress of blob transfers on standard error, never on
 // standard output.
 //
 // On a terminal it keeps one block at the bottom of the screen, redrawn in
@@ -178,8 +183,8 @@ func humanBytes(n float64) string {
 // line, in the Python tool's format, when it starts, every couple of
 // seconds while it moves and when it ends, which reads well in logs.
 //
-// A nil *progress is valid and draws nothing: that is progress turned off.
-type progress struct {
+// A nil *Progress is valid and draws nothing: that is progress turned off.
+type Progress struct {
 	w        io.Writer
 	terminal bool
 	size     func() (rows, cols int) // terminal size
@@ -194,11 +199,11 @@ type progress struct {
 	unit    string // "files" or "blobs"; "" before plan
 	planned int    // files or blobs the command moves
 	overall *pb.ProgressBar
-	bars    []*blobBar // unfinished bars, in start order
-	last    *blobBar   // the bar that finished last
-	drawn   []int      // cell widths of the lines of the block on screen (terminal)
+	bars    []*Bar // unfinished bars, in start order
+	last    *Bar   // the bar that finished last
+	drawn   []int  // cell widths of the lines of the block on screen (terminal)
 	// settled: the block was left on screen in its final state for a line
-	// the command printed (see progressOutput), and nothing moved since.
+	// the command printed (see output), and nothing moved since.
 	settled bool
 	// partial: the command printed part of a line; the block is not drawn
 	// (its "\r" would draw over it) until the line is ended.
@@ -208,9 +213,9 @@ type progress struct {
 	done    chan struct{}
 }
 
-// blobBar is the bar of one blob. A nil *blobBar ignores every call.
-type blobBar struct {
-	p      *progress
+// Bar is the bar of one blob. A nil *Bar ignores every call.
+type Bar struct {
+	p      *Progress
 	bar    *pb.ProgressBar
 	name   string       // file name, "" if none
 	digest string       // "" while not known (guarded by p.mu)
@@ -223,21 +228,21 @@ type blobBar struct {
 	logged  int64 // value when a line was last written (not a terminal)
 }
 
-// newProgress returns the progress display for mode "1" (on), "0" (off) or
+// New returns the progress display for mode "1" (on), "0" (off) or
 // "auto" (on when stderr is a terminal), or nil when it is off.
-func newProgress(stderr io.Writer, mode string) *progress {
-	terminal := isTerminal(stderr)
+func New(stderr io.Writer, mode string) *Progress {
+	terminal := IsTerminal(stderr)
 	if mode == "0" || (mode != "1" && !terminal) {
 		return nil
 	}
-	p := &progress{w: stderr, terminal: terminal, size: terminalSize}
+	p := &Progress{w: stderr, terminal: terminal, size: terminalSize}
 	p.total.Store(-1)
 	return p
 }
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	if o, ok := w.(*progressOutput); ok {
+// IsTerminal reports whether w is a terminal.
+func IsTerminal(w io.Writer) bool {
+	if o, ok := w.(*output); ok {
 		w = o.file()
 	}
 	f, ok := w.(*os.File)
@@ -254,10 +259,10 @@ func terminalSize() (rows, cols int) {
 	return rows, cols
 }
 
-// plan says how many files or blobs (unit) the command is about to move and
+// Plan says how many files or blobs (unit) the command is about to move and
 // how many bytes they hold as far as known (see grow): with more than one
 // an overall bar is drawn on a terminal.
-func (p *progress) plan(unit string, n int, bytes int64) {
+func (p *Progress) Plan(unit string, n int, bytes int64) {
 	if p == nil {
 		return
 	}
@@ -267,16 +272,16 @@ func (p *progress) plan(unit string, n int, bytes int64) {
 	p.total.Store(bytes)
 }
 
-// grow adds bytes learnt late (a blob's size from its GET) to the total.
-func (p *progress) grow(bytes int64) {
+// Grow adds bytes learnt late (a blob's size from its GET) to the total.
+func (p *Progress) Grow(bytes int64) {
 	if p != nil && bytes > 0 {
 		p.total.Add(bytes)
 	}
 }
 
-// skipped counts one file or blob done without a transfer (the registry
+// Skipped counts one file or blob done without a transfer (the registry
 // had it), of the given size.
-func (p *progress) skipped(size int64) {
+func (p *Progress) Skipped(size int64) {
 	if p == nil {
 		return
 	}
@@ -285,14 +290,14 @@ func (p *progress) skipped(size int64) {
 	p.present.Add(max(size, 0))
 }
 
-// start adds a bar for a transfer of total bytes (-1 if unknown) of the
+// Start adds a bar for a transfer of total bytes (-1 if unknown) of the
 // named file ("" for none) with the given digest ("" while not known).
-func (p *progress) start(name, digest string, total int64) *blobBar {
+func (p *Progress) Start(name, digest string, total int64) *Bar {
 	if p == nil {
 		return nil
 	}
 	bar := pb.New64(total)
-	b := &blobBar{p: p, bar: bar, name: name, digest: digest}
+	b := &Bar{p: p, bar: bar, name: name, digest: digest}
 	if p.terminal {
 		// Template and label are set as drawn, for the window's width.
 		bar.Set(pb.Bytes, true)
@@ -329,10 +334,10 @@ func (p *progress) start(name, digest string, total int64) *blobBar {
 // file name while the digest is not known. On a terminal it is the file
 // name followed by the short digest (12 hex digits) once known, or in a
 // narrow window one of them, cut to a third of the width.
-func (b *blobBar) label(digest string, width int) string {
+func (b *Bar) label(digest string, width int) string {
 	if !b.p.terminal {
 		if digest != "" {
-			return shortDigest(digest)
+			return ShortDigest(digest)
 		}
 		return b.name
 	}
@@ -354,7 +359,7 @@ func (b *blobBar) label(digest string, width int) string {
 }
 
 // style sets the bar's template and label for a window width wide.
-func (b *blobBar) style(width int) {
+func (b *Bar) style(width int) {
 	tmpl := termTemplate
 	switch {
 	case width < wideColumns && b.noted.Load():
@@ -369,29 +374,29 @@ func (b *blobBar) style(width int) {
 	b.bar.Set("prefix", b.label(b.digest, width))
 }
 
-// set records that done bytes have been transferred.
-func (b *blobBar) set(done int64) {
+// Set records that done bytes have been transferred.
+func (b *Bar) Set(done int64) {
 	if b != nil {
 		b.bar.SetCurrent(done)
 		b.p.bytes.Add(done - b.seen.Swap(done))
 	}
 }
 
-// setParts records that done bytes have been pushed, present of which the
+// SetParts records that done bytes have been pushed, present of which the
 // registry already had (not sent): the bar then says how many bytes were
 // sent and how many found there.
-func (b *blobBar) setParts(done, present int64) {
+func (b *Bar) SetParts(done, present int64) {
 	if b == nil {
 		return
 	}
 	b.noted.Store(true)
 	b.bar.Set(noteKey, sentNote(done-present, present))
 	b.p.present.Add(present - b.present.Swap(present))
-	b.set(done)
+	b.Set(done)
 }
 
-// finish marks the transfer complete, naming its digest if not "".
-func (b *blobBar) finish(digest string) {
+// Finish marks the transfer complete, naming its digest if not "".
+func (b *Bar) Finish(digest string) {
 	if b == nil {
 		return
 	}
@@ -410,7 +415,7 @@ func (b *blobBar) finish(digest string) {
 	if p.closed {
 		return
 	}
-	p.bars = slices.DeleteFunc(p.bars, func(x *blobBar) bool { return x == b })
+	p.bars = slices.DeleteFunc(p.bars, func(x *Bar) bool { return x == b })
 	p.last = b
 	if p.terminal {
 		p.drawBlockLocked(false)
@@ -419,10 +424,10 @@ func (b *blobBar) finish(digest string) {
 	}
 }
 
-// close stops the redrawing and leaves the final state on screen: the
+// Close stops the redrawing and leaves the final state on screen: the
 // overall bar, or the last bar; bars of transfers that failed stay as they
 // were when they failed.
-func (p *progress) close() {
+func (p *Progress) Close() {
 	if p == nil {
 		return
 	}
@@ -446,11 +451,11 @@ func (p *progress) close() {
 // settledLocked reports whether the block on screen was settled in its
 // final state for a printed line and no transfer has started since: it is
 // not drawn again.
-func (p *progress) settledLocked() bool {
+func (p *Progress) settledLocked() bool {
 	return p.settled && len(p.bars) == 0
 }
 
-func (p *progress) loop() {
+func (p *Progress) loop() {
 	defer close(p.done)
 	every := redraw
 	if !p.terminal {
@@ -496,7 +501,7 @@ func visibleActive(rows int) int {
 
 // overallLocked updates and returns the overall bar, or nil when the
 // command moves a single blob.
-func (p *progress) overallLocked() *pb.ProgressBar {
+func (p *Progress) overallLocked() *pb.ProgressBar {
 	if p.planned < 2 {
 		return nil
 	}
@@ -527,7 +532,7 @@ func (p *progress) overallLocked() *pb.ProgressBar {
 // cleared (the block may have shrunk). final draws what stays once the
 // command ends. Nothing is drawn while the command's last line printed is
 // unfinished.
-func (p *progress) drawBlockLocked(final bool) {
+func (p *Progress) drawBlockLocked(final bool) {
 	if p.partial {
 		return
 	}
@@ -580,7 +585,13 @@ func (p *progress) drawBlockLocked(final bool) {
 }
 
 // drawLineLocked writes the bar's current state as one line.
-func (p *progress) drawLineLocked(b *blobBar) {
+func (p *Progress) drawLineLocked(b *Bar) {
 	b.logged = b.bar.Current()
 	_, _ = io.WriteString(p.w, strings.TrimRight(b.bar.String(), " ")+"\n")
+}
+
+// ShortDigest is the Python tool's progress bar description: the first
+// eight characters of the digest ("sha256:c").
+func ShortDigest(d string) string {
+	return d[:min(8, len(d))]
 }

@@ -1,4 +1,9 @@
-package main
+// Package textfmt formats and reads text for dxf: JSON exactly as the
+// Python tool printed it (PyJSON), network text made safe to print
+// (Escape, ListedName), the nearest of some names to a mistyped one
+// (Closest), the notice of a wait a registry asked for (RetryWait), and
+// sizes and byte ranges written for people (ParseSize, ParseRange).
+package textfmt
 
 import (
 	"fmt"
@@ -9,7 +14,7 @@ import (
 	"unicode/utf16"
 )
 
-// pyJSON encodes v exactly as Python's json.dumps(v, sort_keys=True) does
+// PyJSON encodes v exactly as Python's json.dumps(v, sort_keys=True) does
 // with its defaults: ", " and ": " separators, keys sorted by code point,
 // and every character outside printable ASCII escaped as \uXXXX (surrogate
 // pairs above U+FFFF). The Python tool printed multi-platform results this
@@ -17,7 +22,7 @@ import (
 //
 // v may hold strings, integers, booleans, nil, slices and maps with string
 // keys, nested freely; anything else is a programming error and panics.
-func pyJSON(v any) string {
+func PyJSON(v any) string {
 	var b strings.Builder
 	writePyJSON(&b, reflect.ValueOf(v))
 	return b.String()
@@ -61,7 +66,7 @@ func writePyJSON(b *strings.Builder, v reflect.Value) {
 		b.WriteByte(']')
 	case reflect.Map:
 		if v.Type().Key().Kind() != reflect.String {
-			panic(fmt.Sprintf("pyJSON: map keys must be strings, not %s", v.Type().Key()))
+			panic(fmt.Sprintf("PyJSON: map keys must be strings, not %s", v.Type().Key()))
 		}
 		keys := make([]string, 0, v.Len())
 		for _, k := range v.MapKeys() {
@@ -81,7 +86,7 @@ func writePyJSON(b *strings.Builder, v reflect.Value) {
 		}
 		b.WriteByte('}')
 	default:
-		panic(fmt.Sprintf("pyJSON: cannot encode a %s", v.Type()))
+		panic(fmt.Sprintf("PyJSON: cannot encode a %s", v.Type()))
 	}
 }
 

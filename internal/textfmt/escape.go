@@ -1,4 +1,4 @@
-package main
+package textfmt
 
 import (
 	"fmt"
@@ -12,12 +12,12 @@ import (
 // must not reach a terminal raw: an escape sequence could rewrite the screen,
 // a newline could forge a line of output.
 
-// escapeText makes s safe to print in a message: control and formatting
+// Escape makes s safe to print in a message: control and formatting
 // characters (ESC, NUL, DEL, C1 controls, bidirectional overrides,
 // zero-width characters) and bytes that are not UTF-8 are written as Go
 // escapes (\x1b, \u202e). Printable text, including non-ASCII letters, is
 // unchanged.
-func escapeText(s string) string {
+func Escape(s string) string {
 	clean := true
 	for _, r := range s {
 		if r == utf8.RuneError || unsafeRune(r) {
@@ -49,11 +49,11 @@ func unsafeRune(r rune) bool {
 	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
-// listedName is how list-aliases and list-repos print a name: as it is when
+// ListedName is how list-aliases and list-repos print a name: as it is when
 // it is printable ASCII without quotes or backslashes (every valid tag and
 // repository name is), and otherwise Go-quoted ("a\x1bb", "two\nlines"), so
 // that one name is always one line and nothing reaches the terminal raw.
-func listedName(name string) string {
+func ListedName(name string) string {
 	for i := 0; i < len(name); i++ {
 		if c := name[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
 			return strconv.QuoteToASCII(name)

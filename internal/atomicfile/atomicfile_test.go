@@ -1,0 +1,86 @@
+package atomicfile
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestCommitDiscard: the target changes only at Commit, keeps its
+// permissions, and a symbolic link to it stays a link.
+func TestCommitDiscard(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "out")
+	if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink("out", link); err != nil {
+		t.Fatal(err)
+	}
+
+	f, err := Create(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("discarded"); err != nil {
+		t.Fatal(err)
+	}
+	f.Discard()
+	checkFile(t, target, "old")
+
+	f, err = Create(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("new"); err != nil {
+		t.Fatal(err)
+	}
+	checkFile(t, target, "old")
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	checkFile(t, target, "new")
+	if fi, err := os.Stat(target); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, %v; want 0600", fi.Mode(), err)
+	}
+	if li, err := os.Lstat(link); err != nil || li.Mode()&fs.ModeSymlink == 0 {
+		t.Error("the link is no longer a link")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no", "out")
+	_, err := Create(missing)
+	var e *Error
+	if !errors.As(err, &e) || err.Error() != missing+": directory "+filepath.Dir(missing)+" does not exist" || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing directory: %v", err)
+	}
+	if _, err := Create(dir); err == nil || err.Error() != dir+": is a directory" {
+		t.Errorf("directory: %v", err)
+	}
+	dangling := filepath.Join(dir, "dangling")
+	if err := os.Symlink("nothing", dangling); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(dangling); err == nil || err.Error() != dangling+": a symbolic link to a file that cannot be reached" {
+		t.Errorf("dangling link: %v", err)
+	}
+	if !IsStdout("/dev/stdout") || !IsStdout("/dev/fd/1") || IsStdout("/dev/null") {
+		t.Error("IsStdout")
+	}
+}
+
+func checkFile(t *testing.T, path, want string) {
+	t.Helper()
+	if b, err := os.ReadFile(path); err != nil || string(b) != want {
+		t.Errorf("%s holds %q (%v), want %q", path, b, err, want)
+	}
+}
