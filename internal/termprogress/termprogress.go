@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/cheggaaa/pb/v3"
-	"github.com/cheggaaa/pb/v3/termutil"
 	"github.com/mattn/go-isatty"
 )
 
@@ -252,7 +251,7 @@ func IsTerminal(w io.Writer) bool {
 // terminalSize is pb's reading of the terminal's size, with defaults when
 // it cannot be read.
 func terminalSize() (rows, cols int) {
-	rows, cols, err := termutil.TerminalSize()
+	rows, cols, err := termSize()
 	if err != nil || cols <= 0 || rows <= 0 {
 		return defaultRows, defaultCols
 	}
