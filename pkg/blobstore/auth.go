@@ -34,7 +34,7 @@ func (r *Registry) Ping(ctx context.Context) error {
 // that asks for credentials over plain HTTP gives [ErrAuthInsecure].
 func (r *Registry) Authenticate(ctx context.Context, repo string, actions ...string) (string, error) {
 	op := "authenticate with " + r.Host()
-	pr, err := transport.Ping(ctx, r.reg, r.base)
+	pr, err := transport.Ping(ctx, r.reg, r.t.Base())
 	if err != nil {
 		return "", wrapErr(op, subjectOther, err)
 	}
@@ -79,7 +79,7 @@ func (r *Registry) Authenticate(ctx context.Context, repo string, actions ...str
 	if err != nil {
 		return "", err
 	}
-	tok, err := transport.Exchange(ctx, r.reg, auth, r.base, scopes, pr)
+	tok, err := transport.Exchange(ctx, r.reg, auth, r.t.Base(), scopes, pr)
 	if err != nil {
 		return "", wrapErr(op, subjectOther, err)
 	}

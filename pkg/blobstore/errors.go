@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	xport "github.com/dxf-go/dxf/pkg/blobstore/internal/transport"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
 	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
@@ -56,11 +57,11 @@ var (
 	// anything but 201 Created).
 	ErrMountFailed = errors.New("cross repository blob mount failed")
 	// ErrAuthInsecure: the registry asked for credentials over plain HTTP.
-	ErrAuthInsecure = errors.New("auth requires HTTPS")
+	ErrAuthInsecure = xport.ErrAuthInsecure
 	// ErrPlainHTTP: a request would have gone over plain HTTP to a registry
 	// not made [WithInsecure] (go-containerregistry falls back to plain HTTP
 	// for localhost on its own).
-	ErrPlainHTTP = errors.New("plain HTTP is not allowed without the insecure option (blobstore.WithInsecure(true), or an http:// host)")
+	ErrPlainHTTP = xport.ErrPlainHTTP
 	// ErrSizeMismatch: a blob's body was longer or shorter than announced.
 	ErrSizeMismatch = store.ErrSizeMismatch
 	// ErrInvalidLayout: an OCI image layout whose files contradict each
@@ -264,6 +265,20 @@ func registryDown(err error) bool {
 
 // transient reports whether err is worth retrying (see [retry.Transient]):
 // refusals to talk plain HTTP, or to send credentials over it, are not.
-func transient(err error) bool {
-	return retry.Transient(err, ErrAuthInsecure, ErrPlainHTTP, ErrRedirectDowngrade, ErrCredentialsOtherHost)
-}
+func transient(err error) bool { return xport.Transient(err) }
+
+// ErrRedirectDowngrade is returned when an HTTPS request was redirected to plain HTTP, which
+// is refused unless the registry is used insecurely ([WithInsecure]).
+var ErrRedirectDowngrade = xport.ErrRedirectDowngrade
+
+// ErrCredentialsOtherHost is returned when a request carrying credentials was about to go to
+// a host other than the registry, its token realm or the auth host
+// ([WithAuthHost]), for example after a redirect. It was not sent.
+var ErrCredentialsOtherHost = xport.ErrCredentialsOtherHost
+
+// ErrStalled is returned when a transfer moved less than [StallBytes] in [Timeouts.Idle].
+var ErrStalled = xport.ErrStalled
+
+// ErrCredentialHelper is returned when a credential helper (docker-credential-*) failed or
+// did not answer in time. Its output is never quoted: it may hold secrets.
+var ErrCredentialHelper = xport.ErrCredentialHelper

@@ -174,3 +174,8 @@ func (s *registryStore) DeleteManifest(ctx context.Context, d v1.Hash) error {
 func (s *registryStore) Mount(ctx context.Context, from string, d v1.Hash) error {
 	return s.r.MountBlob(ctx, from, d)
 }
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
