@@ -35,8 +35,6 @@ const (
 	// MaxPingBodySize is how much of the answer to the GET /v2/ that opens
 	// a session is read (its body means nothing; the rest is dropped).
 	MaxPingBodySize = xport.MaxPingBodySize
-	// maxErrorMessage bounds the registry's message quoted in an [Error].
-	maxErrorMessage = 1 << 10
 )
 
 // ErrLimitExceeded is matched by errors for something read from a registry

@@ -11,6 +11,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
 	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
@@ -88,7 +89,7 @@ func (r *Repository) PullBlobSize(ctx context.Context, d v1.Hash, size int64) (*
 		// hold the body to it.
 		ok, n, herr := r.headBlob(ctx, d)
 		if herr == nil && !ok {
-			herr = &Error{Op: op, StatusCode: http.StatusNotFound, kind: ErrBlobNotFound}
+			herr = remote.NotFound(op, ErrBlobNotFound)
 		}
 		if herr != nil {
 			resp.Body.Close()
@@ -307,7 +308,7 @@ func (r *Repository) BlobSize(ctx context.Context, d v1.Hash) (int64, error) {
 		return 0, fmt.Errorf("%s: %w in %s", op, ErrBlobNotFound, r)
 	}
 	if !ok {
-		return 0, &Error{Op: op, StatusCode: http.StatusNotFound, kind: ErrBlobNotFound}
+		return 0, remote.NotFound(op, ErrBlobNotFound)
 	}
 	return size, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
 	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
@@ -409,7 +410,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 		}
 		var after time.Duration
 		if e := (*Error)(nil); errors.As(err, &e) {
-			after = r.reg.askedWait(e.StatusCode, e.retryAfter)
+			after = r.reg.askedWait(e.StatusCode, remote.RetryAfter(e))
 		}
 		if err := failures.Wait(ctx, after); err != nil {
 			return PushResult{}, err
