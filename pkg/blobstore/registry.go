@@ -2,9 +2,7 @@ package blobstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -13,8 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/dxf-go/dxf/internal/envconfig"
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
 	xport "github.com/dxf-go/dxf/pkg/blobstore/internal/transport"
-	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
 // Registry is a connection to one registry host. It is safe for concurrent
@@ -114,12 +112,17 @@ type request struct {
 // do sends req with client, retrying idempotent requests on transient
 // failures. The caller closes the response body.
 func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.Response, error) {
+	return r.t.Do(ctx, c, req.wire())
+}
+
+// wire is req as the transport takes it.
+func (req request) wire() xport.Request {
 	wr := xport.Request{Method: req.method, URL: req.url, Header: req.header, Body: req.body,
 		NoRetry: req.noRetry, RetrySafe: req.retrySafe}
 	if req.upload != nil {
 		wr.Upload = req.upload
 	}
-	return r.t.Do(ctx, c, wr)
+	return wr
 }
 
 // getBody GETs a small document (a manifest, a page of a listing), and
@@ -127,37 +130,7 @@ func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.R
 // dropped or truncated answer). It returns the body and the answer's
 // headers. A body over limit.Limit bytes is an error (limit itself).
 func (r *Registry) getBody(ctx context.Context, c *http.Client, op string, s subject, req request, limit *LimitError) ([]byte, http.Header, error) {
-	var (
-		raw []byte
-		hdr http.Header
-	)
-	err := r.retry(ctx, func() error {
-		resp, err := r.do(ctx, c, req)
-		if err != nil {
-			return &retry.Permanent{Err: wrapErr(op, s, err)}
-		}
-		defer resp.Body.Close()
-		if err := checkResponse(op, s, resp, http.StatusOK); err != nil {
-			return &retry.Permanent{Err: err}
-		}
-		hdr = resp.Header
-		if resp.ContentLength > limit.Limit {
-			return &retry.Permanent{Err: fmt.Errorf("%s: %w", op, limit)}
-		}
-		raw, err = io.ReadAll(io.LimitReader(resp.Body, limit.Limit+1))
-		if err != nil {
-			return fmt.Errorf("%s: %w", op, cleanURLError(err))
-		}
-		if int64(len(raw)) > limit.Limit {
-			return &retry.Permanent{Err: fmt.Errorf("%s: %w", op, limit)}
-		}
-		return nil
-	})
-	var p *retry.Permanent
-	if errors.As(err, &p) {
-		return nil, nil, p.Err
-	}
-	return raw, hdr, err
+	return remote.GetBody(ctx, r.t, c, op, s, req.wire(), limit.Limit, limit)
 }
 
 // retry runs f until it succeeds, fails permanently, or the attempts allowed

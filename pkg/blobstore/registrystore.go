@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -72,25 +71,11 @@ func (s *registryStore) Open(ctx context.Context, b Blob, off, n int64) (io.Read
 	if n == 0 {
 		return io.NopCloser(bytes.NewReader(nil)), nil
 	}
-	c, err := r.pullClient(ctx)
+	resp, err := r.rs.GetRange(ctx, op, b.Digest, off, off+n-1)
 	if err != nil {
-		return nil, wrapErr(op, subjectBlob, err)
-	}
-	end := off + n - 1
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodGet, url: r.blobURL(b.Digest),
-		header: http.Header{"Range": {"bytes=" + strconv.FormatInt(off, 10) + "-" + strconv.FormatInt(end, 10)}}})
-	if err != nil {
-		return nil, wrapErr(op, subjectBlob, err)
-	}
-	if err := checkResponse(op, subjectBlob, resp, http.StatusPartialContent); err != nil {
-		resp.Body.Close()
 		return nil, err
 	}
 	cr := resp.Header.Get("Content-Range")
-	if !rangeStartsAt(cr, off) {
-		resp.Body.Close()
-		return nil, fmt.Errorf("%s: asked for bytes %d-%d, the registry answered Content-Range %q", op, off, end, cr)
-	}
 	if _, total, ok := strings.Cut(cr, "/"); ok && total != "*" && total != strconv.FormatInt(b.Size, 10) {
 		resp.Body.Close()
 		return nil, fmt.Errorf("%s: %w: the registry holds %s bytes, %d expected", op, ErrSizeMismatch, total, b.Size)

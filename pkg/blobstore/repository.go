@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
@@ -19,6 +19,7 @@ import (
 type Repository struct {
 	reg  *Registry
 	repo name.Repository
+	rs   *remote.Repo // the repository's requests
 
 	// st, when not nil, is the store the repository is kept in instead of
 	// a registry (an OCI image layout); lo then holds the options.
@@ -61,7 +62,7 @@ func (r *Registry) Repository(repo string) (*Repository, error) {
 	if r.o.insecure {
 		n.Registry = r.reg
 	}
-	return &Repository{reg: r, repo: n}, nil
+	return &Repository{reg: r, repo: n, rs: remote.New(r.t, n)}, nil
 }
 
 // Registry returns the registry the repository belongs to; nil for a
@@ -95,10 +96,7 @@ func (r *Repository) pullClient(ctx context.Context) (*http.Client, error) {
 	if r.reg == nil {
 		return nil, errNotRegistry
 	}
-	if c := r.reg.readyClient(r.repo.Scope(transport.PushScope)); c != nil {
-		return c, nil
-	}
-	return r.reg.client(ctx, r.repo, r.repo.Scope(transport.PullScope))
+	return r.rs.PullClient(ctx)
 }
 
 // pushClient is the client for writes (pull and push actions). The registry
@@ -107,11 +105,11 @@ func (r *Repository) pushClient(ctx context.Context) (*http.Client, error) {
 	if r.reg == nil {
 		return nil, errNotRegistry
 	}
-	return r.reg.client(ctx, r.repo, r.repo.Scope(transport.PushScope))
+	return r.rs.PushClient(ctx)
 }
 
 func (r *Repository) url(format string, args ...any) string {
-	return r.reg.url("/v2/" + r.repo.RepositoryStr() + fmt.Sprintf(format, args...))
+	return r.rs.URL(format, args...)
 }
 
-func (r *Repository) blobURL(d v1.Hash) string { return r.url("/blobs/%s", d) }
+func (r *Repository) blobURL(d v1.Hash) string { return r.rs.BlobURL(d) }
