@@ -443,7 +443,7 @@ func (f *BlobFile) readRange(i int, p []byte, within int64) (int, error) {
 		return f.storeReadRange(op, part.Blob, p, within)
 	}
 	if f.repo.reg == nil {
-		return 0, errNotRegistry
+		return 0, wrapErr(op, subjectBlob, errNotRegistry)
 	}
 	end := within + int64(len(p)) - 1
 	resp, err := f.repo.rs.GetRange(f.ctx, op, d, within, end)

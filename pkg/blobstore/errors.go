@@ -51,7 +51,7 @@ var (
 	ErrPlatformNotFound = errors.New("platform not found")
 	// ErrMountFailed: the registry did not mount the blob (it answered
 	// anything but 201 Created).
-	ErrMountFailed = errors.New("cross repository blob mount failed")
+	ErrMountFailed = remote.ErrMountFailed
 	// ErrAuthInsecure: the registry asked for credentials over plain HTTP.
 	ErrAuthInsecure = xport.ErrAuthInsecure
 	// ErrPlainHTTP: a request would have gone over plain HTTP to a registry

@@ -643,20 +643,7 @@ func namesBlob(loc string, d v1.Hash) bool {
 }
 
 // resolveLocation resolves a Location header against the request URL.
-func resolveLocation(base, loc string) (string, error) {
-	if loc == "" {
-		return "", fmt.Errorf("the registry gave no upload location")
-	}
-	b, err := url.Parse(base)
-	if err != nil {
-		return "", err
-	}
-	l, err := url.Parse(loc)
-	if err != nil {
-		return "", fmt.Errorf("bad upload location %q: %w", loc, err)
-	}
-	return b.ResolveReference(l).String(), nil
-}
+func resolveLocation(base, loc string) (string, error) { return remote.ResolveLocation(base, loc) }
 
 // openRegular opens the regular file at path for a push; errors name it.
 func openRegular(path string) (*os.File, os.FileInfo, error) {

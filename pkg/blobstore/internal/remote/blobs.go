@@ -1,8 +1,10 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	xport "github.com/dxf-go/dxf/pkg/blobstore/internal/transport"
+	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
 // GetBlob GETs the blob, from offset on if offset > 0 (then the answer must
@@ -102,4 +105,70 @@ func (r *Repo) HeadBlob(ctx context.Context, d v1.Hash) (bool, int64, error) {
 		return false, 0, fmt.Errorf("%s: the answer is a web page (%s), not a registry's", op, ct)
 	}
 	return true, resp.ContentLength, nil
+}
+
+// Stat implements [store.Store] (HEAD).
+func (r *Repo) Stat(ctx context.Context, d v1.Hash) (store.Blob, error) {
+	ok, size, err := r.HeadBlob(ctx, d)
+	if err != nil {
+		return store.Blob{}, err
+	}
+	if !ok {
+		return store.Blob{}, NotFound("blob size "+d.String(), ErrBlobNotFound)
+	}
+	return store.Blob{Digest: d, Size: size}, nil
+}
+
+// Open implements [store.Store]: a GET of the whole blob, or of a range.
+func (r *Repo) Open(ctx context.Context, b store.Blob, off, n int64) (io.ReadCloser, error) {
+	op := "pull blob " + b.Digest.String()
+	if off == 0 && n < 0 {
+		resp, err := r.GetBlob(ctx, b.Digest, 0)
+		if err != nil {
+			return nil, err
+		}
+		size := resp.ContentLength
+		if b.Size >= 0 && size >= 0 && size != b.Size {
+			resp.Body.Close()
+			return nil, fmt.Errorf("%s: %w: the registry sends %d bytes, %d expected", op, store.ErrSizeMismatch, size, b.Size)
+		}
+		if size < 0 {
+			size = b.Size
+		}
+		if size < 0 {
+			return resp.Body, nil
+		}
+		return readCloser{io.LimitReader(resp.Body, size), resp.Body}, nil
+	}
+	if b.Size < 0 {
+		st, err := r.Stat(ctx, b.Digest)
+		if err != nil {
+			return nil, err
+		}
+		b.Size = st.Size
+	}
+	if off < 0 || off > b.Size {
+		return nil, fmt.Errorf("%s: offset %d outside its %d bytes", op, off, b.Size)
+	}
+	if n < 0 || off+n > b.Size {
+		n = b.Size - off
+	}
+	if n == 0 {
+		return io.NopCloser(bytes.NewReader(nil)), nil
+	}
+	resp, err := r.GetRange(ctx, op, b.Digest, off, off+n-1)
+	if err != nil {
+		return nil, err
+	}
+	cr := resp.Header.Get("Content-Range")
+	if _, total, ok := strings.Cut(cr, "/"); ok && total != "*" && total != strconv.FormatInt(b.Size, 10) {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s: %w: the registry holds %s bytes, %d expected", op, store.ErrSizeMismatch, total, b.Size)
+	}
+	return readCloser{io.LimitReader(resp.Body, n), resp.Body}, nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
