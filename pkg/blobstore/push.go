@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -561,85 +559,24 @@ func pushRecoverable(err error) bool {
 	return false
 }
 
-// startUpload opens an upload session (POST) and returns its URL. With a
-// query (e.g. a mount request) the answer may also be 201. Opening a session
-// is retried on transient failures, as an idempotent request is: a registry
-// restarting (connection refused or reset, 502, 503) is waited for with the
-// usual back-off.
+// startUpload opens an upload session (POST) and returns its URL (see
+// [remote.Repo.StartUpload]).
 func (r *Repository) startUpload(ctx context.Context, c *http.Client, op, query string) (string, error) {
-	u := r.url("/blobs/uploads/") + query
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPost, url: u, retrySafe: true})
-	if err != nil {
-		return "", wrapErr(op, subjectRepo, err)
-	}
-	defer resp.Body.Close()
-	if err := checkResponse(op, subjectRepo, resp, http.StatusAccepted); err != nil {
-		return "", err
-	}
-	loc, err := resolveLocation(u, resp.Header.Get("Location"))
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", op, err)
-	}
-	return loc, nil
+	return r.rs.StartUpload(ctx, c, op, query)
 }
 
 // commitUpload commits the upload at loc with digest d (PUT). data is the
 // request's body, if any: req.upload (the blob's last bytes, or all of it,
 // sent once) or req.body (bytes that can be sent again); its method, URL and
 // headers are set here. Every commit of a blob goes through here, so every
-// one is checked: a Docker-Content-Digest naming another digest than d is a
-// [DigestMismatchError]. It reports whether the answer named d, in its
-// Docker-Content-Digest and its Location: the registry then says it stored
-// the blob under that name, which [WithVerifyStored] takes as proof.
+// one is checked (see [remote.Repo.CommitUpload]). It reports whether the
+// answer named d, which [WithVerifyStored] takes as proof.
 func (r *Repository) commitUpload(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, req request) (bool, error) {
-	u, err := url.Parse(loc)
-	if err != nil {
-		return false, fmt.Errorf("%s: bad upload location: %w", op, err)
+	readErr := func() error { return nil }
+	if req.upload != nil {
+		readErr = func() error { return req.upload.err }
 	}
-	q := u.Query()
-	q.Set("digest", d.String())
-	u.RawQuery = q.Encode()
-	req.method, req.url = http.MethodPut, u.String()
-	// No Content-Range: the specification gives the closing PUT none, and
-	// registries read its body as the data after what they hold.
-	req.header = http.Header{"Content-Type": {"application/octet-stream"}}
-	resp, err := r.reg.do(ctx, c, req)
-	if err == nil {
-		err = checkResponse(op, subjectBlob, resp, http.StatusCreated, http.StatusNoContent)
-		resp.Body.Close()
-	}
-	if err == nil && req.upload != nil && req.upload.err != nil {
-		return false, fmt.Errorf("%s: reading the data: %w", op, req.upload.err)
-	}
-	if err == nil {
-		// The registry names what it stored: anything but d means it
-		// stored other bytes (or is not a registry); as for manifests.
-		got := resp.Header.Get("Docker-Content-Digest")
-		if got != "" {
-			gd, perr := ParseDigest(got)
-			if perr != nil {
-				return false, fmt.Errorf("%s: the commit's Docker-Content-Digest: %w", op, perr)
-			}
-			if gd != d {
-				return false, fmt.Errorf("%s: the registry stored something else: %w", op, &DigestMismatchError{Expected: d, Got: gd})
-			}
-		}
-		return resp.StatusCode == http.StatusCreated && got != "" && namesBlob(resp.Header.Get("Location"), d), nil
-	}
-	// The commit may have succeeded with its answer lost: a retry then finds
-	// the session gone. The registry holding the blob under its digest says
-	// the upload landed (it verified the digest when committing).
-	if ok, _, herr := r.headBlob(ctx, d); herr == nil && ok {
-		return false, nil
-	}
-	return false, wrapErr(op, subjectBlob, err)
-}
-
-// namesBlob reports whether loc, a commit's Location, is the URL of blob d
-// (".../blobs/<d>", as the specification has it).
-func namesBlob(loc string, d v1.Hash) bool {
-	u, err := url.Parse(loc)
-	return err == nil && strings.HasSuffix(u.Path, "/blobs/"+d.String())
+	return r.rs.CommitUpload(ctx, c, op, loc, d, req.wire(), readErr, ParseDigest)
 }
 
 // resolveLocation resolves a Location header against the request URL.
