@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/dxf-go/dxf/internal/envconfig"
-	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
 	xport "github.com/dxf-go/dxf/pkg/blobstore/internal/transport"
 )
 
@@ -85,10 +84,6 @@ func (r *Registry) authenticator(ctx context.Context, res authn.Resource) (authn
 	return r.t.Authenticator(ctx, res)
 }
 
-// readyClient returns the client made for scopes, if one has been made
-// successfully; otherwise nil.
-func (r *Registry) readyClient(scopes ...string) *http.Client { return r.t.ReadyClient(scopes...) }
-
 // client returns the cached authenticated client for scopes, creating it
 // (ping, then token exchange where needed) on first use.
 func (r *Registry) client(ctx context.Context, res authn.Resource, scopes ...string) (*http.Client, error) {
@@ -125,19 +120,6 @@ func (req request) wire() xport.Request {
 	return wr
 }
 
-// getBody GETs a small document (a manifest, a page of a listing), and
-// retries the whole request when reading the body fails transiently (a
-// dropped or truncated answer). It returns the body and the answer's
-// headers. A body over limit.Limit bytes is an error (limit itself).
-func (r *Registry) getBody(ctx context.Context, c *http.Client, op string, s subject, req request, limit *LimitError) ([]byte, http.Header, error) {
-	return remote.GetBody(ctx, r.t, c, op, s, req.wire(), limit.Limit, limit)
-}
-
-// retry runs f until it succeeds, fails permanently, or the attempts allowed
-// by WithRetries are spent, waiting as the retry policy says between
-// attempts (back-off, or as long as a Retry-After header asks).
-func (r *Registry) retry(ctx context.Context, f func() error) error { return r.t.Retry(ctx, f) }
-
 // askedWait returns how long to wait when the registry asked for asked
 // (Retry-After) with an answer of the given status: at most the
 // WithMaxRetryAfter cap. A wait of a second or more is reported to the
@@ -145,7 +127,3 @@ func (r *Registry) retry(ctx context.Context, f func() error) error { return r.t
 func (r *Registry) askedWait(status int, asked time.Duration) time.Duration {
 	return r.t.AskedWait(status, asked)
 }
-
-// cleanURLError drops the query string from the URL in a *url.Error: signed
-// redirect URLs (object storage) carry credentials there.
-func cleanURLError(err error) error { return xport.CleanURLError(err) }

@@ -90,15 +90,6 @@ func (r *Repository) String() string {
 // (a safety net: every public call routes layouts through the store).
 var errNotRegistry = fmt.Errorf("%w on an OCI image layout: it needs a registry", ErrUnsupported)
 
-// pullClient is the client for reads: a pull-scoped token, or the push
-// client if one already exists (it can read too).
-func (r *Repository) pullClient(ctx context.Context) (*http.Client, error) {
-	if r.reg == nil {
-		return nil, errNotRegistry
-	}
-	return r.rs.PullClient(ctx)
-}
-
 // pushClient is the client for writes (pull and push actions). The registry
 // may ask for more (delete); go-containerregistry then widens the scope.
 func (r *Repository) pushClient(ctx context.Context) (*http.Client, error) {

@@ -108,9 +108,13 @@ func RetryAfter(e *Error) time.Duration { return e.retryAfter }
 type Subject int
 
 const (
+	// SubjectOther means a 404 is ErrNotFound.
 	SubjectOther Subject = iota
+	// SubjectBlob means a 404 is ErrBlobNotFound.
 	SubjectBlob
+	// SubjectManifest means a 404 is ErrAliasNotFound.
 	SubjectManifest
+	// SubjectRepo means a 404 is ErrRepositoryNotFound.
 	SubjectRepo
 )
 

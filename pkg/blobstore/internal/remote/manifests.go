@@ -22,9 +22,9 @@ func (r *Repo) GetManifest(ctx context.Context, op, ref, accept string, limit in
 
 // PutManifest PUTs raw, of the given media type, under ref for op. A
 // refusal (an answer but 201 or 200) is passed through refused, which may
-// explain it. It returns the answer, its body closed: the caller checks the
+// explain it. It returns the answer: the caller checks the
 // Docker-Content-Digest it names.
-func (r *Repo) PutManifest(ctx context.Context, op, ref string, raw []byte, mediaType string, refused func(error) error) (*http.Response, error) {
+func (r *Repo) PutManifest(ctx context.Context, op, ref string, raw []byte, mediaType string, refused func(error) error) (*Answer, error) {
 	c, err := r.PushClient(ctx)
 	if err != nil {
 		return nil, WrapErr(op, SubjectRepo, err)
@@ -38,7 +38,14 @@ func (r *Repo) PutManifest(ctx context.Context, op, ref string, raw []byte, medi
 	if err := CheckResponse(op, SubjectBlob, resp, http.StatusCreated, http.StatusOK); err != nil {
 		return nil, refused(err)
 	}
-	return resp, nil
+	return &Answer{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header}, nil
+}
+
+// Answer is the status and headers of an answer whose body is done with.
+type Answer struct {
+	StatusCode int
+	Status     string
+	Header     http.Header
 }
 
 // ManifestExists reports whether ref resolves (HEAD answers 200), asking

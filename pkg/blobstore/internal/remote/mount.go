@@ -13,8 +13,8 @@ import (
 	xport "github.com/dxf-go/dxf/pkg/blobstore/internal/transport"
 )
 
-// ErrMountFailed: the registry did not mount the blob (it answered anything
-// but 201 Created). The blobstore package exports it under the same name.
+// ErrMountFailed is returned when the registry did not mount the blob (it
+// answered anything but 201 Created). The blobstore package exports it under the same name.
 var ErrMountFailed = errors.New("cross repository blob mount failed")
 
 // Mount makes the blob d of src, a repository of the same registry,
