@@ -10,10 +10,7 @@ import (
 // Aliases iterates over the repository's aliases (tags), following the
 // registry's pagination. Iteration stops at the first error, which is yielded.
 func (r *Repository) Aliases(ctx context.Context) iter.Seq2[string, error] {
-	if r.st != nil {
-		return r.st.Aliases(ctx)
-	}
-	return r.rs.Tags(ctx, r.reg.o.pageSize, listPages)
+	return r.Store().Aliases(ctx)
 }
 
 // ListAliases returns all the repository's aliases.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"iter"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -13,8 +12,8 @@ import (
 )
 
 // registryStore is a registry repository as a [store.Store]: the remote
-// store, with the calls that still go through the operations (Put, the
-// manifests, the aliases, Mount by repository name).
+// store (Stat, Open, Aliases, the deletes), with the calls that still go
+// through the operations (Put, the manifests, Mount by repository name).
 type registryStore struct {
 	*remote.Repo
 	r *Repository
@@ -81,11 +80,6 @@ func (s *registryStore) PutManifest(ctx context.Context, ref string, m store.Man
 		return v1.Hash{}, err
 	}
 	return got.Digest, nil
-}
-
-// Aliases implements [store.Store].
-func (s *registryStore) Aliases(ctx context.Context) iter.Seq2[string, error] {
-	return s.r.Aliases(ctx)
 }
 
 // Mount implements [store.Mounter].

@@ -18,13 +18,17 @@ import (
 // Repo is one repository of a registry, over the registry's transport
 // client. It is safe for concurrent use.
 type Repo struct {
-	t    *xport.Client
-	repo name.Repository
+	t        *xport.Client
+	repo     name.Repository
+	pageSize int
+	pages    Pages
 }
 
-// New returns the Repo for repo, whose requests go through t.
-func New(t *xport.Client, repo name.Repository) *Repo {
-	return &Repo{t: t, repo: repo}
+// New returns the Repo for repo, whose requests go through t. Its tag
+// listing asks for pageSize tags a page if that is positive, within the
+// bounds of pages.
+func New(t *xport.Client, repo name.Repository, pageSize int, pages Pages) *Repo {
+	return &Repo{t: t, repo: repo, pageSize: pageSize, pages: pages}
 }
 
 // Name returns the repository as go-containerregistry names it.

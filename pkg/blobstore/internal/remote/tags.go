@@ -6,11 +6,11 @@ import (
 	"strconv"
 )
 
-// Tags iterates over the repository's aliases (tags), following the
-// registry's pagination within the bounds of p, asking for pageSize tags a
-// page if it is positive. Iteration stops at the first error, which is
-// yielded.
-func (r *Repo) Tags(ctx context.Context, pageSize int, p Pages) iter.Seq2[string, error] {
+// Aliases implements [store.Store]: it iterates over the repository's tags,
+// following the registry's pagination. Iteration stops at the first error,
+// which is yielded.
+func (r *Repo) Aliases(ctx context.Context) iter.Seq2[string, error] {
+	pageSize, p := r.pageSize, r.pages
 	return func(yield func(string, error) bool) {
 		c, err := r.PullClient(ctx)
 		if err != nil {
