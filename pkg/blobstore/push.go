@@ -475,27 +475,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 // patchChunk sends bytes [off, off+n) of ra and returns the next upload URL.
 func (r *Repository) patchChunk(ctx context.Context, c *http.Client, op, loc string, ra io.ReaderAt, off, n int64, h *asyncHasher, saved []byte, sent func(int64)) (string, error) {
 	body := sectionBody(ra, off, n, h, saved, sent)
-	hdr := http.Header{"Content-Type": {"application/octet-stream"}}
-	if n > 0 {
-		hdr.Set("Content-Range", fmt.Sprintf("%d-%d", off, off+n-1))
-	}
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, upload: body, header: hdr})
-	if err != nil {
-		return "", wrapErr(op, subjectRepo, err)
-	}
-	defer resp.Body.Close()
-	// 202 is the specification's answer; ECR answers 201 (as streamed
-	// PATCHes are taken with it, see pushStream).
-	if err := checkResponse(op, subjectRepo, resp, http.StatusAccepted, http.StatusNoContent, http.StatusCreated); err != nil {
-		return "", err
-	}
-	if body.err != nil {
-		return "", fmt.Errorf("%s: reading the data: %w", op, body.err)
-	}
-	if next := resp.Header.Get("Location"); next != "" {
-		return resolveLocation(loc, next)
-	}
-	return loc, nil
+	return r.rs.PatchChunk(ctx, c, op, loc, body, off, n, func() error { return body.err })
 }
 
 // putWhole sends the n bytes of ra, the whole blob, in the request that
@@ -506,34 +486,9 @@ func (r *Repository) putWhole(ctx context.Context, c *http.Client, loc string, r
 }
 
 // uploadStatus asks the registry how many bytes an upload session holds
-// (GET on its URL; the answer's Range header is "0-<last byte>"). acked is
-// what the client believes, to read Distribution's ambiguous "0-0".
+// (see [remote.Repo.UploadStatus]).
 func (r *Repository) uploadStatus(ctx context.Context, c *http.Client, loc string, acked int64) (int64, string, error) {
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodGet, url: loc})
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	if err := checkResponse("upload status", subjectRepo, resp, http.StatusNoContent, http.StatusOK); err != nil {
-		return 0, "", err
-	}
-	var first, last int64
-	if _, err := fmt.Sscanf(resp.Header.Get("Range"), "%d-%d", &first, &last); err != nil || first != 0 {
-		return 0, "", fmt.Errorf("upload status: bad Range %q", resp.Header.Get("Range"))
-	}
-	got := last + 1
-	if last == 0 && acked == 0 {
-		// "0-0" means one byte or none (Distribution writes both so): we
-		// cannot tell, so the caller starts over in a new session.
-		return 0, "", errors.New("upload status: ambiguous Range 0-0")
-	}
-	next := loc
-	if l := resp.Header.Get("Location"); l != "" {
-		if next, err = resolveLocation(loc, l); err != nil {
-			return 0, "", err
-		}
-	}
-	return got, next, nil
+	return r.rs.UploadStatus(ctx, c, loc, acked)
 }
 
 // pushRecoverable reports whether a failed chunk is worth a recovery: a

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -104,4 +105,62 @@ func (r *Repo) CancelUpload(ctx context.Context, c *http.Client, loc string) {
 	if err == nil {
 		resp.Body.Close()
 	}
+}
+
+// PatchChunk sends body, bytes [off, off+n) of the blob, to the upload
+// session at loc (one PATCH with its Content-Range) and returns the next
+// upload URL. readErr tells a failure to read the data after the answer.
+func (r *Repo) PatchChunk(ctx context.Context, c *http.Client, op, loc string, body xport.Upload, off, n int64, readErr func() error) (string, error) {
+	hdr := http.Header{"Content-Type": {"application/octet-stream"}}
+	if n > 0 {
+		hdr.Set("Content-Range", fmt.Sprintf("%d-%d", off, off+n-1))
+	}
+	resp, err := r.t.Do(ctx, c, xport.Request{Method: http.MethodPatch, URL: loc, Upload: body, Header: hdr})
+	if err != nil {
+		return "", WrapErr(op, SubjectRepo, err)
+	}
+	defer resp.Body.Close()
+	// 202 is the specification's answer; ECR answers 201 (as streamed
+	// PATCHes are taken with it, see blobstore's pushStream).
+	if err := CheckResponse(op, SubjectRepo, resp, http.StatusAccepted, http.StatusNoContent, http.StatusCreated); err != nil {
+		return "", err
+	}
+	if err := readErr(); err != nil {
+		return "", fmt.Errorf("%s: reading the data: %w", op, err)
+	}
+	if next := resp.Header.Get("Location"); next != "" {
+		return ResolveLocation(loc, next)
+	}
+	return loc, nil
+}
+
+// UploadStatus asks the registry how many bytes an upload session holds
+// (GET on its URL; the answer's Range header is "0-<last byte>"). acked is
+// what the client believes, to read Distribution's ambiguous "0-0".
+func (r *Repo) UploadStatus(ctx context.Context, c *http.Client, loc string, acked int64) (int64, string, error) {
+	resp, err := r.t.Do(ctx, c, xport.Request{Method: http.MethodGet, URL: loc})
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	if err := CheckResponse("upload status", SubjectRepo, resp, http.StatusNoContent, http.StatusOK); err != nil {
+		return 0, "", err
+	}
+	var first, last int64
+	if _, err := fmt.Sscanf(resp.Header.Get("Range"), "%d-%d", &first, &last); err != nil || first != 0 {
+		return 0, "", fmt.Errorf("upload status: bad Range %q", resp.Header.Get("Range"))
+	}
+	got := last + 1
+	if last == 0 && acked == 0 {
+		// "0-0" means one byte or none (Distribution writes both so): we
+		// cannot tell, so the caller starts over in a new session.
+		return 0, "", errors.New("upload status: ambiguous Range 0-0")
+	}
+	next := loc
+	if l := resp.Header.Get("Location"); l != "" {
+		if next, err = ResolveLocation(loc, l); err != nil {
+			return 0, "", err
+		}
+	}
+	return got, next, nil
 }
