@@ -3,27 +3,18 @@ package blobstore
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
 )
 
 // Ping checks that the registry speaks the v2 API (GET /v2/), authenticating
 // if it asks.
 func (r *Registry) Ping(ctx context.Context) error {
-	op := "ping " + r.Host()
-	c, err := r.client(ctx, r.reg)
-	if err != nil {
-		return wrapErr(op, subjectOther, err)
-	}
-	resp, err := r.do(ctx, c, request{method: http.MethodGet, url: r.url("/v2/")})
-	if err != nil {
-		return wrapErr(op, subjectOther, err)
-	}
-	defer resp.Body.Close()
-	return checkResponse(op, subjectOther, resp, http.StatusOK)
+	return remote.Ping(ctx, r.t, r.reg)
 }
 
 // Authenticate logs in for the given actions on repo ("pull", "push", "*"…;

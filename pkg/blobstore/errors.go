@@ -113,12 +113,6 @@ const (
 // carries an HTTP status, and otherwise prefixes it with op.
 func wrapErr(op string, s subject, err error) error { return remote.WrapErr(op, s, err) }
 
-// checkResponse returns nil if resp has one of the wanted statuses, and
-// otherwise an *Error (closing nothing: the caller closes the body).
-func checkResponse(op string, s subject, resp *http.Response, want ...int) error {
-	return remote.CheckResponse(op, s, resp, want...)
-}
-
 // registryDown reports whether err says the registry could not be reached,
 // or answered that it is unavailable: a connection refused, reset or cut, or
 // a 502, 503 or 504 answer — what a registry restarting looks like. It is

@@ -313,14 +313,7 @@ func (r *Repository) pushStream(ctx context.Context, c *http.Client, op string, 
 	h := newAsyncHasher()
 	defer h.close()
 	body := streamBody(rd, h, o.size, sent)
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, upload: body,
-		header: http.Header{"Content-Type": {"application/octet-stream"}}})
-	if err != nil {
-		return PushResult{}, wrapErr(op, subjectRepo, err)
-	}
-	err = checkResponse(op, subjectRepo, resp, http.StatusAccepted, http.StatusNoContent, http.StatusCreated)
-	next := resp.Header.Get("Location")
-	resp.Body.Close()
+	next, err := r.rs.PatchStream(ctx, c, op, loc, body)
 	if err != nil {
 		return PushResult{}, err
 	}

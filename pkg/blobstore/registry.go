@@ -69,9 +69,6 @@ func (r *Registry) String() string { return r.Host() }
 
 func (r *Registry) scheme() string { return r.t.Scheme() }
 
-// url returns the absolute URL of path (which starts with /v2/).
-func (r *Registry) url(path string) string { return r.t.URL(path) }
-
 // Redact returns text with every secret the Registry knows replaced by
 // "[redacted]": the credentials it was given or resolved (from options, the
 // Docker config or a credential helper) and the tokens it has used. Errors
@@ -84,14 +81,6 @@ func (r *Registry) authenticator(ctx context.Context, res authn.Resource) (authn
 	return r.t.Authenticator(ctx, res)
 }
 
-// client returns the cached authenticated client for scopes, creating it
-// (ping, then token exchange where needed) on first use.
-func (r *Registry) client(ctx context.Context, res authn.Resource, scopes ...string) (*http.Client, error) {
-	return r.t.Client(ctx, res, func(err error) error {
-		return wrapErr("contacting registry "+r.Host(), subjectOther, err)
-	}, scopes...)
-}
-
 // request describes one HTTP request to the registry (see
 // [xport.Request]).
 type request struct {
@@ -102,12 +91,6 @@ type request struct {
 	upload    *uploadBody
 	noRetry   bool
 	retrySafe bool
-}
-
-// do sends req with client, retrying idempotent requests on transient
-// failures. The caller closes the response body.
-func (r *Registry) do(ctx context.Context, c *http.Client, req request) (*http.Response, error) {
-	return r.t.Do(ctx, c, req.wire())
 }
 
 // wire is req as the transport takes it.

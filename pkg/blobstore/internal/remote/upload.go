@@ -164,3 +164,21 @@ func (r *Repo) UploadStatus(ctx context.Context, c *http.Client, loc string, ack
 	}
 	return got, next, nil
 }
+
+// PatchStream sends body, the whole blob as a stream, to the upload session
+// at loc (one PATCH without Content-Range) and returns the Location the
+// answer names, if any.
+func (r *Repo) PatchStream(ctx context.Context, c *http.Client, op, loc string, body xport.Upload) (string, error) {
+	resp, err := r.t.Do(ctx, c, xport.Request{Method: http.MethodPatch, URL: loc, Upload: body,
+		Header: http.Header{"Content-Type": {"application/octet-stream"}}})
+	if err != nil {
+		return "", WrapErr(op, SubjectRepo, err)
+	}
+	err = CheckResponse(op, SubjectRepo, resp, http.StatusAccepted, http.StatusNoContent, http.StatusCreated)
+	next := resp.Header.Get("Location")
+	resp.Body.Close()
+	if err != nil {
+		return "", err
+	}
+	return next, nil
+}
