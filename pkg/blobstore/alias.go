@@ -99,12 +99,10 @@ func (r *Repository) getManifest(ctx context.Context, alias string, limit *Limit
 	if r.st != nil {
 		return r.storeGetManifest(ctx, op, alias, limit)
 	}
-	c, err := r.pullClient(ctx)
-	if err != nil {
-		return nil, wrapErr(op, subjectManifest, err)
+	if r.reg == nil {
+		return nil, wrapErr(op, subjectManifest, errNotRegistry)
 	}
-	raw, hdr, err := r.reg.getBody(ctx, c, op, subjectManifest, request{method: http.MethodGet, url: r.url("/manifests/%s", alias),
-		header: http.Header{"Accept": {acceptManifests}}}, limit)
+	raw, hdr, err := r.rs.GetManifest(ctx, op, alias, acceptManifests, limit.Limit, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -259,18 +257,12 @@ func (r *Repository) SetManifest(ctx context.Context, alias string, raw []byte) 
 		}
 		return m, nil
 	}
-	c, err := r.pushClient(ctx)
-	if err != nil {
-		return nil, wrapErr(op, subjectRepo, err)
+	if r.reg == nil {
+		return nil, wrapErr(op, subjectRepo, errNotRegistry)
 	}
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPut, url: r.url("/manifests/%s", alias), body: raw,
-		header: http.Header{"Content-Type": {string(m.MediaType)}}})
+	resp, err := r.rs.PutManifest(ctx, op, alias, raw, string(m.MediaType), func(err error) error { return schema2Hint(err, m.MediaType) })
 	if err != nil {
-		return nil, wrapErr(op, subjectManifest, err)
-	}
-	defer resp.Body.Close()
-	if err := checkResponse(op, subjectBlob, resp, http.StatusCreated, http.StatusOK); err != nil {
-		return nil, schema2Hint(err, m.MediaType)
+		return nil, err
 	}
 	// The registry names what it stored: if that is not what we sent, the
 	// manifest was damaged on the way (or this is not a registry at all).
@@ -434,23 +426,10 @@ func (r *Repository) manifestExists(ctx context.Context, op, alias string) (bool
 		}
 		return err == nil, err
 	}
-	c, err := r.pullClient(ctx)
-	if err != nil {
-		return false, wrapErr(op, subjectManifest, err)
+	if r.reg == nil {
+		return false, wrapErr(op, subjectManifest, errNotRegistry)
 	}
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodHead, url: r.url("/manifests/%s", alias),
-		header: http.Header{"Accept": {acceptManifests}}})
-	if err != nil {
-		return false, wrapErr(op, subjectManifest, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		return false, nil
-	}
-	if err := checkResponse(op, subjectManifest, resp, http.StatusOK); err != nil {
-		return false, err
-	}
-	return true, nil
+	return r.rs.ManifestExists(ctx, op, alias, acceptManifests)
 }
 
 // schema2Hint explains a registry's refusal of a Docker schema-2 manifest

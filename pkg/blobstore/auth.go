@@ -3,27 +3,18 @@ package blobstore
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
 )
 
 // Ping checks that the registry speaks the v2 API (GET /v2/), authenticating
 // if it asks.
 func (r *Registry) Ping(ctx context.Context) error {
-	op := "ping " + r.Host()
-	c, err := r.client(ctx, r.reg)
-	if err != nil {
-		return wrapErr(op, subjectOther, err)
-	}
-	resp, err := r.do(ctx, c, request{method: http.MethodGet, url: r.url("/v2/")})
-	if err != nil {
-		return wrapErr(op, subjectOther, err)
-	}
-	defer resp.Body.Close()
-	return checkResponse(op, subjectOther, resp, http.StatusOK)
+	return remote.Ping(ctx, r.t, r.reg)
 }
 
 // Authenticate logs in for the given actions on repo ("pull", "push", "*"…;
@@ -34,7 +25,7 @@ func (r *Registry) Ping(ctx context.Context) error {
 // that asks for credentials over plain HTTP gives [ErrAuthInsecure].
 func (r *Registry) Authenticate(ctx context.Context, repo string, actions ...string) (string, error) {
 	op := "authenticate with " + r.Host()
-	pr, err := transport.Ping(ctx, r.reg, r.base)
+	pr, err := transport.Ping(ctx, r.reg, r.t.Base())
 	if err != nil {
 		return "", wrapErr(op, subjectOther, err)
 	}
@@ -79,7 +70,7 @@ func (r *Registry) Authenticate(ctx context.Context, repo string, actions ...str
 	if err != nil {
 		return "", err
 	}
-	tok, err := transport.Exchange(ctx, r.reg, auth, r.base, scopes, pr)
+	tok, err := transport.Exchange(ctx, r.reg, auth, r.t.Base(), scopes, pr)
 	if err != nil {
 		return "", wrapErr(op, subjectOther, err)
 	}

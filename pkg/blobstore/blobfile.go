@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"sort"
-	"strconv"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -444,23 +442,15 @@ func (f *BlobFile) readRange(i int, p []byte, within int64) (int, error) {
 	if f.repo.st != nil {
 		return f.storeReadRange(op, part.Blob, p, within)
 	}
-	c, err := f.repo.pullClient(f.ctx)
-	if err != nil {
-		return 0, wrapErr(op, subjectBlob, err)
+	if f.repo.reg == nil {
+		return 0, wrapErr(op, subjectBlob, errNotRegistry)
 	}
 	end := within + int64(len(p)) - 1
-	resp, err := f.repo.reg.do(f.ctx, c, request{method: http.MethodGet, url: f.repo.blobURL(d),
-		header: http.Header{"Range": {"bytes=" + strconv.FormatInt(within, 10) + "-" + strconv.FormatInt(end, 10)}}})
+	resp, err := f.repo.rs.GetRange(f.ctx, op, d, within, end)
 	if err != nil {
-		return 0, wrapErr(op, subjectBlob, err)
-	}
-	defer resp.Body.Close()
-	if err := checkResponse(op, subjectBlob, resp, http.StatusPartialContent); err != nil {
 		return 0, err
 	}
-	if !rangeStartsAt(resp.Header.Get("Content-Range"), within) {
-		return 0, fmt.Errorf("%s: asked for bytes %d-%d, the registry answered Content-Range %q", op, within, end, resp.Header.Get("Content-Range"))
-	}
+	defer resp.Body.Close()
 	n, err := io.ReadFull(resp.Body, p)
 	if err != nil {
 		return n, fmt.Errorf("%s: bytes %d-%d: %w", op, within, end, err)

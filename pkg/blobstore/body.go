@@ -2,7 +2,6 @@ package blobstore
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -74,9 +73,9 @@ func sectionBody(ra io.ReaderAt, off, n int64, h *asyncHasher, saved []byte, pro
 // errRetired is what a retired attempt body answers.
 var errRetired = errors.New("request body no longer in use")
 
-// attach makes b the body of hr, retiring any earlier attempt. The caller
-// calls stop once the request is done.
-func (b *uploadBody) attach(hr *http.Request) {
+// Attach makes b the body of hr, retiring any earlier attempt. The caller
+// calls Stop once the request is done.
+func (b *uploadBody) Attach(hr *http.Request) {
 	hr.Body = b.attempt()
 	hr.ContentLength = b.length
 	if b.length == 0 {
@@ -117,11 +116,11 @@ func (b *uploadBody) attempt() io.ReadCloser {
 	return &attemptBody{b: b, gen: b.gen}
 }
 
-// stop retires the current attempt, waiting for a Read in progress. The
+// Stop retires the current attempt, waiting for a Read in progress. The
 // transport may still be reading the body after answering (a registry can
 // refuse a request before reading it); after stop it no longer can, and
 // the caller may touch the hash again.
-func (b *uploadBody) stop() {
+func (b *uploadBody) Stop() {
 	b.mu.Lock()
 	b.gen++
 	b.mu.Unlock()
@@ -148,43 +147,4 @@ func (b *uploadBody) read(p []byte) (int, error) {
 		b.err = err
 	}
 	return n, err
-}
-
-// sentBody marks a request body that has been handed to the network once.
-type sentBody struct {
-	io.ReadCloser
-	read bool
-}
-
-func (b *sentBody) Read(p []byte) (int, error) {
-	b.read = true
-	return b.ReadCloser.Read(p)
-}
-
-// rewindIfReplayed gives a request that is being sent again a fresh body.
-// go-containerregistry's bearer transport re-sends a request after
-// refreshing an expired token, but with the body the first attempt consumed;
-// GetBody (set for byte bodies, and by uploadBody.attach for bodies that
-// can be rewound) lets us start it over.
-func rewindIfReplayed(req *http.Request) error {
-	if req.Body == nil || req.Body == http.NoBody {
-		return nil
-	}
-	sb, ok := req.Body.(*sentBody)
-	if !ok {
-		req.Body = &sentBody{ReadCloser: req.Body}
-		return nil
-	}
-	if !sb.read {
-		return nil
-	}
-	if req.GetBody == nil {
-		return fmt.Errorf("%s %s: the request must be sent again (new credentials) but its body cannot be replayed", req.Method, req.URL.Redacted())
-	}
-	body, err := req.GetBody()
-	if err != nil {
-		return fmt.Errorf("replaying %s %s: %w", req.Method, req.URL.Redacted(), err)
-	}
-	req.Body = &sentBody{ReadCloser: body}
-	return nil
 }

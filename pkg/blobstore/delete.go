@@ -2,9 +2,7 @@ package blobstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -31,18 +29,5 @@ func (r *Repository) delete(ctx context.Context, op string, s subject, u string)
 	if r.st != nil {
 		return fmt.Errorf("%s: %w on an OCI image layout", op, ErrUnsupported)
 	}
-	c, err := r.pushClient(ctx)
-	if err != nil {
-		return wrapErr(op, s, err)
-	}
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodDelete, url: u})
-	if err != nil {
-		return wrapErr(op, s, err)
-	}
-	defer resp.Body.Close()
-	err = checkResponse(op, s, resp, http.StatusAccepted, http.StatusOK, http.StatusNoContent)
-	if errors.Is(err, ErrUnsupported) {
-		return fmt.Errorf("%w; the registry does not allow deletes (many need them enabled in their configuration, see docs/registries.md)", err)
-	}
-	return err
+	return r.rs.Delete(ctx, op, s, u)
 }

@@ -2,18 +2,15 @@ package blobstore
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"syscall"
-	"time"
 
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
-
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
+	xport "github.com/dxf-go/dxf/pkg/blobstore/internal/transport"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
-	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
 // Sentinel errors. Every error the package returns for these conditions
@@ -30,9 +27,9 @@ var (
 	ErrRepositoryNotFound = store.ErrRepositoryNotFound
 	// ErrUnauthorized: the registry still answered 401 after authenticating
 	// (bad, missing or expired credentials).
-	ErrUnauthorized = errors.New("unauthorized")
+	ErrUnauthorized = remote.ErrUnauthorized
 	// ErrDenied: the registry answered 403.
-	ErrDenied = errors.New("denied")
+	ErrDenied = remote.ErrDenied
 	// ErrUnsupported: the registry does not support the operation (405, UNSUPPORTED).
 	ErrUnsupported = store.ErrUnsupported
 	// ErrDigestMismatch: data did not hash to the digest it was fetched by.
@@ -54,13 +51,13 @@ var (
 	ErrPlatformNotFound = errors.New("platform not found")
 	// ErrMountFailed: the registry did not mount the blob (it answered
 	// anything but 201 Created).
-	ErrMountFailed = errors.New("cross repository blob mount failed")
+	ErrMountFailed = remote.ErrMountFailed
 	// ErrAuthInsecure: the registry asked for credentials over plain HTTP.
-	ErrAuthInsecure = errors.New("auth requires HTTPS")
+	ErrAuthInsecure = xport.ErrAuthInsecure
 	// ErrPlainHTTP: a request would have gone over plain HTTP to a registry
 	// not made [WithInsecure] (go-containerregistry falls back to plain HTTP
 	// for localhost on its own).
-	ErrPlainHTTP = errors.New("plain HTTP is not allowed without the insecure option (blobstore.WithInsecure(true), or an http:// host)")
+	ErrPlainHTTP = xport.ErrPlainHTTP
 	// ErrSizeMismatch: a blob's body was longer or shorter than announced.
 	ErrSizeMismatch = store.ErrSizeMismatch
 	// ErrInvalidLayout: an OCI image layout whose files contradict each
@@ -73,57 +70,12 @@ var (
 // Error is an error answer from the registry: the operation that failed, the
 // HTTP status and the registry's error codes. It unwraps to the matching
 // sentinel (for example [ErrBlobNotFound]) and to the underlying
-// [*transport.Error].
-type Error struct {
-	// Op says what was being done, e.g. "pull blob sha256:…".
-	Op string
-	// StatusCode is the HTTP status of the answer.
-	StatusCode int
-	// Codes are the registry's error codes (BLOB_UNKNOWN, DENIED, …), if any.
-	Codes []string
-	// Message is the registry's first error message, if any.
-	Message string
-
-	kind       error
-	err        error
-	retryAfter time.Duration // from a Retry-After header, if any
-}
-
-// Error implements error. It never contains credentials.
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Op)
-	b.WriteString(": ")
-	if e.kind != nil {
-		b.WriteString(e.kind.Error())
-		b.WriteString(" (")
-	}
-	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
-	if len(e.Codes) > 0 {
-		b.WriteString(": ")
-		b.WriteString(strings.Join(e.Codes, ", "))
-		if e.Message != "" {
-			b.WriteString(": ")
-			b.WriteString(e.Message)
-		}
-	}
-	if e.kind != nil {
-		b.WriteString(")")
-	}
-	return b.String()
-}
-
-// Unwrap gives the sentinel matching the answer and the transport error.
-func (e *Error) Unwrap() []error {
-	var errs []error
-	if e.kind != nil {
-		errs = append(errs, e.kind)
-	}
-	if e.err != nil {
-		errs = append(errs, e.err)
-	}
-	return errs
-}
+// [*transport.Error]. Its fields: Op says what was being done (e.g. "pull
+// blob sha256:…"); StatusCode is the HTTP status of the answer; Codes are
+// the registry's error codes (BLOB_UNKNOWN, DENIED, …), if any; Message is
+// the registry's first error message, if any. Its Error method never
+// returns credentials.
+type Error = remote.Error
 
 // DigestMismatchError reports data whose digest is not the one expected.
 type DigestMismatchError = store.DigestMismatchError
@@ -148,98 +100,18 @@ func (e *PlatformNotFoundError) Error() string {
 func (e *PlatformNotFoundError) Is(target error) bool { return target == ErrPlatformNotFound }
 
 // what a 404 means for the operation at hand.
-type subject int
+type subject = remote.Subject
 
 const (
-	subjectOther subject = iota
-	subjectBlob
-	subjectManifest
-	subjectRepo
+	subjectOther    = remote.SubjectOther
+	subjectBlob     = remote.SubjectBlob
+	subjectManifest = remote.SubjectManifest
+	subjectRepo     = remote.SubjectRepo
 )
 
 // wrapErr turns err (from a transport or CheckError) into an *Error when it
 // carries an HTTP status, and otherwise prefixes it with op.
-func wrapErr(op string, s subject, err error) error {
-	if err == nil {
-		return nil
-	}
-	var already *Error
-	if errors.As(err, &already) {
-		return err
-	}
-	var terr *transport.Error
-	if !errors.As(err, &terr) {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	e := &Error{Op: op, StatusCode: terr.StatusCode, err: terr}
-	for _, d := range terr.Errors {
-		e.Codes = append(e.Codes, string(d.Code))
-		if e.Message == "" {
-			e.Message = d.Message
-			if len(e.Message) > maxErrorMessage {
-				e.Message = strings.ToValidUTF8(e.Message[:maxErrorMessage], "") + "…"
-			}
-		}
-	}
-	e.kind = classify(terr.StatusCode, e.Codes, s)
-	return e
-}
-
-func classify(status int, codes []string, s subject) error {
-	for _, c := range codes {
-		switch transport.ErrorCode(c) {
-		case transport.BlobUnknownErrorCode:
-			return ErrBlobNotFound
-		case transport.ManifestUnknownErrorCode:
-			return ErrAliasNotFound
-		case transport.NameUnknownErrorCode:
-			return ErrRepositoryNotFound
-		case transport.UnauthorizedErrorCode:
-			return ErrUnauthorized
-		case transport.DeniedErrorCode:
-			if status == http.StatusUnauthorized {
-				return ErrUnauthorized
-			}
-			return ErrDenied
-		case transport.UnsupportedErrorCode:
-			return ErrUnsupported
-		case transport.NameInvalidErrorCode, transport.TagInvalidErrorCode:
-			return ErrInvalidName
-		case transport.DigestInvalidErrorCode:
-			return ErrInvalidDigest
-		}
-	}
-	switch status {
-	case http.StatusNotFound:
-		switch s {
-		case subjectBlob:
-			return ErrBlobNotFound
-		case subjectManifest:
-			return ErrAliasNotFound
-		case subjectRepo:
-			return ErrRepositoryNotFound
-		}
-		return ErrNotFound
-	case http.StatusUnauthorized:
-		return ErrUnauthorized
-	case http.StatusForbidden:
-		return ErrDenied
-	case http.StatusMethodNotAllowed:
-		return ErrUnsupported
-	}
-	return nil
-}
-
-// checkResponse returns nil if resp has one of the wanted statuses, and
-// otherwise an *Error (closing nothing: the caller closes the body).
-func checkResponse(op string, s subject, resp *http.Response, want ...int) error {
-	err := wrapErr(op, s, transport.CheckError(resp, want...))
-	var e *Error
-	if errors.As(err, &e) {
-		e.retryAfter, _ = retry.After(resp.Header.Get("Retry-After"))
-	}
-	return err
-}
+func wrapErr(op string, s subject, err error) error { return remote.WrapErr(op, s, err) }
 
 // registryDown reports whether err says the registry could not be reached,
 // or answered that it is unavailable: a connection refused, reset or cut, or
@@ -264,6 +136,20 @@ func registryDown(err error) bool {
 
 // transient reports whether err is worth retrying (see [retry.Transient]):
 // refusals to talk plain HTTP, or to send credentials over it, are not.
-func transient(err error) bool {
-	return retry.Transient(err, ErrAuthInsecure, ErrPlainHTTP, ErrRedirectDowngrade, ErrCredentialsOtherHost)
-}
+func transient(err error) bool { return xport.Transient(err) }
+
+// ErrRedirectDowngrade is returned when an HTTPS request was redirected to plain HTTP, which
+// is refused unless the registry is used insecurely ([WithInsecure]).
+var ErrRedirectDowngrade = xport.ErrRedirectDowngrade
+
+// ErrCredentialsOtherHost is returned when a request carrying credentials was about to go to
+// a host other than the registry, its token realm or the auth host
+// ([WithAuthHost]), for example after a redirect. It was not sent.
+var ErrCredentialsOtherHost = xport.ErrCredentialsOtherHost
+
+// ErrStalled is returned when a transfer moved less than [StallBytes] in [Timeouts.Idle].
+var ErrStalled = xport.ErrStalled
+
+// ErrCredentialHelper is returned when a credential helper (docker-credential-*) failed or
+// did not answer in time. Its output is never quoted: it may hold secrets.
+var ErrCredentialHelper = xport.ErrCredentialHelper

@@ -68,7 +68,7 @@ func (r *Repository) Store() store.Store {
 	if r.st != nil {
 		return r.st
 	}
-	return &registryStore{r: r}
+	return &registryStore{Repo: r.rs, r: r}
 }
 
 // storeStat is headBlob on a store.

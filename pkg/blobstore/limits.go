@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	xport "github.com/dxf-go/dxf/pkg/blobstore/internal/transport"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
@@ -30,12 +31,10 @@ const (
 	MaxPages = 10000
 	// MaxErrorBodySize is how much of an error answer's body is read (the
 	// rest is dropped): error messages quote only its start.
-	MaxErrorBodySize = 64 << 10
+	MaxErrorBodySize = xport.MaxErrorBodySize
 	// MaxPingBodySize is how much of the answer to the GET /v2/ that opens
 	// a session is read (its body means nothing; the rest is dropped).
-	MaxPingBodySize = 64 << 10
-	// maxErrorMessage bounds the registry's message quoted in an [Error].
-	maxErrorMessage = 1 << 10
+	MaxPingBodySize = xport.MaxPingBodySize
 )
 
 // ErrLimitExceeded is matched by errors for something read from a registry

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
 )
 
 func TestNextLink(t *testing.T) {
@@ -135,3 +137,5 @@ func TestListNotJSON(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+var nextLink = remote.NextLink

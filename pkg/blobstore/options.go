@@ -4,11 +4,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+
+	xport "github.com/dxf-go/dxf/pkg/blobstore/internal/transport"
 )
 
 // Defaults of the options, in one place.
@@ -32,7 +35,7 @@ const defaultUserAgent = "dxf-go"
 
 // DefaultUserAgent is sent on token requests; some registries key behaviour
 // on it, and the Python dxf tool sends exactly this value.
-const DefaultUserAgent = "Docker-Client/19.03.2 (linux)"
+const DefaultUserAgent = xport.DefaultUserAgent
 
 // Option configures a [Registry] (and the repositories made from it).
 type Option func(*options) error
@@ -53,7 +56,30 @@ type options struct {
 	digestCache   string
 	retries       int
 	chunkSize     int64
-	debug         *debugLog
+	debug         *xport.DebugLog
+}
+
+// transportConfig is what the transport of the registry host needs of o.
+func (o *options) transportConfig(host string) xport.Config {
+	c := xport.Config{
+		Auth:          o.auth,
+		Keychain:      o.keychain,
+		Insecure:      o.insecure,
+		AuthHost:      o.authHost,
+		TLSConfig:     o.tlsConfig,
+		Transport:     o.transport,
+		Timeouts:      xport.Timeouts(o.timeouts),
+		MaxRetryAfter: o.maxRetryAfter,
+		UserAgent:     o.userAgent,
+		Retries:       o.retries,
+		Debug:         o.debug,
+	}
+	if f := o.waitNotify; f != nil {
+		c.WaitNotify = func(status int, asked, wait time.Duration) {
+			f(RetryWait{Host: host, Status: status, Asked: asked, Wait: wait})
+		}
+	}
+	return c
 }
 
 func makeOptions(opts []Option) (*options, error) {
@@ -214,7 +240,7 @@ var DefaultTimeouts = Timeouts{
 // StallBytes is the stall threshold: a transfer that moves fewer bytes than this in
 // [Timeouts.Idle] is stalled (a registry trickling a byte every few seconds
 // stalls as surely as a silent one).
-const StallBytes = 1024
+const StallBytes = xport.StallBytes
 
 // WithTimeouts sets the timeouts (zero fields: the defaults; negative: none).
 func WithTimeouts(t Timeouts) Option {
@@ -336,6 +362,22 @@ type RetryWait struct {
 func WithRetryWaitNotify(f func(RetryWait)) Option {
 	return func(o *options) error {
 		o.waitNotify = f
+		return nil
+	}
+}
+
+// WithDebugLog writes a line to w for each HTTP request sent (to the
+// registry, its token server or a storage backend it redirects to) and one
+// for each response: method, URL, status, size and time taken. No secret is
+// written: credentials in URLs and signed-URL query parameters are
+// redacted, and of the Authorization header only the scheme is named.
+func WithDebugLog(w io.Writer) Option {
+	return func(o *options) error {
+		if w != nil {
+			o.debug = xport.NewDebugLog(w)
+		} else {
+			o.debug = nil
+		}
 		return nil
 	}
 }

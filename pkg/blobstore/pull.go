@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
 	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
@@ -88,7 +87,7 @@ func (r *Repository) PullBlobSize(ctx context.Context, d v1.Hash, size int64) (*
 		// hold the body to it.
 		ok, n, herr := r.headBlob(ctx, d)
 		if herr == nil && !ok {
-			herr = &Error{Op: op, StatusCode: http.StatusNotFound, kind: ErrBlobNotFound}
+			herr = remote.NotFound(op, ErrBlobNotFound)
 		}
 		if herr != nil {
 			resp.Body.Close()
@@ -104,26 +103,7 @@ func (r *Repository) PullBlobSize(ctx context.Context, d v1.Hash, size int64) (*
 // getBlob GETs the blob, from offset on if offset > 0 (then the answer must
 // be 206 Partial Content for that offset).
 func (r *Repository) getBlob(ctx context.Context, d v1.Hash, offset int64) (*http.Response, error) {
-	op := "pull blob " + d.String()
-	c, err := r.pullClient(ctx)
-	if err != nil {
-		return nil, wrapErr(op, subjectBlob, err)
-	}
-	req := request{method: http.MethodGet, url: r.blobURL(d)}
-	want := http.StatusOK
-	if offset > 0 {
-		req.header = http.Header{"Range": {"bytes=" + strconv.FormatInt(offset, 10) + "-"}}
-		want = http.StatusPartialContent
-	}
-	resp, err := r.reg.do(ctx, c, req)
-	if err != nil {
-		return nil, wrapErr(op, subjectBlob, err)
-	}
-	if err := checkResponse(op, subjectBlob, resp, want); err != nil {
-		resp.Body.Close()
-		return nil, err
-	}
-	return resp, nil
+	return r.rs.GetBlob(ctx, d, offset)
 }
 
 // Read implements io.Reader, verifying the digest at the end. It hashes
@@ -212,14 +192,7 @@ func (b *BlobReader) resume(cause error) error {
 	return nil
 }
 
-func rangeStartsAt(cr string, off int64) bool {
-	var start, end int64
-	var total string
-	if _, err := fmt.Sscanf(cr, "bytes %d-%d/%s", &start, &end, &total); err != nil {
-		return false
-	}
-	return start == off
-}
+func rangeStartsAt(cr string, off int64) bool { return remote.RangeStartsAt(cr, off) }
 
 func (b *BlobReader) verify() error {
 	var got v1.Hash
@@ -307,7 +280,7 @@ func (r *Repository) BlobSize(ctx context.Context, d v1.Hash) (int64, error) {
 		return 0, fmt.Errorf("%s: %w in %s", op, ErrBlobNotFound, r)
 	}
 	if !ok {
-		return 0, &Error{Op: op, StatusCode: http.StatusNotFound, kind: ErrBlobNotFound}
+		return 0, remote.NotFound(op, ErrBlobNotFound)
 	}
 	return size, nil
 }
@@ -323,33 +296,5 @@ func (r *Repository) headBlob(ctx context.Context, d v1.Hash) (bool, int64, erro
 	if r.st != nil {
 		return r.storeStat(ctx, d)
 	}
-	op := "blob size " + d.String()
-	c, err := r.pullClient(ctx)
-	if err != nil {
-		return false, 0, wrapErr(op, subjectBlob, err)
-	}
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodHead, url: r.blobURL(d)})
-	if err != nil {
-		return false, 0, wrapErr(op, subjectBlob, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		return false, 0, nil
-	}
-	if err := checkResponse(op, subjectBlob, resp, http.StatusOK); err != nil {
-		return false, 0, err
-	}
-	if resp.ContentLength < 0 {
-		return false, 0, fmt.Errorf("%s: the registry did not give the size", op)
-	}
-	// A registry names the blob; a web server answering 200 to anything
-	// (an HTML page) is not telling us the blob exists.
-	if got := resp.Header.Get("Docker-Content-Digest"); got != "" {
-		if got != d.String() {
-			return false, 0, fmt.Errorf("%s: the registry answered for %s", op, got)
-		}
-	} else if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "text/html") {
-		return false, 0, fmt.Errorf("%s: the answer is a web page (%s), not a registry's", op, ct)
-	}
-	return true, resp.ContentLength, nil
+	return r.rs.HeadBlob(ctx, d)
 }

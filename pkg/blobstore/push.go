@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
 	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
@@ -314,14 +313,7 @@ func (r *Repository) pushStream(ctx context.Context, c *http.Client, op string, 
 	h := newAsyncHasher()
 	defer h.close()
 	body := streamBody(rd, h, o.size, sent)
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, upload: body,
-		header: http.Header{"Content-Type": {"application/octet-stream"}}})
-	if err != nil {
-		return PushResult{}, wrapErr(op, subjectRepo, err)
-	}
-	err = checkResponse(op, subjectRepo, resp, http.StatusAccepted, http.StatusNoContent, http.StatusCreated)
-	next := resp.Header.Get("Location")
-	resp.Body.Close()
+	next, err := r.rs.PatchStream(ctx, c, op, loc, body)
 	if err != nil {
 		return PushResult{}, err
 	}
@@ -409,7 +401,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 		}
 		var after time.Duration
 		if e := (*Error)(nil); errors.As(err, &e) {
-			after = r.reg.askedWait(e.StatusCode, e.retryAfter)
+			after = r.reg.askedWait(e.StatusCode, remote.RetryAfter(e))
 		}
 		if err := failures.Wait(ctx, after); err != nil {
 			return PushResult{}, err
@@ -476,27 +468,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 // patchChunk sends bytes [off, off+n) of ra and returns the next upload URL.
 func (r *Repository) patchChunk(ctx context.Context, c *http.Client, op, loc string, ra io.ReaderAt, off, n int64, h *asyncHasher, saved []byte, sent func(int64)) (string, error) {
 	body := sectionBody(ra, off, n, h, saved, sent)
-	hdr := http.Header{"Content-Type": {"application/octet-stream"}}
-	if n > 0 {
-		hdr.Set("Content-Range", fmt.Sprintf("%d-%d", off, off+n-1))
-	}
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPatch, url: loc, upload: body, header: hdr})
-	if err != nil {
-		return "", wrapErr(op, subjectRepo, err)
-	}
-	defer resp.Body.Close()
-	// 202 is the specification's answer; ECR answers 201 (as streamed
-	// PATCHes are taken with it, see pushStream).
-	if err := checkResponse(op, subjectRepo, resp, http.StatusAccepted, http.StatusNoContent, http.StatusCreated); err != nil {
-		return "", err
-	}
-	if body.err != nil {
-		return "", fmt.Errorf("%s: reading the data: %w", op, body.err)
-	}
-	if next := resp.Header.Get("Location"); next != "" {
-		return resolveLocation(loc, next)
-	}
-	return loc, nil
+	return r.rs.PatchChunk(ctx, c, op, loc, body, off, n, func() error { return body.err })
 }
 
 // putWhole sends the n bytes of ra, the whole blob, in the request that
@@ -507,34 +479,9 @@ func (r *Repository) putWhole(ctx context.Context, c *http.Client, loc string, r
 }
 
 // uploadStatus asks the registry how many bytes an upload session holds
-// (GET on its URL; the answer's Range header is "0-<last byte>"). acked is
-// what the client believes, to read Distribution's ambiguous "0-0".
+// (see [remote.Repo.UploadStatus]).
 func (r *Repository) uploadStatus(ctx context.Context, c *http.Client, loc string, acked int64) (int64, string, error) {
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodGet, url: loc})
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	if err := checkResponse("upload status", subjectRepo, resp, http.StatusNoContent, http.StatusOK); err != nil {
-		return 0, "", err
-	}
-	var first, last int64
-	if _, err := fmt.Sscanf(resp.Header.Get("Range"), "%d-%d", &first, &last); err != nil || first != 0 {
-		return 0, "", fmt.Errorf("upload status: bad Range %q", resp.Header.Get("Range"))
-	}
-	got := last + 1
-	if last == 0 && acked == 0 {
-		// "0-0" means one byte or none (Distribution writes both so): we
-		// cannot tell, so the caller starts over in a new session.
-		return 0, "", errors.New("upload status: ambiguous Range 0-0")
-	}
-	next := loc
-	if l := resp.Header.Get("Location"); l != "" {
-		if next, err = resolveLocation(loc, l); err != nil {
-			return 0, "", err
-		}
-	}
-	return got, next, nil
+	return r.rs.UploadStatus(ctx, c, loc, acked)
 }
 
 // pushRecoverable reports whether a failed chunk is worth a recovery: a
@@ -560,102 +507,28 @@ func pushRecoverable(err error) bool {
 	return false
 }
 
-// startUpload opens an upload session (POST) and returns its URL. With a
-// query (e.g. a mount request) the answer may also be 201. Opening a session
-// is retried on transient failures, as an idempotent request is: a registry
-// restarting (connection refused or reset, 502, 503) is waited for with the
-// usual back-off.
+// startUpload opens an upload session (POST) and returns its URL (see
+// [remote.Repo.StartUpload]).
 func (r *Repository) startUpload(ctx context.Context, c *http.Client, op, query string) (string, error) {
-	u := r.url("/blobs/uploads/") + query
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodPost, url: u, retrySafe: true})
-	if err != nil {
-		return "", wrapErr(op, subjectRepo, err)
-	}
-	defer resp.Body.Close()
-	if err := checkResponse(op, subjectRepo, resp, http.StatusAccepted); err != nil {
-		return "", err
-	}
-	loc, err := resolveLocation(u, resp.Header.Get("Location"))
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", op, err)
-	}
-	return loc, nil
+	return r.rs.StartUpload(ctx, c, op, query)
 }
 
 // commitUpload commits the upload at loc with digest d (PUT). data is the
 // request's body, if any: req.upload (the blob's last bytes, or all of it,
 // sent once) or req.body (bytes that can be sent again); its method, URL and
 // headers are set here. Every commit of a blob goes through here, so every
-// one is checked: a Docker-Content-Digest naming another digest than d is a
-// [DigestMismatchError]. It reports whether the answer named d, in its
-// Docker-Content-Digest and its Location: the registry then says it stored
-// the blob under that name, which [WithVerifyStored] takes as proof.
+// one is checked (see [remote.Repo.CommitUpload]). It reports whether the
+// answer named d, which [WithVerifyStored] takes as proof.
 func (r *Repository) commitUpload(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, req request) (bool, error) {
-	u, err := url.Parse(loc)
-	if err != nil {
-		return false, fmt.Errorf("%s: bad upload location: %w", op, err)
+	readErr := func() error { return nil }
+	if req.upload != nil {
+		readErr = func() error { return req.upload.err }
 	}
-	q := u.Query()
-	q.Set("digest", d.String())
-	u.RawQuery = q.Encode()
-	req.method, req.url = http.MethodPut, u.String()
-	// No Content-Range: the specification gives the closing PUT none, and
-	// registries read its body as the data after what they hold.
-	req.header = http.Header{"Content-Type": {"application/octet-stream"}}
-	resp, err := r.reg.do(ctx, c, req)
-	if err == nil {
-		err = checkResponse(op, subjectBlob, resp, http.StatusCreated, http.StatusNoContent)
-		resp.Body.Close()
-	}
-	if err == nil && req.upload != nil && req.upload.err != nil {
-		return false, fmt.Errorf("%s: reading the data: %w", op, req.upload.err)
-	}
-	if err == nil {
-		// The registry names what it stored: anything but d means it
-		// stored other bytes (or is not a registry); as for manifests.
-		got := resp.Header.Get("Docker-Content-Digest")
-		if got != "" {
-			gd, perr := ParseDigest(got)
-			if perr != nil {
-				return false, fmt.Errorf("%s: the commit's Docker-Content-Digest: %w", op, perr)
-			}
-			if gd != d {
-				return false, fmt.Errorf("%s: the registry stored something else: %w", op, &DigestMismatchError{Expected: d, Got: gd})
-			}
-		}
-		return resp.StatusCode == http.StatusCreated && got != "" && namesBlob(resp.Header.Get("Location"), d), nil
-	}
-	// The commit may have succeeded with its answer lost: a retry then finds
-	// the session gone. The registry holding the blob under its digest says
-	// the upload landed (it verified the digest when committing).
-	if ok, _, herr := r.headBlob(ctx, d); herr == nil && ok {
-		return false, nil
-	}
-	return false, wrapErr(op, subjectBlob, err)
-}
-
-// namesBlob reports whether loc, a commit's Location, is the URL of blob d
-// (".../blobs/<d>", as the specification has it).
-func namesBlob(loc string, d v1.Hash) bool {
-	u, err := url.Parse(loc)
-	return err == nil && strings.HasSuffix(u.Path, "/blobs/"+d.String())
+	return r.rs.CommitUpload(ctx, c, op, loc, d, req.wire(), readErr, ParseDigest)
 }
 
 // resolveLocation resolves a Location header against the request URL.
-func resolveLocation(base, loc string) (string, error) {
-	if loc == "" {
-		return "", fmt.Errorf("the registry gave no upload location")
-	}
-	b, err := url.Parse(base)
-	if err != nil {
-		return "", err
-	}
-	l, err := url.Parse(loc)
-	if err != nil {
-		return "", fmt.Errorf("bad upload location %q: %w", loc, err)
-	}
-	return b.ResolveReference(l).String(), nil
-}
+func resolveLocation(base, loc string) (string, error) { return remote.ResolveLocation(base, loc) }
 
 // openRegular opens the regular file at path for a push; errors name it.
 func openRegular(path string) (*os.File, os.FileInfo, error) {

@@ -1,102 +1,29 @@
 package blobstore
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"iter"
-	"net/http"
-	"strconv"
-	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
-// registryStore is a registry repository as a [store.Store], over the same
-// requests the public calls make.
-type registryStore struct{ r *Repository }
+// registryStore is a registry repository as a [store.Store]: the remote
+// store (Stat, Open, Aliases, the deletes), with the calls that still go
+// through the operations (Put, the manifests, Mount by repository name).
+type registryStore struct {
+	*remote.Repo
+	r *Repository
+}
 
 var (
 	_ store.Store   = (*registryStore)(nil)
 	_ store.Deleter = (*registryStore)(nil)
 	_ store.Mounter = (*registryStore)(nil)
 )
-
-// Stat implements [store.Store] (HEAD).
-func (s *registryStore) Stat(ctx context.Context, d v1.Hash) (Blob, error) {
-	size, err := s.r.BlobSize(ctx, d)
-	if err != nil {
-		return Blob{}, err
-	}
-	return Blob{Digest: d, Size: size}, nil
-}
-
-// Open implements [store.Store]: a GET of the whole blob, or of a range.
-func (s *registryStore) Open(ctx context.Context, b Blob, off, n int64) (io.ReadCloser, error) {
-	r := s.r
-	op := "pull blob " + b.Digest.String()
-	if off == 0 && n < 0 {
-		resp, err := r.getBlob(ctx, b.Digest, 0)
-		if err != nil {
-			return nil, err
-		}
-		size := resp.ContentLength
-		if b.Size >= 0 && size >= 0 && size != b.Size {
-			resp.Body.Close()
-			return nil, fmt.Errorf("%s: %w: the registry sends %d bytes, %d expected", op, ErrSizeMismatch, size, b.Size)
-		}
-		if size < 0 {
-			size = b.Size
-		}
-		if size < 0 {
-			return resp.Body, nil
-		}
-		return readCloser{io.LimitReader(resp.Body, size), resp.Body}, nil
-	}
-	if b.Size < 0 {
-		st, err := s.Stat(ctx, b.Digest)
-		if err != nil {
-			return nil, err
-		}
-		b.Size = st.Size
-	}
-	if off < 0 || off > b.Size {
-		return nil, fmt.Errorf("%s: offset %d outside its %d bytes", op, off, b.Size)
-	}
-	if n < 0 || off+n > b.Size {
-		n = b.Size - off
-	}
-	if n == 0 {
-		return io.NopCloser(bytes.NewReader(nil)), nil
-	}
-	c, err := r.pullClient(ctx)
-	if err != nil {
-		return nil, wrapErr(op, subjectBlob, err)
-	}
-	end := off + n - 1
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodGet, url: r.blobURL(b.Digest),
-		header: http.Header{"Range": {"bytes=" + strconv.FormatInt(off, 10) + "-" + strconv.FormatInt(end, 10)}}})
-	if err != nil {
-		return nil, wrapErr(op, subjectBlob, err)
-	}
-	if err := checkResponse(op, subjectBlob, resp, http.StatusPartialContent); err != nil {
-		resp.Body.Close()
-		return nil, err
-	}
-	cr := resp.Header.Get("Content-Range")
-	if !rangeStartsAt(cr, off) {
-		resp.Body.Close()
-		return nil, fmt.Errorf("%s: asked for bytes %d-%d, the registry answered Content-Range %q", op, off, end, cr)
-	}
-	if _, total, ok := strings.Cut(cr, "/"); ok && total != "*" && total != strconv.FormatInt(b.Size, 10) {
-		resp.Body.Close()
-		return nil, fmt.Errorf("%s: %w: the registry holds %s bytes, %d expected", op, ErrSizeMismatch, total, b.Size)
-	}
-	return readCloser{io.LimitReader(resp.Body, n), resp.Body}, nil
-}
 
 // Put implements [store.Store]: a streamed upload, hashed on the way; the
 // registry commits it only under the digest of what it received.
@@ -153,21 +80,6 @@ func (s *registryStore) PutManifest(ctx context.Context, ref string, m store.Man
 		return v1.Hash{}, err
 	}
 	return got.Digest, nil
-}
-
-// Aliases implements [store.Store].
-func (s *registryStore) Aliases(ctx context.Context) iter.Seq2[string, error] {
-	return s.r.Aliases(ctx)
-}
-
-// DeleteBlob implements [store.Deleter].
-func (s *registryStore) DeleteBlob(ctx context.Context, d v1.Hash) error {
-	return s.r.DeleteBlob(ctx, d)
-}
-
-// DeleteManifest implements [store.Deleter].
-func (s *registryStore) DeleteManifest(ctx context.Context, d v1.Hash) error {
-	return s.r.DeleteManifest(ctx, d)
 }
 
 // Mount implements [store.Mounter].

@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
@@ -19,6 +19,7 @@ import (
 type Repository struct {
 	reg  *Registry
 	repo name.Repository
+	rs   *remote.Repo // the repository's requests
 
 	// st, when not nil, is the store the repository is kept in instead of
 	// a registry (an OCI image layout); lo then holds the options.
@@ -61,7 +62,7 @@ func (r *Registry) Repository(repo string) (*Repository, error) {
 	if r.o.insecure {
 		n.Registry = r.reg
 	}
-	return &Repository{reg: r, repo: n}, nil
+	return &Repository{reg: r, repo: n, rs: remote.New(r.t, n, r.o.pageSize, listPages)}, nil
 }
 
 // Registry returns the registry the repository belongs to; nil for a
@@ -89,29 +90,17 @@ func (r *Repository) String() string {
 // (a safety net: every public call routes layouts through the store).
 var errNotRegistry = fmt.Errorf("%w on an OCI image layout: it needs a registry", ErrUnsupported)
 
-// pullClient is the client for reads: a pull-scoped token, or the push
-// client if one already exists (it can read too).
-func (r *Repository) pullClient(ctx context.Context) (*http.Client, error) {
-	if r.reg == nil {
-		return nil, errNotRegistry
-	}
-	if c := r.reg.readyClient(r.repo.Scope(transport.PushScope)); c != nil {
-		return c, nil
-	}
-	return r.reg.client(ctx, r.repo, r.repo.Scope(transport.PullScope))
-}
-
 // pushClient is the client for writes (pull and push actions). The registry
 // may ask for more (delete); go-containerregistry then widens the scope.
 func (r *Repository) pushClient(ctx context.Context) (*http.Client, error) {
 	if r.reg == nil {
 		return nil, errNotRegistry
 	}
-	return r.reg.client(ctx, r.repo, r.repo.Scope(transport.PushScope))
+	return r.rs.PushClient(ctx)
 }
 
 func (r *Repository) url(format string, args ...any) string {
-	return r.reg.url("/v2/" + r.repo.RepositoryStr() + fmt.Sprintf(format, args...))
+	return r.rs.URL(format, args...)
 }
 
-func (r *Repository) blobURL(d v1.Hash) string { return r.url("/blobs/%s", d) }
+func (r *Repository) blobURL(d v1.Hash) string { return r.rs.BlobURL(d) }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"sync"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -138,10 +137,5 @@ func (r *Repository) abandonUpload(ctx context.Context, c *http.Client, spec *sp
 	if loc == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	resp, err := r.reg.do(ctx, c, request{method: http.MethodDelete, url: loc, noRetry: true})
-	if err == nil {
-		resp.Body.Close()
-	}
+	r.rs.CancelUpload(ctx, c, loc)
 }

@@ -1,4 +1,4 @@
-package blobstore
+package transport
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 // baseTransport sits below go-containerregistry's authentication layers. It
 // enforces what those layers do not: no credentials over plain HTTP, the
 // Docker client User-Agent on token requests, and the auth host of
-// [WithAuthHost] (sending token requests to another host than the realm
+// Config.AuthHost (sending token requests to another host than the realm
 // names).
 type baseTransport struct {
 	inner     http.RoundTripper
@@ -31,32 +31,32 @@ type baseTransport struct {
 	idle    time.Duration // Timeouts.Idle: see stall.go
 }
 
-func newBaseTransport(o *options, registry string) *baseTransport {
-	inner := o.transport
+func newBaseTransport(o *Config, registry string) *baseTransport {
+	inner := o.Transport
 	if inner == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.TLSClientConfig = o.tlsConfig
+		t.TLSClientConfig = o.TLSConfig
 		t.MaxIdleConnsPerHost = 32
 		t.WriteBufferSize = 256 << 10
 		t.ReadBufferSize = 256 << 10
-		t.DialContext = (&net.Dialer{Timeout: o.timeouts.Connect, KeepAlive: 30 * time.Second}).DialContext
-		t.TLSHandshakeTimeout = o.timeouts.TLSHandshake
-		t.ResponseHeaderTimeout = o.timeouts.ResponseHeader
+		t.DialContext = (&net.Dialer{Timeout: o.Timeouts.Connect, KeepAlive: 30 * time.Second}).DialContext
+		t.TLSHandshakeTimeout = o.Timeouts.TLSHandshake
+		t.ResponseHeaderTimeout = o.Timeouts.ResponseHeader
 		inner = t
 	}
-	if o.debug != nil {
-		inner = &logTransport{inner: inner, log: o.debug}
+	if o.Debug != nil {
+		inner = &logTransport{inner: inner, log: o.Debug}
 	}
 	return &baseTransport{
 		inner:     inner,
 		registry:  registry,
-		userAgent: o.userAgent,
-		authHost:  o.authHost,
-		insecure:  o.insecure,
+		userAgent: o.UserAgent,
+		authHost:  o.AuthHost,
+		insecure:  o.Insecure,
 		realms:    map[string]bool{},
 		aliases:   newRealmAliases(registry, privateRegistryHost),
 		secrets:   newSecretSet(),
-		idle:      o.timeouts.Idle,
+		idle:      o.Timeouts.Idle,
 	}
 }
 

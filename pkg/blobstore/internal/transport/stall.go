@@ -1,4 +1,4 @@
-package blobstore
+package transport
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// ErrStalled is returned when a transfer moved less than [StallBytes] in [Timeouts.Idle].
+// ErrStalled is returned when a transfer moved less than [StallBytes] in Timeouts.Idle.
 var ErrStalled = errors.New("transfer stalled")
 
 // maxPingBody bounds what is read of a GET /v2/ answer (go-containerregistry

@@ -1,4 +1,4 @@
-package blobstore
+package transport
 
 import (
 	"fmt"
@@ -10,29 +10,16 @@ import (
 	"time"
 )
 
-// WithDebugLog writes a line to w for each HTTP request sent (to the
-// registry, its token server or a storage backend it redirects to) and one
-// for each response: method, URL, status, size and time taken. No secret is
-// written: credentials in URLs and signed-URL query parameters are
-// redacted, and of the Authorization header only the scheme is named.
-func WithDebugLog(w io.Writer) Option {
-	return func(o *options) error {
-		if w != nil {
-			o.debug = &debugLog{w: w}
-		} else {
-			o.debug = nil
-		}
-		return nil
-	}
-}
+// NewDebugLog returns a log writing to w.
+func NewDebugLog(w io.Writer) *DebugLog { return &DebugLog{w: w} }
 
-// debugLog serialises the lines of concurrent requests.
-type debugLog struct {
+// DebugLog serialises the lines of concurrent requests.
+type DebugLog struct {
 	mu sync.Mutex
 	w  io.Writer
 }
 
-func (l *debugLog) printf(format string, args ...any) {
+func (l *DebugLog) printf(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	fmt.Fprintf(l.w, format, args...)
@@ -41,7 +28,7 @@ func (l *debugLog) printf(format string, args ...any) {
 // logTransport logs each exchange of inner to log.
 type logTransport struct {
 	inner http.RoundTripper
-	log   *debugLog
+	log   *DebugLog
 }
 
 func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {

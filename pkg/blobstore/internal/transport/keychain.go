@@ -1,4 +1,4 @@
-package blobstore
+package transport
 
 import (
 	"bytes"
@@ -30,8 +30,8 @@ var ErrCredentialHelper = errors.New("credential helper failed")
 // same Docker config resolution runs here with helpers started under a
 // context, so a hanging helper is killed. Any other keychain is abandoned
 // (left running in the background) when the time is up.
-func (r *Registry) resolveKeychain(ctx context.Context, kc authn.Keychain, res authn.Resource) (authn.Authenticator, error) {
-	limit := r.o.timeouts.CredentialHelper
+func (r *Client) resolveKeychain(ctx context.Context, kc authn.Keychain, res authn.Resource) (authn.Authenticator, error) {
+	limit := r.o.Timeouts.CredentialHelper
 	wait := limit
 	if kc == authn.DefaultKeychain {
 		kc = dockerKeychain{timeout: limit}

@@ -1,4 +1,4 @@
-package blobstore
+package transport
 
 import (
 	"bytes"
@@ -31,18 +31,18 @@ import (
 // named like a credential, or a known secret anywhere) may go only over
 // HTTPS and only to the registry, a token realm the registry itself named,
 // or the configured auth host. Known secrets are the credentials the
-// Registry was given or resolved (password, identity token, registry token,
+// Client was given or resolved (password, identity token, registry token,
 // Basic auth value, from options, the keychain or a credential helper) and
 // every token the library sends to the registry (so tokens issued by the
-// token server count too). They are also what [Registry.Redact] scrubs.
+// token server count too). They are also what [Client.Redact] scrubs.
 
 // ErrRedirectDowngrade is returned when an HTTPS request was redirected to plain HTTP, which
-// is refused unless the registry is used insecurely ([WithInsecure]).
+// is refused unless the registry is used insecurely (Config.Insecure).
 var ErrRedirectDowngrade = errors.New("redirect from HTTPS to plain HTTP refused")
 
 // ErrCredentialsOtherHost is returned when a request carrying credentials was about to go to
 // a host other than the registry, its token realm or the auth host
-// ([WithAuthHost]), for example after a redirect. It was not sent.
+// (Config.AuthHost), for example after a redirect. It was not sent.
 var ErrCredentialsOtherHost = errors.New("credentials for the registry not sent to another host")
 
 // minSecretLen: shorter strings are not matched as secrets (a one-letter
@@ -142,12 +142,10 @@ func (ss *secretSet) redact(text string) string {
 	return text
 }
 
-// Redact returns text with every secret the Registry knows replaced by
-// "[redacted]": the credentials it was given or resolved (from options, the
-// Docker config or a credential helper) and the tokens it has used. Errors
-// from the library are already redacted where they quote the registry; use
-// Redact on any other text that may echo a secret.
-func (r *Registry) Redact(text string) string { return r.base.secrets.redact(text) }
+// Redact returns text with every secret the Client knows replaced by
+// "[redacted]": the credentials it was given or resolved and the tokens it
+// has used.
+func (r *Client) Redact(text string) string { return r.base.secrets.redact(text) }
 
 // guard refuses req if it would carry a secret over plain HTTP or to a host
 // it must not reach. It may replace req.Body (a small body it had to read
@@ -268,9 +266,9 @@ func (t *baseTransport) checkRedirect(req *http.Request) error {
 	return nil
 }
 
-// learnCredentials records the secrets of auth, so that the guard protects
+// LearnCredentials records the secrets of auth, so that the guard protects
 // them and messages are scrubbed of them.
-func (r *Registry) learnCredentials(ctx context.Context, auth authn.Authenticator) error {
+func (r *Client) LearnCredentials(ctx context.Context, auth authn.Authenticator) error {
 	if auth == nil || auth == authn.Anonymous {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package blobstore
+package transport
 
 import (
 	"net/url"
