@@ -7,7 +7,7 @@
 // Usage:
 //
 //	floor copy -jobs N SRC_HOST/REPO:TAG DST_HOST/REPO:TAG
-//	floor push -jobs N DST_HOST/REPO:TAG DIR
+//	floor push -jobs N [-salt S] DST_HOST/REPO:TAG DIR
 //	floor pull -jobs N SRC_HOST/REPO:TAG DIR
 //
 // copy streams each blob of the source manifest (GET) into a monolithic
@@ -16,7 +16,10 @@
 // its PUT before the registry can commit it. Then it puts the manifest.
 // push sends each regular file under DIR as one blob (POST, then a
 // monolithic PUT; the file is hashed first), then an OCI manifest naming
-// them (org.opencontainers.image.title = the path). pull gets every layer
+// them (org.opencontainers.image.title = the path); -salt S makes every
+// blob new to the registry (the first 8 bytes of each file are XORed with
+// S in memory, the file is left alone), so that a push of files some
+// earlier tool pushed does the work of a first push. pull gets every layer
 // of the manifest (GET) into DIR at its title, checking each against its
 // digest. Plain HTTP only. It prints the seconds taken and the requests
 // sent; with -pids, also the CPU seconds those processes (the registry)
@@ -65,6 +68,7 @@ func run() error {
 	fset := flag.NewFlagSet(mode, flag.ExitOnError)
 	jobs := fset.Int("jobs", 8, "blobs at once")
 	pids := fset.String("pids", "", "comma-separated `pids` whose CPU time to report (the registry)")
+	salt := fset.Uint64("salt", 0, "push: XOR the first 8 bytes of every file with this (in memory), to push new blobs")
 	if err := fset.Parse(os.Args[2:]); err != nil {
 		return err
 	}
@@ -86,7 +90,7 @@ func run() error {
 	case "copy":
 		err = copyRef(ctx, args[0], args[1], *jobs)
 	case "push":
-		err = push(ctx, args[0], args[1], *jobs)
+		err = push(ctx, args[0], args[1], *jobs, *salt)
 	case "pull":
 		err = pull(ctx, args[0], args[1], *jobs)
 	default:
@@ -321,7 +325,7 @@ func copyRef(ctx context.Context, srcS, dstS string, jobs int) error {
 	return putManifest(ctx, dst, raw, mt)
 }
 
-func push(ctx context.Context, dstS, dir string, jobs int) error {
+func push(ctx context.Context, dstS, dir string, jobs int, salt uint64) error {
 	dst, err := parseRef(dstS)
 	if err != nil {
 		return err
@@ -341,6 +345,9 @@ func push(ctx context.Context, dstS, dir string, jobs int) error {
 		data, err := os.ReadFile(paths[i])
 		if err != nil {
 			return err
+		}
+		for k := 0; k < 8 && k < len(data); k++ {
+			data[k] ^= byte(salt >> (8 * k))
 		}
 		sum := sha256.Sum256(data)
 		d := "sha256:" + hex.EncodeToString(sum[:])
