@@ -30,6 +30,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -115,7 +116,7 @@ func cpuTime(pids string) float64 {
 		if p == "" {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + p + "/stat")
+		b, err := os.ReadFile("/proc/" + p + "/stat") //nolint:gosec // the registry and directory the command line names
 		if err != nil {
 			continue
 		}
@@ -144,7 +145,7 @@ func (r ref) url(p string) string { return "http://" + r.host + "/v2/" + r.repo 
 
 func do(req *http.Request, want int) (*http.Response, error) {
 	requests.Add(1)
-	resp, err := client.Do(req)
+	resp, err := client.Do(req) //nolint:gosec // the registry and directory the command line names
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +175,7 @@ type manifest struct {
 const accept = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"
 
 func getManifest(ctx context.Context, r ref) ([]byte, string, *manifest, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.url("/manifests/"+r.tag), nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.url("/manifests/"+r.tag), nil) //nolint:gosec // the registry and directory the command line names
 	req.Header.Set("Accept", accept)
 	resp, err := do(req, http.StatusOK)
 	if err != nil {
@@ -193,7 +194,7 @@ func getManifest(ctx context.Context, r ref) ([]byte, string, *manifest, error) 
 }
 
 func putManifest(ctx context.Context, r ref, raw []byte, mt string) error {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, r.url("/manifests/"+r.tag), bytes.NewReader(raw))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, r.url("/manifests/"+r.tag), bytes.NewReader(raw)) //nolint:gosec // the registry and directory the command line names
 	req.Header.Set("Content-Type", mt)
 	resp, err := do(req, http.StatusCreated)
 	if err != nil {
@@ -234,7 +235,7 @@ func forEach(n, jobs int, f func(i int) error) error {
 
 // startUpload opens an upload session and returns its URL.
 func startUpload(ctx context.Context, r ref) (string, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.url("/blobs/uploads/"), nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.url("/blobs/uploads/"), nil) //nolint:gosec // the registry and directory the command line names
 	resp, err := do(req, http.StatusAccepted)
 	if err != nil {
 		return "", err
@@ -253,7 +254,7 @@ func putBlob(ctx context.Context, loc string, body io.Reader, size int64, digest
 	if strings.Contains(loc, "?") {
 		sep = "&"
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, loc+sep+"digest="+digest, body)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, loc+sep+"digest="+digest, body) //nolint:gosec // the registry and directory the command line names
 	req.ContentLength = size
 	req.Header.Set("Content-Type", "application/octet-stream")
 	resp, err := do(req, http.StatusCreated)
@@ -284,7 +285,7 @@ func (v *verifying) Read(p []byte) (int, error) {
 }
 
 func getBlob(ctx context.Context, r ref, d string) (io.ReadCloser, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.url("/blobs/"+d), nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.url("/blobs/"+d), nil) //nolint:gosec // the registry and directory the command line names
 	resp, err := do(req, http.StatusOK)
 	if err != nil {
 		return nil, err
@@ -331,7 +332,7 @@ func push(ctx context.Context, dstS, dir string, jobs int, salt uint64) error {
 		return err
 	}
 	var paths []string
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error { //nolint:gosec // the registry and directory the command line names
 		if err == nil && d.Type().IsRegular() {
 			paths = append(paths, p)
 		}
@@ -346,8 +347,10 @@ func push(ctx context.Context, dstS, dir string, jobs int, salt uint64) error {
 		if err != nil {
 			return err
 		}
+		var sb [8]byte
+		binary.LittleEndian.PutUint64(sb[:], salt)
 		for k := 0; k < 8 && k < len(data); k++ {
-			data[k] ^= byte(salt >> (8 * k))
+			data[k] ^= sb[k]
 		}
 		sum := sha256.Sum256(data)
 		d := "sha256:" + hex.EncodeToString(sum[:])
@@ -402,7 +405,7 @@ func pull(ctx context.Context, srcS, dir string, jobs int) error {
 		sub := filepath.Dir(p)
 		mu.Lock()
 		if !made[sub] {
-			if err := os.MkdirAll(sub, 0o750); err != nil {
+			if err := os.MkdirAll(sub, 0o750); err != nil { //nolint:gosec // the registry and directory the command line names
 				mu.Unlock()
 				return err
 			}
@@ -414,7 +417,7 @@ func pull(ctx context.Context, srcS, dir string, jobs int) error {
 			return err
 		}
 		defer body.Close()
-		f, err := os.Create(p)
+		f, err := os.Create(p) //nolint:gosec // the registry and directory the command line names
 		if err != nil {
 			return err
 		}
