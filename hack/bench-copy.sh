@@ -14,12 +14,17 @@
 #             registry's log and must be 0 for dxf).
 #
 # Each scenario runs every tool RUNS times, the tools taking turns; tables
-# show medians and the largest peak RSS (/usr/bin/time -v).
+# show medians and the largest peak RSS (/usr/bin/time -v). The registry
+# scenario also times hack/floor: the same wire work (GET, then POST and a
+# monolithic PUT per blob, each blob hashed and checked on the way) in raw
+# net/http, with nothing else: the floor any client can reach. The CPU time
+# both registries used during each run is read from /proc.
 #
 # Knobs: RUNS=3, BENCH_COPY=registry,mount, BENCH_COPY_MB=1024,
 # BENCH_COPY_FILES=8, BENCH_MOUNT_BLOBS=64, BENCH_MOUNT_KB=256,
 # BENCH_OUT=docs, DXF=bin/dxf, BENCH_TOOLS_DIR (as hack/bench.sh),
-# BENCH_DXF_FLAGS (extra dxf copy flags, e.g. "--jobs 4", for experiments).
+# BENCH_DXF_FLAGS (extra dxf copy flags, e.g. "--jobs 4", for experiments),
+# BENCH_FLOOR_JOBS=8 (blobs hack/floor copies at once).
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
@@ -32,6 +37,7 @@ BENCH_COPY_FILES=${BENCH_COPY_FILES:-8}
 BENCH_MOUNT_BLOBS=${BENCH_MOUNT_BLOBS:-64}
 BENCH_MOUNT_KB=${BENCH_MOUNT_KB:-256}
 BENCH_OUT=${BENCH_OUT:-$root/docs}
+BENCH_FLOOR_JOBS=${BENCH_FLOOR_JOBS:-8}
 DXF=${DXF:-$root/bin/dxf}
 BENCH_TOOLS_DIR=${BENCH_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dxf-go/tools}
 # shellcheck source=hack/bench-tools.sh
@@ -48,7 +54,7 @@ die() {
 }
 want() { [[ ",$BENCH_COPY," == *",$1,"* ]]; }
 is_uint() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
-for v in RUNS BENCH_COPY_MB BENCH_COPY_FILES BENCH_MOUNT_BLOBS BENCH_MOUNT_KB; do
+for v in RUNS BENCH_COPY_MB BENCH_COPY_FILES BENCH_MOUNT_BLOBS BENCH_MOUNT_KB BENCH_FLOOR_JOBS; do
 	is_uint "${!v}" || die "$v must be a positive integer, not '${!v}'"
 done
 [ "$BENCH_COPY_FILES" -le 999 ] || die "BENCH_COPY_FILES must be at most 999"
@@ -79,8 +85,10 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 oras=$(install_tool oras "$ORAS_MODULE" "$ORAS_VERSION")
 crane=$(install_tool crane "$CRANE_MODULE" "$CRANE_VERSION")
 go build -o "$work/localregistry" ./hack/localregistry
+go build -o "$work/floor" ./hack/floor
 
-# start_registry NAME: starts a registry; sets NAME_host and NAME_log.
+# start_registry NAME: starts a registry; sets NAME_host, NAME_log and
+# NAME_pid (the registry process's, for its CPU time).
 start_registry() {
 	local n=$1 pid i dir
 	mkdir -p "$work/$n"
@@ -96,6 +104,16 @@ start_registry() {
 	printf -v "${n}_host" '%s' "$(sed -n 's/^export DXF_HOST=//p' "$work/$n.env" | tr -d "'")"
 	dir=$(echo "$work/$n"/registrytest-*)
 	printf -v "${n}_log" '%s' "$dir/registry.log"
+	printf -v "${n}_pid" '%s' "$(ps -o pid= --ppid "$pid" | tr -d ' ' | head -n 1)"
+}
+# regcpu: CPU seconds (user + system) both registries have used so far.
+regcpu() {
+	local p t=0
+	for p in "$a_pid" "$b_pid"; do
+		[ -r "/proc/$p/stat" ] || continue
+		t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')))
+	done
+	awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
 }
 log "starting two local Distribution registries $REGISTRY_VERSION (plain HTTP)"
 start_registry a
@@ -104,7 +122,7 @@ start_registry b
 log "registries at $a_host and $b_host"
 
 dxf=(env -u DXF_HOST "XDG_CACHE_HOME=$work/xdg" DXF_INSECURE=1 DXF_PROGRESS=0 "$DXF")
-results=$work/results.tsv # scenario, tool, run, seconds, peak RSS KiB, upload requests
+results=$work/results.tsv # scenario, tool, run, seconds, peak RSS KiB, upload requests, registry CPU s
 : >"$results"
 
 # upload_requests LOG: upload requests (POST, PATCH, PUT under
@@ -114,13 +132,15 @@ upload_requests() { grep -E '"(POST|PATCH|PUT) /v2/[^ ]*/blobs/uploads/' "$1" | 
 # timed SCENARIO TOOL RUN LOG CMD...: run CMD, recording time, peak RSS and
 # the upload requests LOG gained.
 timed() {
-	local scen=$1 tool=$2 run=$3 rlog=$4 t0 t1 rc=0 rss secs u0 u1
+	local scen=$1 tool=$2 run=$3 rlog=$4 t0 t1 rc=0 rss secs u0 u1 c0 c1
 	shift 4
 	u0=$(upload_requests "$rlog")
 	sync
+	c0=$(regcpu)
 	t0=$EPOCHREALTIME
 	/usr/bin/time -v -o "$work/time.txt" "$@" >"$work/out" 2>"$work/cmd.err" || rc=$?
 	t1=$EPOCHREALTIME
+	c1=$(regcpu)
 	if [ $rc -ne 0 ]; then
 		log "$tool failed (exit status $rc) in $scen, run $run: $*"
 		tail -n 20 "$work/cmd.err" | sed 's/^/    /' >&2
@@ -130,7 +150,7 @@ timed() {
 	u1=$(upload_requests "$rlog")
 	rss=$(awk -F': *' '/Maximum resident set size/ { print $2 }' "$work/time.txt")
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$scen" "$tool" "$run" "$secs" "$rss" "$((u1 - u0))" >>"$results"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scen" "$tool" "$run" "$secs" "$rss" "$((u1 - u0))" "$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }')" >>"$results"
 	log "$(printf '  %-9s run %d  %-6s %8.3f s  %6.1f MiB  %d upload requests' "$scen" "$run" "$tool" "$secs" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$((u1 - u0))")"
 }
 
@@ -156,6 +176,7 @@ copy_run() {
 	dxf) timed "$scen" dxf "$run" "$rlog" "${dxf[@]}" copy ${BENCH_DXF_FLAGS:-} "$sh/$sr@v1" "$dh/$dr@v1" ;;
 	oras) timed "$scen" oras "$run" "$rlog" "$oras" cp --from-plain-http --to-plain-http "$sh/$sr:v1" "$dh/$dr:v1" ;;
 	crane) timed "$scen" crane "$run" "$rlog" "$crane" cp --insecure "$sh/$sr:v1" "$dh/$dr:v1" ;;
+	floor) timed "$scen" floor "$run" "$rlog" "$work/floor" copy -jobs "$BENCH_FLOOR_JOBS" "$sh/$sr:v1" "$dh/$dr:v1" ;;
 	esac
 	got=$(manifest_digest "$dh" "$dr" v1)
 	[ "$got" = "$src_digest" ] || die "$tool copied to a manifest $got, the source's is $src_digest"
@@ -177,7 +198,7 @@ if want registry; then
 	rm -rf "$work/data"
 	src_digest=$(manifest_digest "$a_host" bench/src v1)
 	for ((r = 1; r <= RUNS; r++)); do
-		for t in $(rotate "$r" oras crane dxf); do
+		for t in $(rotate "$r" oras crane dxf floor); do
 			copy_run registry "$t" "$r" "$a_host" bench/src "$b_host" "bench/$t-$r" "$b_log"
 		done
 	done
@@ -212,6 +233,10 @@ med() { # SCENARIO TOOL: median seconds
 	awk -F'\t' -v s="$1" -v t="$2" '$1 == s && $2 == t { print $4 }' "$results" | sort -g |
 		awk '{ a[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) printf "%.3f\n", a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
+regs() { # SCENARIO TOOL: median registry CPU seconds
+	awk -F'\t' -v s="$1" -v t="$2" '$1 == s && $2 == t { print $7 }' "$results" | sort -g |
+		awk '{ a[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) printf "%.2f\n", a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
 rss() { awk -F'\t' -v s="$1" -v t="$2" '$1 == s && $2 == t && $5 > m { m = $5 } END { printf "%.1f\n", m / 1024 }' "$results"; }
 uploads() { awk -F'\t' -v s="$1" -v t="$2" '$1 == s && $2 == t { n += $6; r++ } END { printf "%.0f\n", r ? n / r : 0 }' "$results"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -228,10 +253,11 @@ md=$BENCH_OUT/benchmarks-copy.md
 		best=$(minf "$(med registry oras)" "$(med registry crane)")
 		printf '## Registry to registry: %d MiB in %d blobs\n\n' "$BENCH_COPY_MB" "$BENCH_COPY_FILES"
 		printf 'Goal (issue 21): dxf copy ≤ %s× the faster of oras cp and crane cp.\n\n' "$TARGET_COPY"
-		printf '| tool | median s | MiB/s | × the faster peer | peak RSS MiB |\n|---|---:|---:|---:|---:|\n'
-		for t in dxf oras crane; do
+		printf 'floor: `hack/floor copy -jobs %s`, the same wire work in raw net/http (GET, then POST and a monolithic PUT per blob, %s at once, each blob hashed on the way and its PUT aborted on a mismatch) and nothing else. Registry CPU: what both registries used during the run (user + system, from /proc), median.\n\n' "$BENCH_FLOOR_JOBS" "$BENCH_FLOOR_JOBS"
+		printf '| tool | median s | MiB/s | × the faster peer | peak RSS MiB | registry CPU s |\n|---|---:|---:|---:|---:|---:|\n'
+		for t in dxf oras crane floor; do
 			m=$(med registry "$t")
-			printf '| %s | %s | %s | %s | %s |\n' "$t" "$m" "$(awk -v n="$BENCH_COPY_MB" -v s="$m" 'BEGIN { printf "%.0f", n / s }')" "$(ratio "$m" "$best")" "$(rss registry "$t")"
+			printf '| %s | %s | %s | %s | %s | %s |\n' "$t" "$m" "$(awk -v n="$BENCH_COPY_MB" -v s="$m" 'BEGIN { printf "%.0f", n / s }')" "$(ratio "$m" "$best")" "$(rss registry "$t")" "$(regs registry "$t")"
 		done
 		printf '\n'
 	fi

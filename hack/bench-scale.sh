@@ -20,11 +20,15 @@
 #   tree         a directory of N files of 4 KiB: push-blob DIR vs oras push
 #                of the files, the re-push after one file changed (time and
 #                uploads, HEADs and manifest PUTs counted in the registry's
-#                log), pull-blob --dir vs oras pull
+#                log), pull-blob --dir vs oras pull; beside them hack/floor,
+#                the same wire work in raw net/http (POST and a monolithic
+#                PUT per file; GET per file, checked, into a file) and
+#                nothing else, at BENCH_FLOOR_JOBS and at 32 at once, and
+#                the registry's CPU time for each step (from /proc)
 #
 # Knobs: BENCH_GROWTH_MB="1 16 256 1024 4096 8192", BENCH_BLOBS="1 10 100
 # 1000 10000", BENCH_SCALE_TAGS=100000, BENCH_INC_MB=1024, BENCH_LAYOUT_MB=1024,
-# BENCH_LAYOUT_RUNS=3, BENCH_TREE_FILES=10000, BENCH_CHECK_MB=1024, BENCH_CHECK_ALIASES=1000, BENCH_OUT=docs,
+# BENCH_LAYOUT_RUNS=3, BENCH_TREE_FILES=10000, BENCH_FLOOR_JOBS=8, BENCH_CHECK_MB=1024, BENCH_CHECK_ALIASES=1000, BENCH_OUT=docs,
 # DXF=bin/dxf, BENCH_TOOLS_DIR (where oras and crane are installed).
 set -euo pipefail
 export LC_ALL=C
@@ -39,6 +43,7 @@ BENCH_INC_MB=${BENCH_INC_MB:-1024}
 BENCH_LAYOUT_MB=${BENCH_LAYOUT_MB:-1024}
 BENCH_LAYOUT_RUNS=${BENCH_LAYOUT_RUNS:-3}
 BENCH_TREE_FILES=${BENCH_TREE_FILES:-10000}
+BENCH_FLOOR_JOBS=${BENCH_FLOOR_JOBS:-8}
 BENCH_CHECK_MB=${BENCH_CHECK_MB:-1024}
 BENCH_CHECK_ALIASES=${BENCH_CHECK_ALIASES:-1000}
 BENCH_OUT=${BENCH_OUT:-$root/docs}
@@ -74,6 +79,7 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 go build -o "$work/localregistry" ./hack/localregistry
 go build -o "$work/gosha256" ./hack/benchchart/gosha256
+go build -o "$work/floor" ./hack/floor
 mkdir -p "$work/reg"
 TMPDIR=$work/reg "$work/localregistry" -env "$work/env" >"$work/localregistry.log" 2>&1 &
 reg_pid=$!
@@ -411,24 +417,42 @@ if want tree; then
 	log "tree: a directory of $n files of 4 KiB"
 	dir=$work/tree
 	files=()
-	for ((i = 0; i < n; i++)); do
-		sub=d$((i / 100))
-		[ -d "$dir/$sub" ] || mkdir -p "$dir/$sub"
-		files+=("$sub/f$i")
-	done
-	head -c $((n * 4096)) /dev/urandom | split -a 6 -b 4096 - "$work/tree-part."
-	i=0
-	for part in "$work"/tree-part.*; do
-		mv "$part" "$dir/${files[$i]}"
-		i=$((i + 1))
+	# 100 files per directory, each directory's files cut from one stream
+	# (two processes per directory, not one per file).
+	for ((s = 0; s * 100 < n; s++)); do
+		k=$((n - s * 100 < 100 ? n - s * 100 : 100))
+		mkdir -p "$dir/d$s"
+		head -c $((k * 4096)) /dev/urandom | split -a 3 -d -b 4096 - "$dir/d$s/f"
+		for ((j = 0; j < k; j++)); do
+			printf -v f 'd%d/f%03d' "$s" "$j"
+			files+=("$f")
+		done
 	done
 	reglog=$regdir/registry.log
 	count() { grep -c "\"$1 /v2/$2" "$reglog" || true; }
+	regp=$(ps -o pid= --ppid "$reg_pid" | tr -d ' ' | head -n 1)
+	regcpu() { sed 's/.*) //' "/proc/$regp/stat" | awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / hz }'; }
+	# ctimed VAR OUT CMD...: timed, and VAR gets the registry's CPU seconds.
+	ctimed() {
+		local c0 c1 v=$1
+		shift
+		c0=$(regcpu)
+		timed "$@"
+		c1=$(regcpu)
+		printf -v "$v" '%s' "$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.1f", b - a }')"
+	}
 	load=$(cut -d' ' -f1 /proc/loadavg)
-	read -r dps dpr < <(timed "$work/out" "${dxf[@]}" push-blob bench/tree "$dir" @t)
+	ctimed dpc "$work/out" "${dxf[@]}" push-blob bench/tree "$dir" @t >"$work/t.out"
+	read -r dps dpr <"$work/t.out"
 	cd "$dir"
-	read -r ops opr < <(timed "$work/out" "$ORAS" push --plain-http "$host/bench/tree-oras:t" "${files[@]}")
+	ctimed opc "$work/out" "$ORAS" push --plain-http "$host/bench/tree-oras:t" "${files[@]}" >"$work/t.out"
+	read -r ops opr <"$work/t.out"
 	cd "$root"
+	# The floor pushes new blobs (-salt), as dxf's first push did.
+	ctimed fpc "$work/out" "$work/floor" push -jobs "$BENCH_FLOOR_JOBS" -salt 1 "$host/bench/tree-floor:t" "$dir" >"$work/t.out"
+	read -r fps fpr <"$work/t.out"
+	ctimed f32pc "$work/out" "$work/floor" push -jobs 32 -salt 2 "$host/bench/tree-floor32:t" "$dir" >"$work/t.out"
+	read -r f32ps _ <"$work/t.out"
 	# One file changed: one blob and one manifest should go up.
 	printf 'changed' | dd of="$dir/${files[$((n / 2))]}" bs=1 count=7 conv=notrunc status=none
 	posts0=$(count POST bench/tree/blobs/uploads/)
@@ -438,24 +462,33 @@ if want tree; then
 	uploads=$(($(count POST bench/tree/blobs/uploads/) - posts0))
 	heads=$(($(count HEAD bench/tree/blobs/) - heads0))
 	mputs=$(($(count PUT bench/tree/manifests/) - mput0))
-	read -r dls dlr < <(timed "$work/out" "${dxf[@]}" pull-blob --dir "$work/tree-dxf" bench/tree @t)
+	ctimed dlc "$work/out" "${dxf[@]}" pull-blob --dir "$work/tree-dxf" bench/tree @t >"$work/t.out"
+	read -r dls dlr <"$work/t.out"
 	[ "$(find "$work/tree-dxf" -type f | wc -l)" -eq "$n" ] || die "dxf pulled $(find "$work/tree-dxf" -type f | wc -l) files"
-	read -r ols olr < <(timed "$work/out" "$ORAS" pull --plain-http -o "$work/tree-oras" "$host/bench/tree-oras:t")
+	ctimed olc "$work/out" "$ORAS" pull --plain-http -o "$work/tree-oras" "$host/bench/tree-oras:t" >"$work/t.out"
+	read -r ols olr <"$work/t.out"
 	[ "$(find "$work/tree-oras" -type f | wc -l)" -eq "$n" ] || die "oras pulled $(find "$work/tree-oras" -type f | wc -l) files"
+	for j in "$BENCH_FLOOR_JOBS" 32; do
+		rm -rf "$work/tree-floor"
+		ctimed flc "$work/out" "$work/floor" pull -jobs "$j" "$host/bench/tree:t" "$work/tree-floor" >"$work/t.out"
+		[ "$(find "$work/tree-floor" -type f | wc -l)" -eq "$n" ] || die "floor pulled $(find "$work/tree-floor" -type f | wc -l) files"
+		if [ "$j" = 32 ]; then read -r f32ls _ <"$work/t.out"; else read -r fls _ <"$work/t.out"; flc0=$flc; fi
+	done
 	# Pulling again into the up-to-date directory fetches nothing.
 	read -r d2s _ < <(timed "$work/out" "${dxf[@]}" pull-blob --dir "$work/tree-dxf" bench/tree @t)
-	log "  push dxf $dps s oras $ops s; one changed: $rps s, $uploads uploads, $mputs manifest PUTs, $heads HEADs; pull dxf $dls s oras $ols s, again $d2s s"
+	log "  push dxf $dps s oras $ops s floor $fps s (32 at once $f32ps s, registry CPU $f32pc s); one changed: $rps s, $uploads uploads, $mputs manifest PUTs, $heads HEADs; pull dxf $dls s oras $ols s floor $fls s (32 at once $f32ls s), again $d2s s"
 	{
 		printf '## A directory of %s files of 4 KiB\n\n' "$n"
 		printf 'Single runs, load %s at the start. Push: `dxf push-blob <repo> DIR @alias` (a data set: one blob per file, OCI form) vs `oras push <repo>:<tag> <the %s files>`; re-push after one file changed, with uploads (POST …/blobs/uploads/), HEADs and manifest PUTs counted in the registry'"'"'s log; pull: `dxf pull-blob --dir` vs `oras pull -o`, then dxf again into the up-to-date directory.\n\n' "$load" "$n"
-		printf '| Step | dxf s | oras s | dxf / oras | dxf peak RSS MiB | oras peak RSS MiB |\n'
-		printf '|---|---:|---:|---:|---:|---:|\n'
-		printf '| push | %s | %s | %s× | %s | %s |\n' "$dps" "$ops" "$(ratio "$dps" "$ops")" "$dpr" "$opr"
-		printf '| re-push, one file changed: %s upload(s), %s manifest PUT(s), %s HEAD(s) | %s | | | %s | |\n' "$uploads" "$mputs" "$heads" "$rps" "$rpr"
-		printf '| pull | %s | %s | %s× | %s | %s |\n' "$dls" "$ols" "$(ratio "$dls" "$ols")" "$dlr" "$olr"
-		printf '| pull again, up to date | %s | | | | |\n\n' "$d2s"
+		printf 'floor: `hack/floor`, the same wire work in raw net/http and nothing else (push: POST and a monolithic PUT per file, of new blobs; pull: one GET per file of the dxf alias, checked against its digest, written to its file), %s and 32 files at once. Registry CPU: what the registry used during the step (user + system, from /proc).\n\n' "$BENCH_FLOOR_JOBS"
+		printf '| Step | dxf s | oras s | dxf / oras | dxf peak RSS MiB | oras peak RSS MiB | floor s (%s / 32 at once) | dxf / floor | registry CPU s: dxf / oras / floor |\n' "$BENCH_FLOOR_JOBS"
+		printf '|---|---:|---:|---:|---:|---:|---:|---:|---|\n'
+		printf '| push | %s | %s | %s× | %s | %s | %s / %s | %s× | %s / %s / %s |\n' "$dps" "$ops" "$(ratio "$dps" "$ops")" "$dpr" "$opr" "$fps" "$f32ps" "$(ratio "$dps" "$fps")" "$dpc" "$opc" "$fpc"
+		printf '| re-push, one file changed: %s upload(s), %s manifest PUT(s), %s HEAD(s) | %s | | | %s | | | | |\n' "$uploads" "$mputs" "$heads" "$rps" "$rpr"
+		printf '| pull | %s | %s | %s× | %s | %s | %s / %s | %s× | %s / %s / %s |\n' "$dls" "$ols" "$(ratio "$dls" "$ols")" "$dlr" "$olr" "$fls" "$f32ls" "$(ratio "$dls" "$fls")" "$dlc" "$olc" "$flc0"
+		printf '| pull again, up to date | %s | | | | | | | |\n\n' "$d2s"
 	} >>"$md"
-	rm -rf "$dir" "$work/tree-dxf" "$work/tree-oras"
+	rm -rf "$dir" "$work/tree-dxf" "$work/tree-oras" "$work/tree-floor"
 	purge_all
 fi
 

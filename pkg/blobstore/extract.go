@@ -253,7 +253,11 @@ func (r *Repository) pullFileInto(ctx context.Context, root *os.Root, f File, re
 	if report != nil {
 		w = &progressCounter{w: w, f: report}
 	}
-	if err := r.PullBlobs(ctx, w, f.Parts, WithJobs(1)); err != nil {
+	if len(f.Parts) == 1 && f.Parts[0].Size >= 0 && f.Parts[0].Size <= smallFile {
+		if err := r.pullSmall(ctx, w, f.Parts[0]); err != nil {
+			return false, 0, err
+		}
+	} else if err := r.PullBlobs(ctx, w, f.Parts, WithJobs(1)); err != nil {
 		return false, 0, err
 	}
 	if len(f.Parts) > 1 && f.Digest != (v1.Hash{}) {
@@ -273,6 +277,45 @@ func (r *Repository) pullFileInto(ctx context.Context, root *os.Root, f File, re
 		return false, 0, err
 	}
 	return true, f.Size, nil
+}
+
+// smallFile is the size up to which a data set's file is pulled by
+// pullSmall, and pushed with no digest cache entry (see PushDir).
+const smallFile = 64 << 10
+
+// pullSmall writes blob b, of at most smallFile bytes, to w: one read
+// buffer of its size, hashed on this goroutine as it is read
+// (BlobReader.Read), and verified at its end as every pull is. For such a
+// blob, the hashing buffers of the streaming path and the preallocation of
+// the parallel one (PullBlobs into a file) cost more than the transfer:
+// with thousands of small files pulled at once they made most of the
+// work (allocation and garbage collection).
+func (r *Repository) pullSmall(ctx context.Context, w io.Writer, b Blob) error {
+	br, err := r.PullBlobSize(ctx, b.Digest, b.Size)
+	if err != nil {
+		return err
+	}
+	defer br.Close()
+	if err := checkSize(br, b, false); err != nil {
+		return err
+	}
+	// One byte more than the blob: Read ends with io.EOF only once the
+	// digest matched.
+	buf := make([]byte, b.Size+1)
+	for {
+		n, err := br.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return fmt.Errorf("writing the output: %w", werr)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return namedPullErr(b.Digest, err)
+		}
+	}
 }
 
 // createPartial creates a new temporary file next to p, under root.

@@ -25,6 +25,9 @@ type asyncHasher struct {
 	done     chan struct{}
 	started  bool
 	finished bool
+	// inline counts the bytes hashed by Write on the calling goroutine
+	// before the start: a small blob never takes the buffers.
+	inline int64
 	// off makes the hasher ignore its input (a push whose digest is
 	// computed elsewhere, see speculate.go): Write, state and restore do
 	// nothing.
@@ -34,6 +37,13 @@ type asyncHasher struct {
 const (
 	hasherBuffers    = 4
 	hasherBufferSize = 512 << 10
+	// hasherInline is how many bytes Write hashes on the calling goroutine
+	// before it starts the hashing goroutine and takes the buffers: for a
+	// small blob, taking 2 MiB of buffers (and clearing them when the
+	// pool has been emptied by a garbage collection) costs more than
+	// hashing it, and thousands of small blobs pushed at once made most of
+	// the client's work so.
+	hasherInline = 64 << 10
 )
 
 // hashBuffers recycles hasher buffers between blobs, so pushing many files
@@ -69,6 +79,11 @@ func (a *asyncHasher) start() {
 func (a *asyncHasher) Write(p []byte) (int, error) {
 	n := len(p)
 	if a.off {
+		return n, nil
+	}
+	if !a.started && a.inline+int64(n) <= hasherInline {
+		a.inline += int64(n)
+		a.h.Write(p)
 		return n, nil
 	}
 	if n > 0 {

@@ -193,7 +193,8 @@ func (r *Repository) PushDir(ctx context.Context, dir, alias string, opts ...Tra
 		}
 		var d v1.Hash
 		ok := false
-		if cache != nil {
+		if cache != nil && fi.Size() > smallFile {
+			// A small file is hashed sooner than its cache entry is read.
 			d, ok = cache.lookup(paths[i], fi)
 		}
 		if f.Size >= threshold && threshold > 0 {
@@ -265,7 +266,7 @@ func (r *Repository) PushDir(ctx context.Context, dir, alias string, opts ...Tra
 			mu.Unlock()
 		} else {
 			oi.digest, oi.size = &f.Digest, f.Size
-			pr, err := r.pushFile(ctx, paths[i], oi)
+			pr, err := r.pushTreeFile(ctx, paths[i], oi)
 			if err != nil {
 				return err
 			}
@@ -283,7 +284,7 @@ func (r *Repository) PushDir(ctx context.Context, dir, alias string, opts ...Tra
 			}
 			mu.Unlock()
 		}
-		if cache != nil {
+		if cache != nil && f.Size > smallFile {
 			if fi, err := os.Stat(paths[i]); err == nil && fi.Size() == f.Size {
 				cache.store(paths[i], fi, f.Digest)
 			}
@@ -299,6 +300,26 @@ func (r *Repository) PushDir(ctx context.Context, dir, alias string, opts ...Tra
 		return nil, err
 	}
 	res.Manifest, res.Files = m, files
+	return res, nil
+}
+
+// pushTreeFile pushes the file at p, of o.size bytes and digest *o.digest,
+// as pushFile does; a small one (smallFile bytes at most) without the
+// digest cache: writing its entry (a temporary file, renamed) cost more
+// than the upload itself, and reading it back more than hashing the file.
+func (r *Repository) pushTreeFile(ctx context.Context, p string, o transferOptions) (PushResult, error) {
+	if o.size > smallFile {
+		return r.pushFile(ctx, p, o)
+	}
+	f, _, err := openRegular(p)
+	if err != nil {
+		return PushResult{}, err
+	}
+	defer f.Close()
+	res, err := r.push(ctx, f, o)
+	if err != nil {
+		return res, fmt.Errorf("push %s: %w", p, err)
+	}
 	return res, nil
 }
 
