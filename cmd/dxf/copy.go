@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dxf-go/dxf/internal/errtext"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -148,7 +149,7 @@ func runCopy(a *app, args []string) (err error) {
 		// by run).
 		for _, reg := range others {
 			if err != nil {
-				err = &redactedError{err: err, redact: reg.Redact}
+				err = &errtext.Redacted{Err: err, Redact: reg.Redact}
 			}
 		}
 	}()
