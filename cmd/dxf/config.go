@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -285,15 +283,8 @@ func loadConfig(fs *pflag.FlagSet, env environment, stdin io.Reader) (*config, e
 	if err := src.SwitchErr(); err != nil {
 		return nil, err
 	}
-	cache := true
-	if v, ok := env["DXF_DIGEST_CACHE"]; ok && v != "" {
-		var err error
-		if cache, err = envconfig.Switch("DXF_DIGEST_CACHE", v); err != nil {
-			return nil, err
-		}
-	}
-	if !flagOn(fs, "no-digest-cache") && cache {
-		c.digestCache = digestCacheDir(env)
+	if c.digestCache, err = envconfig.DigestCache(env.lookup, flagOn(fs, "no-digest-cache")); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -306,20 +297,6 @@ func readPassword(r io.Reader) (string, error) {
 		return "", fmt.Errorf("reading the password from standard input: %w", err)
 	}
 	return strings.TrimRight(line, "\r\n"), nil
-}
-
-// digestCacheDir is where pushed files' digests are remembered:
-// $XDG_CACHE_HOME (or the platform's user cache directory)/dxf-go/digests.
-// "" (no cache) when there is no cache directory.
-func digestCacheDir(env environment) string {
-	root := env["XDG_CACHE_HOME"]
-	if root == "" || !filepath.IsAbs(root) {
-		var err error
-		if root, err = os.UserCacheDir(); err != nil {
-			return ""
-		}
-	}
-	return filepath.Join(root, "dxf-go", "digests")
 }
 
 // secrets returns the credential strings that must never appear in a

@@ -3,6 +3,8 @@ package envconfig
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -186,4 +188,30 @@ func (s *Source) Transport() (Transport, error) {
 	}
 	t.Debug = s.On("debug")
 	return t, nil
+}
+
+// DigestCache is where pushed files' digests are remembered:
+// $XDG_CACHE_HOME (or the platform's user cache directory)/dxf-go/digests;
+// "" when DXF_DIGEST_CACHE turns the cache off or there is no cache
+// directory. off (--no-digest-cache) turns it off too, but a malformed
+// DXF_DIGEST_CACHE is still an error.
+func DigestCache(env Lookup, off bool) (string, error) {
+	if v := env.Get("DXF_DIGEST_CACHE"); v != "" {
+		on, err := Switch("DXF_DIGEST_CACHE", v)
+		if err != nil {
+			return "", err
+		}
+		off = off || !on
+	}
+	if off {
+		return "", nil
+	}
+	root := env.Get("XDG_CACHE_HOME")
+	if root == "" || !filepath.IsAbs(root) {
+		var err error
+		if root, err = os.UserCacheDir(); err != nil {
+			return "", nil
+		}
+	}
+	return filepath.Join(root, "dxf-go", "digests"), nil
 }

@@ -2,6 +2,7 @@ package envconfig
 
 import (
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -74,5 +75,27 @@ func TestSourceTransport(t *testing.T) {
 	}
 	if s.SwitchErr() == nil {
 		t.Error("DXF_DEBUG=maybe: no SwitchErr")
+	}
+}
+
+func TestDigestCache(t *testing.T) {
+	env := func(kv ...string) Lookup {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	if dir, err := DigestCache(env("XDG_CACHE_HOME", "/c"), false); err != nil || dir != filepath.Join("/c", "dxf-go", "digests") {
+		t.Errorf("DigestCache = %q, %v", dir, err)
+	}
+	if dir, err := DigestCache(env("XDG_CACHE_HOME", "/c", "DXF_DIGEST_CACHE", "0"), false); err != nil || dir != "" {
+		t.Errorf("DXF_DIGEST_CACHE=0: %q, %v", dir, err)
+	}
+	if dir, err := DigestCache(env("XDG_CACHE_HOME", "/c"), true); err != nil || dir != "" {
+		t.Errorf("off: %q, %v", dir, err)
+	}
+	if _, err := DigestCache(env("DXF_DIGEST_CACHE", "maybe"), true); err == nil {
+		t.Error("DXF_DIGEST_CACHE=maybe: no error")
 	}
 }
