@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/internal/errtext"
 	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
@@ -86,7 +87,7 @@ func (a *app) blobDigests(args []string) ([]v1.Hash, error) {
 		if err != nil {
 			fi, serr := os.Stat(arg) //nolint:gosec // a file the user named
 			if serr == nil && fi.Mode().IsRegular() {
-				err = &shortError{msg: fmt.Sprintf("%q is a file, not a digest: write ./%s to use its digest (set-alias hashes files, push-blob uploads them)", arg, arg), err: err}
+				err = &errtext.Reworded{Msg: fmt.Sprintf("%q is a file, not a digest: write ./%s to use its digest (set-alias hashes files, push-blob uploads them)", arg, arg), Err: err}
 			}
 			badErr = err // reported unless a file before it fails
 			break

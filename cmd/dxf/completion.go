@@ -4,13 +4,13 @@ import (
 	"context"
 	"embed"
 	"io"
-	"io/fs"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	comp "github.com/dxf-go/dxf/internal/complete"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -64,34 +64,7 @@ func complete(a *app, words []string) []string {
 	fs := newFlagSet()
 
 	// The words before: flags (and their values) and positional arguments.
-	var pos []string
-	wantsValue := ""
-	for i := 0; i < len(before); i++ {
-		w := before[i]
-		if w == "--" {
-			pos = append(pos, before[i+1:]...)
-			break
-		}
-		if strings.HasPrefix(w, "-") && w != "-" {
-			name := strings.TrimLeft(w, "-")
-			if strings.Contains(name, "=") {
-				continue
-			}
-			fl := fs.Lookup(name)
-			if fl == nil && len(name) == 1 {
-				fl = fs.ShorthandLookup(name)
-			}
-			if fl != nil && fl.NoOptDefVal == "" && fl.Value.Type() != "bool" {
-				if i+1 < len(before) {
-					i++
-				} else {
-					wantsValue = fl.Name
-				}
-			}
-			continue
-		}
-		pos = append(pos, w)
-	}
+	pos, wantsValue := comp.Words(fs, before)
 	// Flags typed so far (--host, --insecure …) count for the registry
 	// request; errors are of no interest here.
 	_ = fs.Parse(before)
@@ -100,13 +73,13 @@ func complete(a *app, words []string) []string {
 		if c := lookupSetting(wantsValue).choices; slices.Equal(c, []string{filesDirective}) {
 			return c
 		}
-		return withPrefix(lookupSetting(wantsValue).choices, cur)
+		return comp.WithPrefix(lookupSetting(wantsValue).choices, cur)
 	}
 	if strings.HasPrefix(cur, "-") {
-		return withPrefix(flagNames(fs), cur)
+		return comp.WithPrefix(comp.FlagNames(fs), cur)
 	}
 	if len(pos) == 0 {
-		return withPrefix(commandNames(), cur)
+		return comp.WithPrefix(commandNames(), cur)
 	}
 	cmd := lookupCommand(pos[0])
 	if cmd == nil {
@@ -116,12 +89,12 @@ func complete(a *app, words []string) []string {
 	switch cmd {
 	case helpCommand:
 		if len(args) == 0 {
-			return withPrefix(embeddedNames(helpFiles, "help/", ".txt"), cur) // commands and topics
+			return comp.WithPrefix(comp.EmbeddedNames(helpFiles, "help/", ".txt"), cur) // commands and topics
 		}
 		return nil
 	case completionCommand:
 		if len(args) == 0 {
-			return withPrefix(embeddedNames(completionScripts, "completion/dxf.", ""), cur)
+			return comp.WithPrefix(comp.EmbeddedNames(completionScripts, "completion/dxf.", ""), cur)
 		}
 		return nil
 	}
@@ -142,7 +115,7 @@ func complete(a *app, words []string) []string {
 	case cmd.aliases == atAliases:
 		return atAliasNames(a, fs, repo, cur)
 	case cmd.aliases == firstIsAlias && n == 0, cmd.aliases == allAliases:
-		return withPrefix(aliasNames(a, fs, repo), cur)
+		return comp.WithPrefix(aliasNames(a, fs, repo), cur)
 	case cmd.aliases == firstIsAlias:
 		return []string{filesDirective}
 	}
@@ -154,7 +127,7 @@ func atAliasNames(a *app, fs *pflag.FlagSet, repo, cur string) []string {
 	for _, n := range aliasNames(a, fs, repo) {
 		out = append(out, "@"+n)
 	}
-	return withPrefix(out, cur)
+	return comp.WithPrefix(out, cur)
 }
 
 // aliasNames asks the registry for the aliases of repo, within
@@ -185,30 +158,6 @@ func aliasNames(a *app, fs *pflag.FlagSet, repo string) []string {
 	return names
 }
 
-// flagNames lists "--name" for every flag, and "-x" for those with a
-// short form.
-func flagNames(fs *pflag.FlagSet) []string {
-	var names []string
-	fs.VisitAll(func(fl *pflag.Flag) {
-		names = append(names, "--"+fl.Name)
-		if fl.Shorthand != "" {
-			names = append(names, "-"+fl.Shorthand)
-		}
-	})
-	return names
-}
-
-func withPrefix(cands []string, prefix string) []string {
-	var out []string
-	for _, c := range cands {
-		if strings.HasPrefix(c, prefix) {
-			out = append(out, c)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
 // completionScripts are the scripts "dxf completion" prints,
 // completion/dxf.<shell>. Each calls "dxf __complete" with the words of the
 // command line, and takes a line ":files" (filesDirective) as asking for
@@ -216,16 +165,6 @@ func withPrefix(cands []string, prefix string) []string {
 //
 //go:embed completion/dxf.*
 var completionScripts embed.FS
-
-// embeddedNames lists the names of the files prefix*suffix of files, without
-// prefix and suffix.
-func embeddedNames(files embed.FS, prefix, suffix string) []string {
-	paths, _ := fs.Glob(files, prefix+"*"+suffix)
-	for i, p := range paths {
-		paths[i] = strings.TrimSuffix(strings.TrimPrefix(p, prefix), suffix)
-	}
-	return paths
-}
 
 // completionScript is the script for shell, "" if there is none.
 func completionScript(shell string) string {

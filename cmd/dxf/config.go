@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -199,88 +197,23 @@ func loadConfig(fs *pflag.FlagSet, env environment, stdin io.Reader) (*config, e
 		safe: safeFlags{force: flagOn(fs, "force"), prune: flagOn(fs, "prune"), dryRun: flagOn(fs, "dry-run"),
 			deep: flagOn(fs, "deep"), json: flagOn(fs, "json")},
 	}
-	str := func(flag string) (string, bool) {
-		if fs.Changed(flag) {
-			return flagText(fs, flag), true
+	src := &envconfig.Source{Env: env.lookup, Var: settingEnv, Flag: func(name string) (string, bool) {
+		if fs.Changed(name) {
+			return fs.Lookup(name).Value.String(), true
 		}
-		v, ok := env[settingEnv(flag)]
-		return v, ok
-	}
-	// A switch variable is on for 1, true or yes (the Python tool took only
-	// "1"), off for 0, false, no or empty; anything else is a mistake.
-	var boolErr error
-	on := func(flag string) bool {
-		if fs.Changed(flag) {
-			return flagOn(fs, flag)
-		}
-		key := settingEnv(flag)
-		v, err := parseSwitch(key, env[key])
-		if err != nil && boolErr == nil {
-			boolErr = err
-		}
-		return v
-	}
-
-	c.host, _ = str("host")
-	if root, ok := strings.CutPrefix(c.host, blobstore.LayoutPrefix); ok {
-		c.layout, c.layoutRoot = true, root
-	} else if c.host == "" {
-		return nil, errors.New("no registry: set DXF_HOST (or --host) to the registry's host[:port], or give the repository as host[:port]/repo")
-	}
-	if i := strings.LastIndex(c.host, "@"); i >= 0 {
-		// user:password@host: the password must not be echoed back.
-		return nil, fmt.Errorf("DXF_HOST: credentials in the host ([redacted]@%s) are not used: set DXF_USERNAME and DXF_PASSWORD (or --password-stdin) instead", c.host[i+1:])
-	}
-	c.insecure = on("insecure")
-	// A URL is understood: http:// means plain HTTP (as DXF_INSECURE=1),
-	// https:// the default.
-	switch {
-	case strings.HasPrefix(c.host, "http://"):
-		c.insecure = true
-	case strings.HasPrefix(c.host, "https://") && c.insecure:
-		return nil, fmt.Errorf("DXF_HOST=%s asks for HTTPS, DXF_INSECURE=1 for plain HTTP: choose one", c.host)
-	}
-	c.host = stripScheme(c.host)
-	if strings.Contains(c.host, "/") && !c.layout {
-		return nil, fmt.Errorf("DXF_HOST=%s: want host[:port] (or oci:DIR for OCI image layouts on disk), without a path", c.host)
-	}
-
-	// Python uses the user name and password only when both are set; an
-	// empty value counts as set.
-	user, haveUser := str("username")
-	pass, havePass := str("password")
+		return "", false
+	}}
+	var readPw func() (string, error)
 	if flagOn(fs, "password-stdin") {
-		p, err := readPassword(stdin)
-		if err != nil {
-			return nil, err
-		}
-		pass, havePass = p, true
+		readPw = func() (string, error) { return readPassword(stdin) }
 	}
-	c.username, c.password, c.haveUser = user, pass, haveUser && havePass
-	c.authorization, _ = str("authorization")
-	c.token, _ = str("token")
-	// Which of them authenticate, in the Python order (see authenticator).
-	from := func(flag string) string {
-		if fs.Changed(flag) {
-			return "--" + flag
-		}
-		return settingEnv(flag)
+	r, err := src.Registry(readPw)
+	if err != nil {
+		return nil, err
 	}
-	// (The token's source is noted apart: dxf auth does not use it.)
-	if c.token != "" {
-		c.tokenSource = "the token of " + from("token")
-	}
-	switch {
-	case c.haveUser:
-		pw := from("password")
-		if flagOn(fs, "password-stdin") {
-			pw = "--password-stdin"
-		}
-		c.credSource = fmt.Sprintf("user %s (%s) with the password of %s", c.username, from("username"), pw)
-	case c.authorization != "":
-		c.credSource = from("authorization")
-	}
-	c.authHost, _ = str("auth-host")
+	c.host, c.layout, c.layoutRoot, c.insecure, c.authHost = r.Host, r.Layout, r.LayoutRoot, r.Insecure, r.AuthHost
+	c.username, c.password, c.haveUser, c.authorization, c.token = r.Username, r.Password, r.HaveUser, r.Authorization, r.Token
+	c.credSource, c.tokenSource = r.CredSource, r.TokenSource
 
 	// DXF_PROGRESS: "1" on, "0" off, anything else automatic, as in
 	// Python; the flag also takes words.
@@ -300,7 +233,7 @@ func loadConfig(fs *pflag.FlagSet, env environment, stdin io.Reader) (*config, e
 			return nil, usagef(nil, "--progress: want 1, 0 or auto, not %q", flagText(fs, "progress"))
 		}
 	}
-	c.blobInfo = on("blob-info")
+	c.blobInfo = src.On("blob-info")
 
 	if fs.Changed("chunk-size") {
 		if c.chunkSize = flagNumber(fs, "chunk-size"); c.chunkSize <= 0 {
@@ -313,41 +246,21 @@ func loadConfig(fs *pflag.FlagSet, env environment, stdin io.Reader) (*config, e
 		}
 		c.chunkSize = n
 	}
-
-	// DXF_SKIPTLSVERIFY=1 wins over any CA bundle, as in the Python tool.
-	// The CA bundle variables of the requests library (which the Python
-	// tool honoured implicitly) and OpenSSL come after DXF_TLSVERIFY.
-	c.skipTLSVerify = on("skip-tls-verify")
-	tlsVerify, _ := str("tls-verify")
-	c.caBundle = envconfig.CABundle(tlsVerify, env.lookup)
-	c.platform, _ = str("platform")
-
+	c.platform, _ = src.Text("platform")
 	if c.jobs <= 0 {
 		return nil, usagef(nil, "--jobs: must be at least 1, not %d", c.jobs)
 	}
 	if c.retries < 0 {
 		return nil, usagef(nil, "--retries: must not be negative, not %d", c.retries)
 	}
-	if v, ok := str("timeout"); ok && v != "" {
-		d, err := parseTimeout(v)
-		if err != nil {
-			if fs.Changed("timeout") {
-				return nil, usagef(nil, "--timeout: %v", err)
-			}
-			return nil, fmt.Errorf("DXF_TIMEOUT: %w", err)
-		}
-		c.timeout = d
+	t, err := src.Transport()
+	var fe *envconfig.FlagError
+	if errors.As(err, &fe) {
+		return nil, usagef(nil, "%v", fe)
+	} else if err != nil {
+		return nil, err
 	}
-	if v, ok := str("max-retry-wait"); ok && v != "" {
-		d, err := parseTimeout(v)
-		if err != nil {
-			if fs.Changed("max-retry-wait") {
-				return nil, usagef(nil, "--max-retry-wait: %v", err)
-			}
-			return nil, fmt.Errorf("DXF_MAX_RETRY_WAIT: %w", err)
-		}
-		c.maxRetryWait = d
-	}
+	c.skipTLSVerify, c.caBundle, c.timeout, c.maxRetryWait, c.debug = t.SkipTLSVerify, t.CABundle, t.Timeout, t.MaxRetryWait, t.Debug
 	if fs.Changed("split") {
 		n, err := parseSplit(flagText(fs, "split"))
 		if err != nil {
@@ -367,27 +280,14 @@ func loadConfig(fs *pflag.FlagSet, env environment, stdin io.Reader) (*config, e
 		return nil, err
 	}
 	c.data = data
-	c.debug = on("debug")
-	if boolErr != nil {
-		return nil, boolErr
+	if err := src.SwitchErr(); err != nil {
+		return nil, err
 	}
-	cache := true
-	if v, ok := env["DXF_DIGEST_CACHE"]; ok && v != "" {
-		var err error
-		if cache, err = parseSwitch("DXF_DIGEST_CACHE", v); err != nil {
-			return nil, err
-		}
-	}
-	if !flagOn(fs, "no-digest-cache") && cache {
-		c.digestCache = digestCacheDir(env)
+	if c.digestCache, err = envconfig.DigestCache(env.lookup, flagOn(fs, "no-digest-cache")); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
-
-// parseSwitch reads the on/off variable key: 1, true, yes or on; 0, false,
-// no, off or empty (any case). Anything else is refused rather than
-// silently taken as off.
-func parseSwitch(key, v string) (bool, error) { return envconfig.Switch(key, v) }
 
 // readPassword reads a password from r: everything up to the first line
 // end, which is how "echo $PW | dxf --password-stdin" and a file both work.
@@ -397,20 +297,6 @@ func readPassword(r io.Reader) (string, error) {
 		return "", fmt.Errorf("reading the password from standard input: %w", err)
 	}
 	return strings.TrimRight(line, "\r\n"), nil
-}
-
-// digestCacheDir is where pushed files' digests are remembered:
-// $XDG_CACHE_HOME (or the platform's user cache directory)/dxf-go/digests.
-// "" (no cache) when there is no cache directory.
-func digestCacheDir(env environment) string {
-	root := env["XDG_CACHE_HOME"]
-	if root == "" || !filepath.IsAbs(root) {
-		var err error
-		if root, err = os.UserCacheDir(); err != nil {
-			return ""
-		}
-	}
-	return filepath.Join(root, "dxf-go", "digests")
 }
 
 // secrets returns the credential strings that must never appear in a
@@ -537,7 +423,3 @@ func (c *config) credentialSource(env environment, useToken bool) string {
 	}
 	return fmt.Sprintf("none; set DXF_USERNAME and DXF_PASSWORD, or run dxf login %s", c.host)
 }
-
-// parseTimeout reads a timeout: seconds ("30", "0.5") or a Go duration
-// ("90s", "2m"); it must be positive.
-func parseTimeout(v string) (time.Duration, error) { return envconfig.Duration(v) }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dxf-go/dxf/internal/errtext"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -18,14 +19,14 @@ var copyCommand = &command{
 	maxArgs:  2,
 	validate: func(cmd *command, args []string) error {
 		for i, arg := range args {
-			_, alias, err := splitCopySide(arg)
+			loc, err := blobstore.ParseLocation(arg)
 			switch {
 			case err != nil:
 				return usagef(cmd, "%s", err)
-			case alias == "" && i == 0:
+			case loc.Alias == "" && i == 0:
 				return usagef(cmd, "%s: the source needs an alias (%s@alias)", arg, arg)
-			case alias != "":
-				if err := validAlias(cmd, alias); err != nil {
+			case loc.Alias != "":
+				if err := validAlias(cmd, loc.Alias); err != nil {
 					return err
 				}
 			}
@@ -35,57 +36,21 @@ var copyCommand = &command{
 	run: runCopy,
 }
 
-// splitCopySide separates "where[@alias]": the alias is what follows the
-// last "@".
-func splitCopySide(arg string) (where, alias string, err error) {
-	where, alias = arg, ""
-	if i := strings.LastIndex(arg, "@"); i >= 0 {
-		where, alias = arg[:i], arg[i+1:]
-	}
-	if where == "" || where == blobstore.LayoutPrefix {
-		return "", "", fmt.Errorf("%q: want a repository, host[:port]/repository or oci:PATH", arg)
-	}
-	return where, alias, nil
-}
-
-// copySideHost returns the registry host a side names ("" for a repository
-// on DXF_HOST or a layout) and the repository, and whether it asks for
-// plain HTTP. As docker does, a first component with a dot or a colon, or
-// "localhost", is a host.
-func copySideHost(where string) (host, repo string, insecure bool) {
-	switch {
-	case strings.HasPrefix(where, "http://"):
-		insecure = true
-		where = where[len("http://"):]
-	case strings.HasPrefix(where, "https://"):
-		where = where[len("https://"):]
-	}
-	first, rest, ok := strings.Cut(where, "/")
-	if ok && rest != "" && (strings.ContainsAny(first, ".:") || first == "localhost") {
-		return first, rest, insecure
-	}
-	return "", where, insecure
-}
-
 // copyDefaultHost is the registry a copy uses as DXF_HOST when none is set:
 // that of the first side naming one (the source's, usually); with both
 // sides layouts, "oci:" (no registry at all).
 func copyDefaultHost(args []string) string {
 	layouts := 0
 	for _, arg := range args {
-		where, _, err := splitCopySide(arg)
-		if err != nil {
-			continue
-		}
-		if strings.HasPrefix(where, blobstore.LayoutPrefix) {
+		loc, err := blobstore.ParseLocation(arg)
+		switch {
+		case err != nil:
+		case loc.Layout != "":
 			layouts++
-			continue
-		}
-		if host, _, insecure := copySideHost(where); host != "" {
-			if insecure {
-				return "http://" + host
-			}
-			return host
+		case loc.Host != "" && loc.Insecure:
+			return "http://" + loc.Host
+		case loc.Host != "":
+			return loc.Host
 		}
 	}
 	if layouts == len(args) {
@@ -98,15 +63,15 @@ func copyDefaultHost(args []string) string {
 // the same settings without DXF_HOST's credentials (its own come from the
 // Docker config); it is added to others, whose secrets are scrubbed from
 // messages.
-func (a *app) copyRepo(where string, others *[]*blobstore.Registry) (*blobstore.Repository, error) {
-	if dir, ok := strings.CutPrefix(where, blobstore.LayoutPrefix); ok {
+func (a *app) copyRepo(loc blobstore.Location, others *[]*blobstore.Registry) (*blobstore.Repository, error) {
+	if loc.Layout != "" {
 		opts, err := a.cfg.options(true)
 		if err != nil {
 			return nil, err
 		}
-		return blobstore.OpenLayout(dir, opts...)
+		return blobstore.OpenLayout(loc.Layout, opts...)
 	}
-	host, repo, insecure := copySideHost(where)
+	host, repo, insecure := loc.Host, loc.Repo, loc.Insecure
 	if host == "" && a.cfg.layout {
 		// DXF_HOST=oci:ROOT: repository fred/data is the layout ROOT/fred/data.
 		if err := blobstore.ValidateRepository(repo); err != nil {
@@ -120,6 +85,7 @@ func (a *app) copyRepo(where string, others *[]*blobstore.Registry) (*blobstore.
 	}
 	if host == "" || host == a.cfg.host {
 		if insecure && !a.cfg.insecure {
+			where := "http://" + strings.TrimPrefix(host+"/", "/") + repo
 			return nil, usagef(a.cmd, "%s: plain HTTP for DXF_HOST's registry is asked for with DXF_INSECURE=1 (or DXF_HOST=http://%s)", where, a.cfg.host)
 		}
 		return a.reg.Repository(repo)
@@ -148,21 +114,21 @@ func runCopy(a *app, args []string) (err error) {
 		// by run).
 		for _, reg := range others {
 			if err != nil {
-				err = &redactedError{err: err, redact: reg.Redact}
+				err = &errtext.Redacted{Err: err, Redact: reg.Redact}
 			}
 		}
 	}()
-	srcWhere, srcAlias, _ := splitCopySide(args[0])
-	dstWhere, dstAlias, _ := splitCopySide(args[1])
-	src, err := a.copyRepo(srcWhere, &others)
+	srcLoc, _ := blobstore.ParseLocation(args[0])
+	dstLoc, _ := blobstore.ParseLocation(args[1])
+	src, err := a.copyRepo(srcLoc, &others)
 	if err != nil {
 		return err
 	}
-	dst, err := a.copyRepo(dstWhere, &others)
+	dst, err := a.copyRepo(dstLoc, &others)
 	if err != nil {
 		return err
 	}
-	res, err := blobstore.Copy(a.ctx, src, dst, srcAlias, dstAlias, blobstore.WithJobs(a.cfg.jobs), a.copyProgress())
+	res, err := blobstore.Copy(a.ctx, src, dst, srcLoc.Alias, dstLoc.Alias, blobstore.WithJobs(a.cfg.jobs), a.copyProgress())
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/dxf-go/dxf/internal/textfmt"
+	"github.com/dxf-go/dxf/internal/errtext"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -70,7 +70,7 @@ func report(stderr io.Writer, err error, secrets []string) int {
 	var ue *usageError
 	if errors.As(err, &ue) {
 		writeUsageLine(stderr, ue.cmd)
-		fmt.Fprintf(stderr, "dxf: error: %s\n", oneLine(ue.msg))
+		fmt.Fprintf(stderr, "dxf: error: %s\n", errtext.OneLine(ue.msg))
 		return code
 	}
 	msg := err.Error()
@@ -80,27 +80,6 @@ func report(stderr io.Writer, err error, secrets []string) int {
 	if code == exitInterrupted {
 		msg = "interrupted"
 	}
-	for _, s := range secrets {
-		msg = strings.ReplaceAll(msg, s, "[redacted]")
-	}
-	fmt.Fprintf(stderr, "dxf: %s\n", oneLine(msg))
+	fmt.Fprintf(stderr, "dxf: %s\n", errtext.OneLine(errtext.Scrub(msg, secrets)))
 	return code
 }
-
-// oneLine folds a multi-line message (a registry's error body, say) onto
-// one line, so that stderr carries exactly one line per failure, and
-// escapes what else could act on a terminal (see escapeText).
-func oneLine(s string) string {
-	return textfmt.Escape(strings.Join(strings.Fields(s), " "))
-}
-
-// redactedError is an error whose message is scrubbed of the secrets the
-// library learned (from the Docker config or a credential helper, and the
-// tokens it was issued), which the configuration does not know.
-type redactedError struct {
-	err    error
-	redact func(string) string
-}
-
-func (e *redactedError) Error() string { return e.redact(e.err.Error()) }
-func (e *redactedError) Unwrap() error { return e.err }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/dxf-go/dxf/internal/errtext"
 )
 
 // habitCommands maps the commands people type from habit (docker, crane,
@@ -81,8 +83,8 @@ func refInRepo(cmd *command, repo string, args []string) error {
 		words = append([]string{arg}, args...)
 	}
 	line := strings.TrimSpace("dxf " + cmd.name + " " + name + " " + strings.Join(words, " "))
-	return &shortError{
-		msg: fmt.Sprintf("repository %q: did you mean `%s`? (dxf takes the repository alone, %s apart)", repo, line, what),
-		err: errors.New("not a repository name"),
+	return &errtext.Reworded{
+		Msg: fmt.Sprintf("repository %q: did you mean `%s`? (dxf takes the repository alone, %s apart)", repo, line, what),
+		Err: errors.New("not a repository name"),
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dxf-go/dxf/internal/errtext"
 	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
@@ -153,7 +154,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if cfg.digestCache != "" && cmd == pushBlobCommand {
 		if err := blobstore.CheckDigestCache(cfg.digestCache); err != nil {
 			// Someone else could plant digests there: push without it.
-			fmt.Fprintf(stderr, "dxf: warning: %s: not using it\n", oneLine(err.Error()))
+			fmt.Fprintf(stderr, "dxf: warning: %s: not using it\n", errtext.OneLine(err.Error()))
 			cfg.digestCache = ""
 		}
 	}
@@ -177,7 +178,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = explain(err, cfg, env, cmd != authCommand)
 	}
 	if err != nil && a.reg != nil {
-		err = &redactedError{err: err, redact: a.reg.Redact}
+		err = &errtext.Redacted{Err: err, Redact: a.reg.Redact}
 	}
 	return report(stderr, err, cfg.secrets())
 }

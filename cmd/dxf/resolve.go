@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/internal/errtext"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -26,7 +27,7 @@ func aliasArg(arg string) (name string, isAlias bool) {
 func parseDigestArg(arg string) (v1.Hash, error) {
 	d, err := blobstore.ParseDigest(arg)
 	if err != nil {
-		return v1.Hash{}, digestHint(arg)
+		return v1.Hash{}, errtext.DigestHint(arg)
 	}
 	return d, nil
 }
@@ -127,11 +128,11 @@ func digestStrings(ds []v1.Hash) []string {
 // blob commands take aliases written @name.
 func (a *app) digestArg(ctx context.Context, arg string) (v1.Hash, error) {
 	d, err := parseDigestArg(arg)
-	if err == nil || strings.Contains(arg, ":") || blobstore.ValidateAlias(arg) != nil || isHex(arg) {
+	if err == nil || strings.Contains(arg, ":") || blobstore.ValidateAlias(arg) != nil || errtext.IsHex(arg) {
 		return d, err
 	}
 	if _, aerr := a.repo.GetAlias(ctx, arg, ""); aerr == nil {
-		return d, &shortError{msg: fmt.Sprintf("%q is not a digest: did you mean @%s? (the alias %s exists, and blob commands take aliases written @name)", arg, arg, arg), err: err}
+		return d, &errtext.Reworded{Msg: fmt.Sprintf("%q is not a digest: did you mean @%s? (the alias %s exists, and blob commands take aliases written @name)", arg, arg, arg), Err: err}
 	}
 	return d, err
 }
