@@ -60,7 +60,7 @@ func LayoutRepositories(root string) iter.Seq2[string, error] {
 			}
 			return nil
 		})
-		if err != nil && err != stop {
+		if err != nil && !errors.Is(err, stop) {
 			yield("", fmt.Errorf("list %s%s: %w", LayoutPrefix, root, err))
 		}
 	}
