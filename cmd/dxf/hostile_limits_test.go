@@ -146,7 +146,10 @@ func TestHostileHugeManifest(t *testing.T) {
 		r, rss := d.runRSS(args...)
 		checkFailure(t, r, 1, args, "over the limit of 4 MiB (blobstore.MaxManifestSize)")
 		checkRSS(t, alias, rss)
-		if n := s.BytesSent() - before; n > 12<<20 {
+		// The 4 MiB read, plus what loopback's socket buffers take in
+		// before the client hangs up (they grow to several MiB each way
+		// on a busy machine): far from endless.
+		if n := s.BytesSent() - before; n > 24<<20 {
 			t.Errorf("%s: the registry sent %d bytes", alias, n)
 		}
 	}
