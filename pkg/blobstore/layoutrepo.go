@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/hashing"
 	"github.com/dxf-go/dxf/pkg/blobstore/internal/layout"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
 	"github.com/dxf-go/dxf/pkg/internal/retry"
@@ -97,7 +98,7 @@ func (r *Repository) storePullBlob(ctx context.Context, d v1.Hash, size int64) (
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	return &BlobReader{Digest: d, Size: size, ctx: ctx, repo: r, h: newAsyncHasher(), body: body,
+	return &BlobReader{Digest: d, Size: size, ctx: ctx, repo: r, h: hashing.New(), body: body,
 		resumes: retry.NewCounter(r.opts().retries)}, nil
 }
 
