@@ -62,14 +62,14 @@ func (r *Repository) layoutDir() string {
 }
 
 // Store returns the repository as a [store.Store]: the OCI image layout it
-// is kept in, or an adapter over the registry's protocol. The registry's
+// is kept in, or the registry's repository. The registry's
 // store also implements [store.Deleter] and [store.Mounter]; the layout's
 // [store.Deleter], [store.Untagger], [store.Locker] and [store.BlobLister].
 func (r *Repository) Store() store.Store {
 	if r.st != nil {
 		return r.st
 	}
-	return &registryStore{Repo: r.rs, r: r}
+	return r.rs
 }
 
 // storeStat is headBlob on a store.

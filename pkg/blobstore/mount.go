@@ -16,9 +16,5 @@ func (r *Repository) MountBlob(ctx context.Context, from string, d v1.Hash) erro
 	if r.st != nil {
 		return fmt.Errorf("%s: %w: %s is an OCI image layout, not a registry repository (copy the blob instead)", op, ErrUnsupported, r)
 	}
-	src, err := r.reg.Repository(from)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	return r.rs.Mount(ctx, op, src.rs, d)
+	return r.rs.Mount(ctx, from, d)
 }
