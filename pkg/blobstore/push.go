@@ -526,7 +526,7 @@ func (r *Repository) commitUpload(ctx context.Context, c *http.Client, op, loc s
 	if req.upload != nil {
 		readErr = req.upload.Err
 	}
-	return r.rs.CommitUpload(ctx, c, op, loc, d, req.wire(), readErr, ParseDigest)
+	return r.rs.CommitUpload(ctx, c, op, loc, d, req.wire(), readErr)
 }
 
 // resolveLocation resolves a Location header against the request URL.

@@ -190,7 +190,7 @@ func (r *Repo) Put(ctx context.Context, rd io.Reader, want store.Blob) (store.Bl
 	if known && d != want.Digest {
 		return store.Blob{}, fmt.Errorf("%s: %w (the data changed while it was pushed)", op, &store.DigestMismatchError{Expected: want.Digest, Got: d})
 	}
-	if _, err := r.CommitUpload(ctx, c, "push blob "+d.String(), loc, d, xport.Request{}, func() error { return nil }, r.codec.ParseDigest); err != nil {
+	if _, err := r.CommitUpload(ctx, c, "push blob "+d.String(), loc, d, xport.Request{}, func() error { return nil }); err != nil {
 		return store.Blob{}, err
 	}
 	return store.Blob{Digest: d, Size: body.Sent()}, nil
