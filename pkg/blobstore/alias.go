@@ -102,26 +102,16 @@ func (r *Repository) getManifest(ctx context.Context, alias string, limit *Limit
 	if r.reg == nil {
 		return nil, wrapErr(op, subjectManifest, errNotRegistry)
 	}
-	raw, hdr, err := r.rs.GetManifest(ctx, op, alias, acceptManifests, limit.Limit, limit)
+	var m *Manifest
+	err := r.rs.ReadManifest(ctx, op, alias, limit.Limit, limit, func(raw []byte, contentType string) (v1.Hash, error) {
+		var err error
+		if m, err = ParseManifest(raw, contentType); err != nil {
+			return v1.Hash{}, err
+		}
+		return m.Digest, nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	m, err := ParseManifest(raw, hdr.Get("Content-Type"))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	want := hdr.Get("Docker-Content-Digest")
-	if d, err := ParseDigest(alias); err == nil {
-		want = d.String()
-	}
-	if want != "" {
-		d, err := ParseDigest(want)
-		if err != nil {
-			return nil, fmt.Errorf("%s: Docker-Content-Digest: %w", op, err)
-		}
-		if d != m.Digest {
-			return nil, fmt.Errorf("%s: %w", op, &DigestMismatchError{Expected: d, Got: m.Digest})
-		}
 	}
 	return m, nil
 }
@@ -260,24 +250,8 @@ func (r *Repository) SetManifest(ctx context.Context, alias string, raw []byte) 
 	if r.reg == nil {
 		return nil, wrapErr(op, subjectRepo, errNotRegistry)
 	}
-	resp, err := r.rs.PutManifest(ctx, op, alias, raw, string(m.MediaType), func(err error) error { return schema2Hint(err, m.MediaType) })
-	if err != nil {
+	if err := r.rs.WriteManifest(ctx, op, alias, raw, string(m.MediaType), m.Digest); err != nil {
 		return nil, err
-	}
-	// The registry names what it stored: if that is not what we sent, the
-	// manifest was damaged on the way (or this is not a registry at all).
-	got := resp.Header.Get("Docker-Content-Digest")
-	switch {
-	case got != "":
-		d, err := ParseDigest(got)
-		if err != nil {
-			return nil, fmt.Errorf("%s: Docker-Content-Digest: %w", op, err)
-		}
-		if d != m.Digest {
-			return nil, fmt.Errorf("%s: the registry stored something else: %w", op, &DigestMismatchError{Expected: m.Digest, Got: d})
-		}
-	case resp.StatusCode != http.StatusCreated:
-		return nil, fmt.Errorf("%s: %w: the answer (%s) is not a registry's", op, ErrInvalidManifest, resp.Status)
 	}
 	return m, nil
 }

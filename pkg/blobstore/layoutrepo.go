@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/hashing"
 	"github.com/dxf-go/dxf/pkg/blobstore/internal/layout"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
 	"github.com/dxf-go/dxf/pkg/internal/retry"
@@ -61,14 +62,14 @@ func (r *Repository) layoutDir() string {
 }
 
 // Store returns the repository as a [store.Store]: the OCI image layout it
-// is kept in, or an adapter over the registry's protocol. The registry's
+// is kept in, or the registry's repository. The registry's
 // store also implements [store.Deleter] and [store.Mounter]; the layout's
 // [store.Deleter], [store.Untagger], [store.Locker] and [store.BlobLister].
 func (r *Repository) Store() store.Store {
 	if r.st != nil {
 		return r.st
 	}
-	return &registryStore{Repo: r.rs, r: r}
+	return r.rs
 }
 
 // storeStat is headBlob on a store.
@@ -97,7 +98,7 @@ func (r *Repository) storePullBlob(ctx context.Context, d v1.Hash, size int64) (
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	return &BlobReader{Digest: d, Size: size, ctx: ctx, repo: r, h: newAsyncHasher(), body: body,
+	return &BlobReader{Digest: d, Size: size, ctx: ctx, repo: r, h: hashing.New(), body: body,
 		resumes: retry.NewCounter(r.opts().retries)}, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
 // MountBlob makes the blob with digest d, held by repository from on the same
@@ -12,13 +14,9 @@ import (
 // mount). Any answer but 201 Created fails with [ErrMountFailed]; when the
 // registry instead opened an upload session, that session is cancelled.
 func (r *Repository) MountBlob(ctx context.Context, from string, d v1.Hash) error {
-	op := fmt.Sprintf("mount blob %s from %s", d, from)
-	if r.st != nil {
-		return fmt.Errorf("%s: %w: %s is an OCI image layout, not a registry repository (copy the blob instead)", op, ErrUnsupported, r)
+	m, ok := r.Store().(store.Mounter)
+	if !ok {
+		return fmt.Errorf("mount blob %s from %s: %w: %s is an OCI image layout, not a registry repository (copy the blob instead)", d, from, ErrUnsupported, r)
 	}
-	src, err := r.reg.Repository(from)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	return r.rs.Mount(ctx, op, src.rs, d)
+	return m.Mount(ctx, from, d)
 }

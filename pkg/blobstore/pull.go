@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/hashing"
 	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
 	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
@@ -30,7 +31,7 @@ type BlobReader struct {
 	ctx  context.Context
 	repo *Repository
 	body io.ReadCloser
-	h    *asyncHasher
+	h    *hashing.Hasher
 	n    int64
 	err  error
 	// resumes counts reconnections after a broken body, against the limit
@@ -95,7 +96,7 @@ func (r *Repository) PullBlobSize(ctx context.Context, d v1.Hash, size int64) (*
 		}
 		size = n
 	}
-	br := &BlobReader{Digest: d, Size: size, ctx: ctx, repo: r, h: newAsyncHasher(), resumes: retry.NewCounter(r.reg.o.retries)}
+	br := &BlobReader{Digest: d, Size: size, ctx: ctx, repo: r, h: hashing.New(), resumes: retry.NewCounter(r.reg.o.retries)}
 	br.body = resp.Body
 	return br, nil
 }
@@ -121,7 +122,7 @@ func (b *BlobReader) Read(p []byte) (int, error) {
 	}
 	n, err := b.body.Read(p)
 	if n > 0 && !b.unhashed {
-		b.h.writeInline(p[:n])
+		b.h.WriteInline(p[:n])
 	}
 	if n > 0 {
 		b.n += int64(n)
@@ -197,7 +198,7 @@ func rangeStartsAt(cr string, off int64) bool { return remote.RangeStartsAt(cr, 
 func (b *BlobReader) verify() error {
 	var got v1.Hash
 	if !b.unhashed {
-		got = b.h.digest()
+		got = b.h.Digest()
 	}
 	if b.Size >= 0 && b.n != b.Size {
 		return fmt.Errorf("pull blob %s: %w: got %d bytes, announced %d", b.Digest, ErrSizeMismatch, b.n, b.Size)
@@ -215,11 +216,11 @@ func (b *BlobReader) verify() error {
 func (b *BlobReader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	for b.err == nil {
-		buf := b.h.buffer()
+		buf := b.h.Buffer()
 		n, err := io.ReadFull(b.body, buf)
 		if n > 0 {
 			b.n += int64(n)
-			b.h.submit(buf[:n])
+			b.h.Submit(buf[:n])
 			if b.overran() {
 				return total, b.err
 			}
@@ -230,7 +231,7 @@ func (b *BlobReader) WriteTo(w io.Writer) (int64, error) {
 				return total, werr
 			}
 		} else {
-			b.h.submit(buf[:0])
+			b.h.Submit(buf[:0])
 		}
 		switch {
 		case err == nil:
@@ -262,7 +263,7 @@ func (b *BlobReader) Close() error {
 			f()
 		}
 	}()
-	b.h.close()
+	b.h.Close()
 	if b.err == nil {
 		b.err = errors.New("blob reader closed")
 	}

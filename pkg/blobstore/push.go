@@ -11,7 +11,9 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/hashing"
 	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
+	xport "github.com/dxf-go/dxf/pkg/blobstore/internal/transport"
 	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
@@ -310,30 +312,30 @@ func (r *Repository) pushStream(ctx context.Context, c *http.Client, op string, 
 	if err != nil {
 		return PushResult{}, err
 	}
-	h := newAsyncHasher()
-	defer h.close()
-	body := streamBody(rd, h, o.size, sent)
+	h := hashing.New()
+	defer h.Close()
+	body := xport.StreamBody(rd, h, o.size, sent)
 	next, err := r.rs.PatchStream(ctx, c, op, loc, body)
 	if err != nil {
 		return PushResult{}, err
 	}
-	if body.err != nil {
-		return PushResult{}, fmt.Errorf("%s: reading the data: %w", op, body.err)
+	if body.Err() != nil {
+		return PushResult{}, fmt.Errorf("%s: reading the data: %w", op, body.Err())
 	}
-	if o.size >= 0 && body.n != o.size {
-		return PushResult{}, fmt.Errorf("%s: %w: read %d bytes, expected %d", op, ErrSizeMismatch, body.n, o.size)
+	if o.size >= 0 && body.Sent() != o.size {
+		return PushResult{}, fmt.Errorf("%s: %w: read %d bytes, expected %d", op, ErrSizeMismatch, body.Sent(), o.size)
 	}
 	if next != "" {
 		if loc, err = resolveLocation(loc, next); err != nil {
 			return PushResult{}, fmt.Errorf("%s: %w", op, err)
 		}
 	}
-	d := h.digest()
+	d := h.Digest()
 	named, err := r.commit(ctx, c, op, loc, d, o)
 	if err != nil {
 		return PushResult{}, err
 	}
-	return PushResult{Digest: d, Size: body.n, named: named}, nil
+	return PushResult{Digest: d, Size: body.Sent(), named: named}, nil
 }
 
 // pushChunked uploads data of known size that can be read again (a file)
@@ -350,9 +352,9 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 	if chunk <= 0 || chunk > size {
 		chunk = size
 	}
-	h := newAsyncHasher()
-	h.off = o.spec != nil // the digest comes from the speculation's hasher
-	defer h.close()
+	h := hashing.New()
+	h.Off = o.spec != nil // the digest comes from the speculation's hasher
+	defer h.Close()
 	var (
 		loc      string
 		off      int64  // bytes the registry has acknowledged
@@ -365,7 +367,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 		o.spec.session(loc)
 		off, saved = 0, nil
 		if err == nil {
-			err = h.restore(nil)
+			err = h.Restore(nil)
 		}
 		return err
 	}
@@ -392,7 +394,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 		}
 		if err == nil {
 			loc, off = next, off+n
-			saved = h.state()
+			saved = h.State()
 			o.spec.session(loc)
 			continue
 		}
@@ -431,7 +433,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 			}
 			continue
 		}
-		if err := h.restore(saved); err != nil {
+		if err := h.Restore(saved); err != nil {
 			return PushResult{}, fmt.Errorf("%s: %w", op, err)
 		}
 		if got > off {
@@ -440,10 +442,10 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 				return PushResult{}, fmt.Errorf("%s: %w", op, err)
 			}
 		}
-		loc, off, saved = statusLoc, got, h.state()
+		loc, off, saved = statusLoc, got, h.State()
 		o.spec.session(loc)
 	}
-	d := h.digest()
+	d := h.Digest()
 	if committed {
 		// The registry checked the digest it was given; this checks the
 		// bytes that were sent, whatever the registry says.
@@ -466,15 +468,15 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 }
 
 // patchChunk sends bytes [off, off+n) of ra and returns the next upload URL.
-func (r *Repository) patchChunk(ctx context.Context, c *http.Client, op, loc string, ra io.ReaderAt, off, n int64, h *asyncHasher, saved []byte, sent func(int64)) (string, error) {
-	body := sectionBody(ra, off, n, h, saved, sent)
-	return r.rs.PatchChunk(ctx, c, op, loc, body, off, n, func() error { return body.err })
+func (r *Repository) patchChunk(ctx context.Context, c *http.Client, op, loc string, ra io.ReaderAt, off, n int64, h *hashing.Hasher, saved []byte, sent func(int64)) (string, error) {
+	body := xport.SectionBody(ra, off, n, h, saved, sent)
+	return r.rs.PatchChunk(ctx, c, op, loc, body, off, n, body.Err)
 }
 
 // putWhole sends the n bytes of ra, the whole blob, in the request that
 // commits the upload with digest d (PUT): a monolithic upload.
-func (r *Repository) putWhole(ctx context.Context, c *http.Client, loc string, ra io.ReaderAt, n int64, h *asyncHasher, d v1.Hash, sent func(int64)) (bool, error) {
-	body := sectionBody(ra, 0, n, h, nil, sent)
+func (r *Repository) putWhole(ctx context.Context, c *http.Client, loc string, ra io.ReaderAt, n int64, h *hashing.Hasher, d v1.Hash, sent func(int64)) (bool, error) {
+	body := xport.SectionBody(ra, 0, n, h, nil, sent)
 	return r.commitUpload(ctx, c, "push blob "+d.String(), loc, d, request{upload: body})
 }
 
@@ -522,9 +524,9 @@ func (r *Repository) startUpload(ctx context.Context, c *http.Client, op, query 
 func (r *Repository) commitUpload(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, req request) (bool, error) {
 	readErr := func() error { return nil }
 	if req.upload != nil {
-		readErr = func() error { return req.upload.err }
+		readErr = req.upload.Err
 	}
-	return r.rs.CommitUpload(ctx, c, op, loc, d, req.wire(), readErr, ParseDigest)
+	return r.rs.CommitUpload(ctx, c, op, loc, d, req.wire(), readErr)
 }
 
 // resolveLocation resolves a Location header against the request URL.

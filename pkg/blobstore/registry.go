@@ -88,7 +88,7 @@ type request struct {
 	url       string
 	header    http.Header
 	body      []byte
-	upload    *uploadBody
+	upload    *xport.UploadBody
 	noRetry   bool
 	retrySafe bool
 }

@@ -62,7 +62,7 @@ func (r *Registry) Repository(repo string) (*Repository, error) {
 	if r.o.insecure {
 		n.Registry = r.reg
 	}
-	return &Repository{reg: r, repo: n, rs: remote.New(r.t, n, r.o.pageSize, listPages)}, nil
+	return &Repository{reg: r, repo: n, rs: remote.New(r.t, n, r.o.pageSize, listPages, r.codec())}, nil
 }
 
 // Registry returns the registry the repository belongs to; nil for a

@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/hashing"
 )
 
 // speculateMin is the smallest file pushed speculatively: below it the
@@ -111,8 +113,8 @@ func (r *Repository) pushSpeculative(ctx context.Context, c *http.Client, op str
 // recycled buffer (many small files are hashed this way, see push.go).
 func hashSection(ctx context.Context, ra io.ReaderAt, size int64) (v1.Hash, error) {
 	h := sha256.New()
-	bp := hashBuffers.Get().(*[]byte)
-	defer hashBuffers.Put(bp)
+	bp := hashing.GetBuffer()
+	defer hashing.PutBuffer(bp)
 	buf := (*bp)[:cap(*bp)]
 	for off := int64(0); off < size; {
 		if err := ctx.Err(); err != nil {

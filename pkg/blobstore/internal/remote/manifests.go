@@ -7,11 +7,11 @@ import (
 	xport "github.com/dxf-go/dxf/pkg/blobstore/internal/transport"
 )
 
-// GetManifest GETs the manifest ref names (an alias or a digest) for op,
+// FetchManifest GETs the manifest ref names (an alias or a digest) for op,
 // asking for the media types accept lists, and returns its bytes and the
 // answer's headers. A manifest over limit bytes fails with tooBig. The
 // bytes are not checked: the caller parses them and checks the digest.
-func (r *Repo) GetManifest(ctx context.Context, op, ref, accept string, limit int64, tooBig error) ([]byte, http.Header, error) {
+func (r *Repo) FetchManifest(ctx context.Context, op, ref, accept string, limit int64, tooBig error) ([]byte, http.Header, error) {
 	c, err := r.PullClient(ctx)
 	if err != nil {
 		return nil, nil, WrapErr(op, SubjectManifest, err)
@@ -20,11 +20,11 @@ func (r *Repo) GetManifest(ctx context.Context, op, ref, accept string, limit in
 		Header: http.Header{"Accept": {accept}}}, limit, tooBig)
 }
 
-// PutManifest PUTs raw, of the given media type, under ref for op. A
+// SendManifest PUTs raw, of the given media type, under ref for op. A
 // refusal (an answer but 201 or 200) is passed through refused, which may
 // explain it. It returns the answer: the caller checks the
 // Docker-Content-Digest it names.
-func (r *Repo) PutManifest(ctx context.Context, op, ref string, raw []byte, mediaType string, refused func(error) error) (*Answer, error) {
+func (r *Repo) SendManifest(ctx context.Context, op, ref string, raw []byte, mediaType string, refused func(error) error) (*Answer, error) {
 	c, err := r.PushClient(ctx)
 	if err != nil {
 		return nil, WrapErr(op, SubjectRepo, err)

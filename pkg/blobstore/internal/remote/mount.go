@@ -17,11 +17,11 @@ import (
 // answered anything but 201 Created). The blobstore package exports it under the same name.
 var ErrMountFailed = errors.New("cross repository blob mount failed")
 
-// Mount makes the blob d of src, a repository of the same registry,
+// MountFrom makes the blob d of src, a repository of the same registry,
 // available in r without transferring it (a cross-repository mount), for
 // op. Any answer but 201 Created fails with ErrMountFailed; when the
 // registry instead opened an upload session, that session is cancelled.
-func (r *Repo) Mount(ctx context.Context, op string, src *Repo, d v1.Hash) error {
+func (r *Repo) MountFrom(ctx context.Context, op string, src *Repo, d v1.Hash) error {
 	// The token must allow pulling from the source as well as pushing here.
 	c, err := r.client(ctx, r.repo.Scope(transport.PushScope), src.repo.Scope(transport.PullScope))
 	if err != nil {

@@ -22,13 +22,15 @@ type Repo struct {
 	repo     name.Repository
 	pageSize int
 	pages    Pages
+	codec    Codec
 }
 
 // New returns the Repo for repo, whose requests go through t. Its tag
 // listing asks for pageSize tags a page if that is positive, within the
-// bounds of pages.
-func New(t *xport.Client, repo name.Repository, pageSize int, pages Pages) *Repo {
-	return &Repo{t: t, repo: repo, pageSize: pageSize, pages: pages}
+// bounds of pages. codec supplies the grammar of names, digests and
+// manifests.
+func New(t *xport.Client, repo name.Repository, pageSize int, pages Pages, codec Codec) *Repo {
+	return &Repo{t: t, repo: repo, pageSize: pageSize, pages: pages, codec: codec}
 }
 
 // Name returns the repository as go-containerregistry names it.

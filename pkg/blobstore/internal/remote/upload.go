@@ -42,10 +42,10 @@ func (r *Repo) StartUpload(ctx context.Context, c *http.Client, op, query string
 // sent once) or req.Body (bytes that can be sent again); its method, URL and
 // headers are set here. Every commit of a blob goes through here, so every
 // one is checked: a Docker-Content-Digest naming another digest than d is a
-// [store.DigestMismatchError] (parseDigest reads it). It reports whether the answer named d, in its
-// Docker-Content-Digest and its Location: the registry then says it stored
+// [store.DigestMismatchError]. It reports whether the answer named d, in
+// its Docker-Content-Digest and its Location: the registry then says it stored
 // the blob under that name, which blobstore.WithVerifyStored takes as proof.
-func (r *Repo) CommitUpload(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, req xport.Request, readErr func() error, parseDigest func(string) (v1.Hash, error)) (bool, error) {
+func (r *Repo) CommitUpload(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, req xport.Request, readErr func() error) (bool, error) {
 	u, err := url.Parse(loc)
 	if err != nil {
 		return false, fmt.Errorf("%s: bad upload location: %w", op, err)
@@ -70,7 +70,7 @@ func (r *Repo) CommitUpload(ctx context.Context, c *http.Client, op, loc string,
 		// stored other bytes (or is not a registry); as for manifests.
 		got := resp.Header.Get("Docker-Content-Digest")
 		if got != "" {
-			gd, perr := parseDigest(got)
+			gd, perr := r.codec.ParseDigest(got)
 			if perr != nil {
 				return false, fmt.Errorf("%s: the commit's Docker-Content-Digest: %w", op, perr)
 			}

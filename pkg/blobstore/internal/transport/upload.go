@@ -1,25 +1,27 @@
-package blobstore
+package transport
 
 import (
 	"errors"
 	"io"
 	"net/http"
 	"sync"
+
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/hashing"
 )
 
-// uploadBody is the data of one upload request: it counts and hashes what
+// UploadBody is the data of one upload request: it counts and hashes what
 // the HTTP transport reads, reports progress, and remembers a read error (to
 // tell a failing source from a failing network). It can be sent again —
 // after a token refresh or a redirect — when its data can be rewound: a
 // seekable stream from where it began, a section of a file from its first
 // byte, with the hash put back to the matching state.
 //
-// The transport reads it through attempt bodies; stop and restart retire
+// The transport reads it through attempt bodies; Stop and restart retire
 // the current one, so a transport goroutine still reading an old attempt
 // can never feed the hash after the caller moved on.
-type uploadBody struct {
+type UploadBody struct {
 	r        io.Reader
-	h        *asyncHasher
+	h        *hashing.Hasher
 	n        int64            // bytes read in this attempt
 	length   int64            // bytes the request carries; -1 if unknown
 	base     int64            // offset of r's first byte in the blob, for progress
@@ -33,10 +35,10 @@ type uploadBody struct {
 	gen int
 }
 
-// streamBody is the body of a one-request upload of rd: length bytes (-1 if
+// StreamBody is the body of a one-request upload of rd: length bytes (-1 if
 // unknown) making up the whole blob. It can be sent again if rd can seek.
-func streamBody(rd io.Reader, h *asyncHasher, length int64, progress func(int64)) *uploadBody {
-	b := &uploadBody{r: rd, h: h, length: length, progress: progress}
+func StreamBody(rd io.Reader, h *hashing.Hasher, length int64, progress func(int64)) *UploadBody {
+	b := &UploadBody{r: rd, h: h, length: length, progress: progress}
 	s, ok := rd.(io.Seeker)
 	if !ok {
 		return b
@@ -50,22 +52,22 @@ func streamBody(rd io.Reader, h *asyncHasher, length int64, progress func(int64)
 			return err
 		}
 		b.n = 0
-		return h.restore(nil)
+		return h.Restore(nil)
 	}
 	return b
 }
 
-// sectionBody is the body of one chunk of an upload: bytes [off, off+n) of
+// SectionBody is the body of one chunk of an upload: bytes [off, off+n) of
 // ra, a blob whose hash up to off is saved. It can always be sent again.
-func sectionBody(ra io.ReaderAt, off, n int64, h *asyncHasher, saved []byte, progress func(int64)) *uploadBody {
+func SectionBody(ra io.ReaderAt, off, n int64, h *hashing.Hasher, saved []byte, progress func(int64)) *UploadBody {
 	sec := io.NewSectionReader(ra, off, n)
-	b := &uploadBody{r: sec, h: h, length: n, base: off, progress: progress}
+	b := &UploadBody{r: sec, h: h, length: n, base: off, progress: progress}
 	b.rewind = func() error {
 		if _, err := sec.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
 		b.n = 0
-		return h.restore(saved)
+		return h.Restore(saved)
 	}
 	return b
 }
@@ -75,7 +77,7 @@ var errRetired = errors.New("request body no longer in use")
 
 // Attach makes b the body of hr, retiring any earlier attempt. The caller
 // calls Stop once the request is done.
-func (b *uploadBody) Attach(hr *http.Request) {
+func (b *UploadBody) Attach(hr *http.Request) {
 	hr.Body = b.attempt()
 	hr.ContentLength = b.length
 	if b.length == 0 {
@@ -91,9 +93,9 @@ func (b *uploadBody) Attach(hr *http.Request) {
 	}
 }
 
-// attemptBody is the body of one attempt to send an uploadBody.
+// attemptBody is the body of one attempt to send an UploadBody.
 type attemptBody struct {
-	b   *uploadBody
+	b   *UploadBody
 	gen int
 }
 
@@ -109,7 +111,7 @@ func (a *attemptBody) Read(p []byte) (int, error) {
 func (a *attemptBody) Close() error { return nil }
 
 // attempt retires any earlier attempt and returns the body for a new one.
-func (b *uploadBody) attempt() io.ReadCloser {
+func (b *UploadBody) attempt() io.ReadCloser {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.gen++
@@ -120,21 +122,21 @@ func (b *uploadBody) attempt() io.ReadCloser {
 // transport may still be reading the body after answering (a registry can
 // refuse a request before reading it); after stop it no longer can, and
 // the caller may touch the hash again.
-func (b *uploadBody) Stop() {
+func (b *UploadBody) Stop() {
 	b.mu.Lock()
 	b.gen++
 	b.mu.Unlock()
 }
 
 // restart retires the current attempt and rewinds the data.
-func (b *uploadBody) restart() error {
+func (b *UploadBody) restart() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.gen++
 	return b.rewind()
 }
 
-func (b *uploadBody) read(p []byte) (int, error) {
+func (b *UploadBody) read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if n > 0 {
 		_, _ = b.h.Write(p[:n])
@@ -148,3 +150,10 @@ func (b *uploadBody) read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Sent returns the bytes read from the data in the current attempt.
+func (b *UploadBody) Sent() int64 { return b.n }
+
+// Err returns the error reading the data gave, if any: the source failed,
+// not the network.
+func (b *UploadBody) Err() error { return b.err }
