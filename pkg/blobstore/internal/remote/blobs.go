@@ -114,7 +114,7 @@ func (r *Repo) Stat(ctx context.Context, d v1.Hash) (store.Blob, error) {
 		return store.Blob{}, err
 	}
 	if !ok {
-		return store.Blob{}, NotFound("blob size "+d.String(), ErrBlobNotFound)
+		return store.Blob{}, NotFound("blob size "+d.String(), store.ErrBlobNotFound)
 	}
 	return store.Blob{Digest: d, Size: size}, nil
 }

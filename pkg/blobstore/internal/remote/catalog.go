@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	xport "github.com/dxf-go/dxf/pkg/blobstore/internal/transport"
+	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
 // Catalog iterates over the repositories of the registry reg, reached
@@ -35,7 +36,7 @@ func Catalog(ctx context.Context, t *xport.Client, reg name.Registry, pageSize i
 		}
 		firstPage := true
 		p.Paginate(ctx, t, c, "list repositories", SubjectOther, first, "repositories", func(s string, err error) bool {
-			if err != nil && firstPage && errors.Is(err, ErrNotFound) {
+			if err != nil && firstPage && errors.Is(err, store.ErrNotFound) {
 				err = &noCatalogError{err}
 			}
 			firstPage = false

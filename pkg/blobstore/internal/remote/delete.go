@@ -9,10 +9,11 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	xport "github.com/dxf-go/dxf/pkg/blobstore/internal/transport"
+	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
 // DeleteBlob deletes the blob with digest d; a missing blob gives
-// ErrBlobNotFound.
+// store.ErrBlobNotFound.
 func (r *Repo) DeleteBlob(ctx context.Context, d v1.Hash) error {
 	return r.Delete(ctx, "delete blob "+d.String(), SubjectBlob, r.BlobURL(d))
 }
@@ -36,7 +37,7 @@ func (r *Repo) Delete(ctx context.Context, op string, s Subject, u string) error
 	}
 	defer resp.Body.Close()
 	err = CheckResponse(op, s, resp, http.StatusAccepted, http.StatusOK, http.StatusNoContent)
-	if errors.Is(err, ErrUnsupported) {
+	if errors.Is(err, store.ErrUnsupported) {
 		return fmt.Errorf("%w; the registry does not allow deletes (many need them enabled in their configuration, see docs/registries.md)", err)
 	}
 	return err

@@ -25,17 +25,6 @@ var (
 	ErrDenied = errors.New("denied")
 )
 
-// Sentinels of the store package, by their blobstore names.
-var (
-	ErrNotFound           = store.ErrNotFound
-	ErrBlobNotFound       = store.ErrBlobNotFound
-	ErrAliasNotFound      = store.ErrAliasNotFound
-	ErrRepositoryNotFound = store.ErrRepositoryNotFound
-	ErrUnsupported        = store.ErrUnsupported
-	ErrInvalidName        = store.ErrInvalidName
-	ErrInvalidDigest      = store.ErrInvalidDigest
-)
-
 // maxErrorMessage bounds the registry's message quoted in an [Error].
 const maxErrorMessage = 1 << 10
 
@@ -108,13 +97,13 @@ func RetryAfter(e *Error) time.Duration { return e.retryAfter }
 type Subject int
 
 const (
-	// SubjectOther means a 404 is ErrNotFound.
+	// SubjectOther means a 404 is store.ErrNotFound.
 	SubjectOther Subject = iota
-	// SubjectBlob means a 404 is ErrBlobNotFound.
+	// SubjectBlob means a 404 is store.ErrBlobNotFound.
 	SubjectBlob
-	// SubjectManifest means a 404 is ErrAliasNotFound.
+	// SubjectManifest means a 404 is store.ErrAliasNotFound.
 	SubjectManifest
-	// SubjectRepo means a 404 is ErrRepositoryNotFound.
+	// SubjectRepo means a 404 is store.ErrRepositoryNotFound.
 	SubjectRepo
 )
 
@@ -150,11 +139,11 @@ func classify(status int, codes []string, s Subject) error {
 	for _, c := range codes {
 		switch transport.ErrorCode(c) {
 		case transport.BlobUnknownErrorCode:
-			return ErrBlobNotFound
+			return store.ErrBlobNotFound
 		case transport.ManifestUnknownErrorCode:
-			return ErrAliasNotFound
+			return store.ErrAliasNotFound
 		case transport.NameUnknownErrorCode:
-			return ErrRepositoryNotFound
+			return store.ErrRepositoryNotFound
 		case transport.UnauthorizedErrorCode:
 			return ErrUnauthorized
 		case transport.DeniedErrorCode:
@@ -163,30 +152,30 @@ func classify(status int, codes []string, s Subject) error {
 			}
 			return ErrDenied
 		case transport.UnsupportedErrorCode:
-			return ErrUnsupported
+			return store.ErrUnsupported
 		case transport.NameInvalidErrorCode, transport.TagInvalidErrorCode:
-			return ErrInvalidName
+			return store.ErrInvalidName
 		case transport.DigestInvalidErrorCode:
-			return ErrInvalidDigest
+			return store.ErrInvalidDigest
 		}
 	}
 	switch status {
 	case http.StatusNotFound:
 		switch s {
 		case SubjectBlob:
-			return ErrBlobNotFound
+			return store.ErrBlobNotFound
 		case SubjectManifest:
-			return ErrAliasNotFound
+			return store.ErrAliasNotFound
 		case SubjectRepo:
-			return ErrRepositoryNotFound
+			return store.ErrRepositoryNotFound
 		}
-		return ErrNotFound
+		return store.ErrNotFound
 	case http.StatusUnauthorized:
 		return ErrUnauthorized
 	case http.StatusForbidden:
 		return ErrDenied
 	case http.StatusMethodNotAllowed:
-		return ErrUnsupported
+		return store.ErrUnsupported
 	}
 	return nil
 }
