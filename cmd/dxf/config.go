@@ -378,9 +378,8 @@ func (c *config) options(useToken bool) ([]blobstore.Option, error) {
 // tool), except that one with a port, which cannot be a repository, is
 // refused with an explanation.
 func hostInRepo(fs *pflag.FlagSet, env environment, cmd *command, repo string) (string, error) {
-	first, rest, ok := strings.Cut(repo, "/")
-	looksLikeHost := strings.ContainsAny(first, ".:") || first == "localhost"
-	if cmd.noRepo || !ok || rest == "" || !looksLikeHost {
+	first, rest := blobstore.SplitHost(repo)
+	if cmd.noRepo || first == "" {
 		return repo, nil
 	}
 	host := env["DXF_HOST"]

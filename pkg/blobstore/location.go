@@ -48,11 +48,18 @@ func ParseLocation(s string) (Location, error) {
 	case strings.HasPrefix(where, "https://"):
 		where = where[len("https://"):]
 	}
-	first, rest, ok := strings.Cut(where, "/")
-	if ok && rest != "" && (strings.ContainsAny(first, ".:") || first == "localhost") {
-		loc.Host, loc.Repo = first, rest
-	} else {
-		loc.Repo = where
-	}
+	loc.Host, loc.Repo = SplitHost(where)
 	return loc, nil
+}
+
+// SplitHost splits a repository written with its registry, as docker,
+// crane and oras take it ("localhost:5000/fred/data"), into the host and
+// the repository. As docker does, a first path component with a dot or a
+// colon, or "localhost", is a host; otherwise host is "" and repo is s.
+func SplitHost(s string) (host, repo string) {
+	first, rest, ok := strings.Cut(s, "/")
+	if ok && rest != "" && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		return first, rest
+	}
+	return "", s
 }

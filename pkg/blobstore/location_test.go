@@ -24,3 +24,18 @@ func TestParseLocation(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitHost(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"localhost:5000/fred/data": {"localhost:5000", "fred/data"},
+		"localhost/x":              {"localhost", "x"},
+		"reg.example/fred":         {"reg.example", "fred"},
+		"fred/data":                {"", "fred/data"},
+		"reg.example/":             {"", "reg.example/"},
+		"reg.example":              {"", "reg.example"},
+	} {
+		if h, r := SplitHost(in); h != want[0] || r != want[1] {
+			t.Errorf("SplitHost(%q) = %q, %q; want %q, %q", in, h, r, want[0], want[1])
+		}
+	}
+}
