@@ -136,9 +136,13 @@ func (r *Repository) Check(ctx context.Context, aliases []string, o CheckOptions
 		}
 		u.sizes[alias] = b.Size
 	}
+	// The aliases share the jobs: one alias's walk fetches its child
+	// manifests njobs at a time, many aliases walk one manifest at a time
+	// each (never njobs² requests at once).
+	walkJobs := max(1, njobs/max(len(aliases), 1))
 	err := jobs.ForEach(ctx, njobs, len(aliases), func(ctx context.Context, i int) error {
 		name := aliases[i]
-		images, err := r.checkManifests(ctx, name, njobs, problem)
+		images, err := r.checkManifests(ctx, name, walkJobs, problem)
 		if err != nil {
 			return err
 		}
