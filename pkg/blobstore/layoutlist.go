@@ -28,6 +28,7 @@ func LayoutRepositories(root string) iter.Seq2[string, error] {
 			return
 		}
 		stop := errors.New("stop")
+		layouts := map[string]bool{} // the layout directories seen
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -35,24 +36,20 @@ func LayoutRepositories(root string) iter.Seq2[string, error] {
 			if !d.IsDir() {
 				return nil
 			}
-			rel, err := filepath.Rel(root, path)
-			if err != nil {
-				return err
-			}
-			if rel == "." {
-				return nil
-			}
-			if d.Name() == "blobs" {
-				if fi, err := os.Lstat(filepath.Join(filepath.Dir(path), "oci-layout")); err == nil && fi.Mode().IsRegular() {
-					return fs.SkipDir // a layout's blobs
-				}
+			if d.Name() == "blobs" && layouts[filepath.Dir(path)] {
+				return fs.SkipDir // a layout's blobs
 			}
 			fi, err := os.Lstat(filepath.Join(path, "oci-layout"))
 			if err != nil || !fi.Mode().IsRegular() {
 				return nil
 			}
+			layouts[path] = true
+			rel, err := filepath.Rel(root, path)
+			if err != nil {
+				return err
+			}
 			name := filepath.ToSlash(rel)
-			if ValidateRepository(name) != nil {
+			if rel == "." || ValidateRepository(name) != nil {
 				return nil
 			}
 			if !yield(name, nil) {
