@@ -76,6 +76,7 @@ var settings = []setting{
 	{"include", "", "", texts, "pull-blob --dir, ls: only the paths matching `glob` (repeatable)", "", nil},
 	{"delete", "", "", on, "pull-blob --dir: remove files the alias does not have", "", nil},
 	{"outside-links", "", "", on, "pull-blob --dir: make symbolic links that leave the directory (never followed)", "", nil},
+	{"max-unpack", "", "DXF_MAX_UNPACK", text, "pull-blob --dir: most `bytes` an archive unpacks to (none: no bound)", "", nil},
 	{"force", "", "", on, "del-blob: delete what is named even if other aliases use it (the Python tool's behaviour)", "", nil},
 	{"prune", "", "", on, "del-alias: also delete the blobs no remaining alias uses", "", nil},
 	{"dry-run", "", "", on, "del-alias, del-blob, prune: delete nothing, print what would go", "", nil},

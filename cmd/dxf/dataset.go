@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/dxf-go/dxf/internal/termprogress"
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -22,6 +23,7 @@ type dataConfig struct {
 	delete  bool
 	links   bool
 	json    bool
+	unpack  [2]string // the bound of an archive's unpacked bytes, and where it was given
 }
 
 // loadData resolves the data set settings.
@@ -38,7 +40,28 @@ func loadData(fs *pflag.FlagSet, env environment) (dataConfig, error) {
 		return c, fmt.Errorf("%s: %w", from, err)
 	}
 	c.format = format
+	v, from = env["DXF_MAX_UNPACK"], "DXF_MAX_UNPACK"
+	if fs.Changed("max-unpack") {
+		v, from = flagText(fs, "max-unpack"), "--max-unpack"
+	}
+	c.unpack = [2]string{v, from}
 	return c, nil
+}
+
+// parseUnpack reads the bound of --max-unpack: a size with an optional K,
+// M or G suffix, "none" for no bound, "" for the default.
+func parseUnpack(v string) (int64, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "":
+		return 0, nil
+	case "none":
+		return -1, nil
+	}
+	n, err := textfmt.ParseSize(v)
+	if err == nil && n == 0 {
+		err = fmt.Errorf("not a bound: %q (none means no bound)", v)
+	}
+	return n, err
 }
 
 var lsCommand = &command{
@@ -132,10 +155,14 @@ func runPullDir(a *app, args []string) error {
 	if len(args) != 1 || !strings.HasPrefix(args[0], "@") {
 		return usagef(a.cmd, "--dir takes exactly one @alias")
 	}
+	unpack, err := parseUnpack(a.cfg.data.unpack[0])
+	if err != nil {
+		return usagef(a.cmd, "%s: %v", a.cfg.data.unpack[1], err)
+	}
 	opts := append(a.treeProgress(),
 		blobstore.WithJobs(a.cfg.jobs), blobstore.WithPlatform(a.cfg.platform),
 		blobstore.WithInclude(a.cfg.data.include...), blobstore.WithDelete(a.cfg.data.delete),
-		blobstore.WithOutsideLinks(a.cfg.data.links))
+		blobstore.WithOutsideLinks(a.cfg.data.links), blobstore.WithMaxUnpack(unpack))
 	res, err := a.repo.PullDir(a.ctx, args[0][1:], a.cfg.data.dir, opts...)
 	if err != nil {
 		return err

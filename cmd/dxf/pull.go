@@ -15,7 +15,7 @@ import (
 
 var pullBlobCommand = &command{
 	name:            "pull-blob",
-	flags:           []string{"output", "platform", "blob-info", "chunk-size", "range", "progress", "jobs", "dir", "include", "delete", "outside-links"},
+	flags:           []string{"output", "platform", "blob-info", "chunk-size", "range", "progress", "jobs", "dir", "include", "delete", "outside-links", "max-unpack"},
 	synopsis:        "<repo> [<digest>|@<alias>]...",
 	summary:         "write blobs to standard output",
 	aliases:         atAliases,
