@@ -11,7 +11,8 @@ import (
 // a.progress. name labels blob i (nil: no name); grow says whether its size
 // adds to the overall total when its bar starts (nil: never, the plan had
 // it); pushing: the bar starts without a digest, which is known only once
-// the blob is sent. A blob the registry had, or mounted, counts as skipped.
+// the blob is sent. A blob the registry had, or mounted, counts as skipped;
+// if its bar had started, the bar ends saying the bytes were found there.
 func (a *app) blobBars(name func(i int) string, grow func(i int) bool, pushing bool) blobstore.ProgressFunc {
 	var mu sync.Mutex // guards bars, shared by the blobs' goroutines
 	bars := map[int]*termprogress.Bar{}
@@ -34,6 +35,9 @@ func (a *app) blobBars(name func(i int) string, grow func(i int) bool, pushing b
 		}
 		mu.Unlock()
 		switch {
+		case skip && ok: // found there once its bar had started
+			bar.SetParts(max(p.Blob.Size, 0), max(p.Blob.Size, 0))
+			bar.Finish(p.Blob.Digest.String())
 		case skip:
 			if grow != nil && grow(p.Index) {
 				a.progress.Grow(max(p.Blob.Size, 0))
