@@ -687,3 +687,42 @@ func TestFilesOfOtherTools(t *testing.T) {
 		t.Fatalf("Files: %v, want %v", got, want)
 	}
 }
+
+// TestPullDirDirectoryModes: the directories a pull makes are made as
+// mkdir -p and tar make them (the umask applies), so that the files in
+// them can be reached as their own modes say.
+func TestPullDirDirectoryModes(t *testing.T) {
+	t.Parallel()
+	top := t.TempDir()
+	src := filepath.Join(top, "src")
+	for _, d := range []string{"a/b", "empty"} {
+		if err := os.MkdirAll(filepath.Join(src, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(src, "a", "b", "f"), []byte("f"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenLayout(filepath.Join(top, "layout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.PushDir(t.Context(), src, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(top, "out")
+	if _, err := r.PullDir(t.Context(), "v1", out); err != nil {
+		t.Fatal(err)
+	}
+	ref := filepath.Join(top, "ref")
+	if err := os.Mkdir(ref, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.Stat(ref)
+	for _, d := range []string{"", "a", "a/b", "empty"} {
+		fi, err := os.Stat(filepath.Join(out, d))
+		if err != nil || fi.Mode().Perm() != want.Mode().Perm() {
+			t.Errorf("%q: %v, %v; want the mode of mkdir: %v", d, fi.Mode(), err, want.Mode())
+		}
+	}
+}

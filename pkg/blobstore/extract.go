@@ -128,7 +128,7 @@ func (r *Repository) PullDir(ctx context.Context, alias, dir string, opts ...Tra
 	if o.tree.plan != nil {
 		o.tree.plan(files)
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil { //nolint:gosec // as mkdir -p and tar make directories: the umask applies
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	root, err := os.OpenRoot(dir)
@@ -187,7 +187,7 @@ func (r *Repository) PullDir(ctx context.Context, alias, dir string, opts ...Tra
 	for _, f := range files {
 		switch f.Kind {
 		case KindDir:
-			if err := root.MkdirAll(f.Path, 0o750); err != nil {
+			if err := root.MkdirAll(f.Path, 0o777); err != nil {
 				return nil, fmt.Errorf("%s: %w", op, entryErr(f.Path, err))
 			}
 		case KindSymlink:
@@ -230,7 +230,7 @@ func (r *Repository) pullFileInto(ctx context.Context, root *os.Root, f File, re
 		return false, 0, nil
 	}
 	if dir := path.Dir(f.Path); dir != "." {
-		if err := root.MkdirAll(dir, 0o750); err != nil {
+		if err := root.MkdirAll(dir, 0o777); err != nil {
 			return false, 0, err
 		}
 	}
@@ -374,7 +374,7 @@ func placeLink(root *os.Root, dir, p, target string, outside bool) error {
 		}
 	}
 	if d := path.Dir(p); d != "." {
-		if err := root.MkdirAll(d, 0o750); err != nil {
+		if err := root.MkdirAll(d, 0o777); err != nil {
 			return entryErr(p, err)
 		}
 	}
@@ -488,7 +488,7 @@ func (r *Repository) unpack(ctx context.Context, root *os.Root, f File, o transf
 		return 0, fmt.Errorf("%w: an archive to unpack must be one blob", ErrInvalidManifest)
 	}
 	if d := path.Dir(f.Path); d != "." {
-		if err := root.MkdirAll(d, 0o750); err != nil {
+		if err := root.MkdirAll(d, 0o777); err != nil {
 			return 0, err
 		}
 	}
@@ -522,12 +522,12 @@ func (r *Repository) unpack(ctx context.Context, root *os.Root, f File, o transf
 	for _, m := range members {
 		switch {
 		case m.dir:
-			if err := root.MkdirAll(m.name, 0o750); err != nil {
+			if err := root.MkdirAll(m.name, 0o777); err != nil {
 				return 0, fmt.Errorf("archive member %w", entryErr(m.name, err))
 			}
 		case m.target == "":
 			if d := path.Dir(m.name); d != "." {
-				if err := root.MkdirAll(d, 0o750); err != nil {
+				if err := root.MkdirAll(d, 0o777); err != nil {
 					return 0, fmt.Errorf("archive member %w", entryErr(m.name, err))
 				}
 			}
@@ -665,7 +665,7 @@ func untar(root *os.Root, stage string, rd io.Reader, f File, limit int64, entri
 		staged := path.Join(stage, name)
 		switch hdr.Typeflag {
 		case tar.TypeDir:
-			if err := root.MkdirAll(staged, 0o750); err != nil {
+			if err := root.MkdirAll(staged, 0o777); err != nil {
 				return nil, fmt.Errorf("archive member %w", entryErr(name, err))
 			}
 			members = append(members, member{name: name, dir: true})
@@ -709,7 +709,7 @@ func untar(root *os.Root, stage string, rd io.Reader, f File, limit int64, entri
 // staging directory: no temporary name needed).
 func writeMember(root *os.Root, name string, rd io.Reader, mode fs.FileMode) error {
 	if d := path.Dir(name); d != "." {
-		if err := root.MkdirAll(d, 0o750); err != nil {
+		if err := root.MkdirAll(d, 0o777); err != nil {
 			return err
 		}
 	}
