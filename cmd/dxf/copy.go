@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/dxf-go/dxf/cmd/dxf/internal/errtext"
+	"github.com/dxf-go/dxf/internal/errtext"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 

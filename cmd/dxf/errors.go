@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/dxf-go/dxf/cmd/dxf/internal/errtext"
+	"github.com/dxf-go/dxf/internal/errtext"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/dxf-go/dxf/cmd/dxf/internal/errtext"
+	"github.com/dxf-go/dxf/internal/errtext"
 )
 
 // habitCommands maps the commands people type from habit (docker, crane,

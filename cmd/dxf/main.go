@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/dxf-go/dxf/cmd/dxf/internal/errtext"
+	"github.com/dxf-go/dxf/internal/errtext"
 	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )

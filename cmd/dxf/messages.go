@@ -1,6 +1,6 @@
 package main
 
-import "github.com/dxf-go/dxf/cmd/dxf/internal/errtext"
+import "github.com/dxf-go/dxf/internal/errtext"
 
 // explain rewords err for the user (see [errtext.Explain]); cfg is nil
 // before the configuration is known.
