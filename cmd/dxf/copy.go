@@ -139,5 +139,5 @@ func runCopy(a *app, args []string) (err error) {
 // copyProgress draws a bar per blob streamed; blobs the target had or
 // mounted count as skipped.
 func (a *app) copyProgress() blobstore.TransferOption {
-	return blobstore.WithProgress(a.blobBars(nil, func(int) bool { return true }, false))
+	return blobstore.WithProgress(a.progress.BlobBars(nil, func(int) bool { return true }, false))
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
@@ -159,7 +158,7 @@ func runPullDir(a *app, args []string) error {
 	if err != nil {
 		return usagef(a.cmd, "%s: %v", a.cfg.data.unpack[1], err)
 	}
-	opts := append(a.treeProgress(),
+	opts := append(a.progress.TreeBars(),
 		blobstore.WithJobs(a.cfg.jobs), blobstore.WithPlatform(a.cfg.platform),
 		blobstore.WithInclude(a.cfg.data.include...), blobstore.WithDelete(a.cfg.data.delete),
 		blobstore.WithOutsideLinks(a.cfg.data.links), blobstore.WithMaxUnpack(unpack))
@@ -178,7 +177,7 @@ func runPushDir(a *app, dir, alias string) error {
 	if alias == "" {
 		return usagef(a.cmd, "a directory is pushed to an @alias (its file names live in the alias's manifest)")
 	}
-	opts := append(a.treeProgress(), blobstore.WithJobs(a.cfg.jobs),
+	opts := append(a.progress.TreeBars(), blobstore.WithJobs(a.cfg.jobs),
 		blobstore.WithFormatNotice(func(msg string) { fmt.Fprintln(a.stderr, "dxf: "+msg) }))
 	if a.cfg.split > 0 {
 		opts = append(opts, blobstore.WithSplitAverage(a.cfg.split))
@@ -192,54 +191,6 @@ func runPushDir(a *app, dir, alias string) error {
 	}
 	_, err = fmt.Fprintln(a.stdout, res.Manifest.Digest)
 	return err
-}
-
-// treeProgress draws a progress bar per file of a directory pushed or
-// pulled, named after its path, as push-blob and pull-blob do for files
-// and blobs; a file the registry (push) or the directory (pull) had counts
-// as skipped.
-func (a *app) treeProgress() []blobstore.TransferOption {
-	if a.progress == nil {
-		return nil
-	}
-	var bars []*termprogress.Bar
-	var names []string
-	return []blobstore.TransferOption{
-		blobstore.WithPlan(func(files []blobstore.File) {
-			bars, names = make([]*termprogress.Bar, len(files)), make([]string, len(files))
-			var n int
-			var size int64
-			for i, f := range files {
-				names[i] = f.Path
-				if f.Kind == blobstore.KindFile {
-					n++
-					size += max(f.Size, 0)
-				}
-			}
-			a.progress.Plan("files", n, size)
-		}),
-		// Each file's reports come from one goroutine at a time: bars[i]
-		// is its own.
-		blobstore.WithProgress(func(p blobstore.Progress) {
-			bar := bars[p.Index]
-			if p.Existed && bar == nil {
-				a.progress.Skipped(p.Blob.Size)
-				return
-			}
-			if bar == nil {
-				bar = a.progress.Start(names[p.Index], "", p.Blob.Size)
-				bars[p.Index] = bar
-			}
-			if p.Present > 0 {
-				bar.SetParts(p.Done, p.Present)
-			} else {
-				bar.Set(p.Done)
-			}
-			if p.Finished {
-				bar.Finish("")
-			}
-		}),
-	}
 }
 
 // isDir reports whether path names a directory (following links: the

@@ -114,7 +114,7 @@ func (a *app) pullOptions(items []pullItem) []blobstore.TransferOption {
 	opts := []blobstore.TransferOption{
 		blobstore.WithJobs(a.cfg.jobs),
 		blobstore.WithBufferSize(a.cfg.chunkSize),
-		blobstore.WithProgress(a.blobBars(func(i int) string { return items[i].label },
+		blobstore.WithProgress(a.progress.BlobBars(func(i int) string { return items[i].label },
 			func(i int) bool { return items[i].blob.Size < 0 }, false)),
 	}
 	if a.cfg.blobInfo {

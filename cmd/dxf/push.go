@@ -130,7 +130,7 @@ func printPushed(a *app, blobs []blobstore.Blob, failed error) error {
 // computed, after the digest when done. A blob the registry had counts as
 // skipped.
 func (a *app) pushProgress(files []string) blobstore.TransferOption {
-	return blobstore.WithProgress(a.blobBars(func(i int) string {
+	return blobstore.WithProgress(a.progress.BlobBars(func(i int) string {
 		if files[i] == "-" {
 			return "stdin"
 		}

@@ -97,7 +97,7 @@ func runCheck(a *app, args []string) error {
 	o := blobstore.CheckOptions{Deep: a.cfg.safe.deep, Jobs: a.cfg.jobs}
 	if o.Deep {
 		a.progress.Plan("blobs", 0, 0)
-		o.Progress = a.blobBars(nil, func(int) bool { return true }, false)
+		o.Progress = a.progress.BlobBars(nil, func(int) bool { return true }, false)
 	}
 	res, err := a.repo.Check(a.ctx, args, o)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
@@ -41,16 +40,11 @@ func runPushSplit(a *app, files []string, alias string) (err error) {
 		if file == "-" {
 			desc = "stdin"
 		}
-		var bar *termprogress.Bar
+		report, finish := a.progress.SplitBar(desc)
 		opts := []blobstore.TransferOption{
 			blobstore.WithSplitAverage(a.cfg.split),
 			blobstore.WithJobs(a.cfg.jobs),
-			blobstore.WithProgress(func(p blobstore.Progress) {
-				if bar == nil {
-					bar = a.progress.Start(desc, "", p.Blob.Size)
-				}
-				bar.SetParts(p.Done, p.Present)
-			}),
+			blobstore.WithProgress(report),
 		}
 		var res blobstore.SplitResult
 		var err error
@@ -65,7 +59,7 @@ func runPushSplit(a *app, files []string, alias string) (err error) {
 		if err != nil {
 			return err
 		}
-		bar.Finish("")
+		finish()
 		all.Chunks = append(all.Chunks, res.Chunks...)
 		parts = append(parts, res.Chunks)
 	}
