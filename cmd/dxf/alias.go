@@ -94,7 +94,7 @@ func (a *app) blobDigests(args []string) ([]v1.Hash, error) {
 		}
 		digests[i] = d
 	}
-	hashed, err := blobstore.HashFiles(a.ctx, paths, blobstore.WithJobs(a.cfg.jobs))
+	hashed, err := blobstore.HashFiles(a.ctx, paths, blobstore.WithJobs(a.cfg.Jobs))
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func runGetDigest(a *app, args []string) error {
 
 func runGetManifest(a *app, args []string) error {
 	for _, name := range args {
-		al, err := a.repo.GetAlias(a.ctx, name, a.cfg.platform)
+		al, err := a.repo.GetAlias(a.ctx, name, a.cfg.Platform)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dxf-go/dxf/internal/cliconfig"
 	comp "github.com/dxf-go/dxf/internal/complete"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
@@ -50,7 +51,7 @@ func init() {
 }
 
 // filesDirective asks the shell for file names.
-const filesDirective = ":files"
+const filesDirective = cliconfig.FilesChoice
 
 // completionTimeout bounds the registry request made to complete aliases.
 const completionTimeout = 5 * time.Second
@@ -61,7 +62,7 @@ func complete(a *app, words []string) []string {
 		words = []string{""}
 	}
 	cur, before := words[len(words)-1], words[:len(words)-1]
-	fs := newFlagSet()
+	fs := cliconfig.NewFlagSet()
 
 	// The words before: flags (and their values) and positional arguments.
 	pos, wantsValue := comp.Words(fs, before)
@@ -70,10 +71,10 @@ func complete(a *app, words []string) []string {
 	_ = fs.Parse(before)
 
 	if wantsValue != "" {
-		if c := lookupSetting(wantsValue).choices; slices.Equal(c, []string{filesDirective}) {
+		if c := cliconfig.LookupSetting(wantsValue).Choices; slices.Equal(c, []string{filesDirective}) {
 			return c
 		}
-		return comp.WithPrefix(lookupSetting(wantsValue).choices, cur)
+		return comp.WithPrefix(cliconfig.LookupSetting(wantsValue).Choices, cur)
 	}
 	if strings.HasPrefix(cur, "-") {
 		return comp.WithPrefix(comp.FlagNames(fs), cur)
@@ -141,7 +142,7 @@ func aliasNames(a *app, fs *pflag.FlagSet, repo string) []string {
 	if err != nil {
 		return nil
 	}
-	cfg.retries = 0
+	cfg.Retries = 0
 	ctx, cancel := context.WithTimeout(a.ctx, completionTimeout)
 	defer cancel()
 	c := &app{ctx: ctx, cmd: listAliasesCommand, cfg: cfg}

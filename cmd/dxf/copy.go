@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dxf-go/dxf/internal/envconfig"
 	"github.com/dxf-go/dxf/internal/errtext"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
@@ -65,37 +66,35 @@ func copyDefaultHost(args []string) string {
 // messages.
 func (a *app) copyRepo(loc blobstore.Location, others *[]*blobstore.Registry) (*blobstore.Repository, error) {
 	if loc.Layout != "" {
-		opts, err := a.cfg.options(true)
+		opts, err := a.cfg.Options(true, userAgent())
 		if err != nil {
 			return nil, err
 		}
 		return blobstore.OpenLayout(loc.Layout, opts...)
 	}
 	host, repo, insecure := loc.Host, loc.Repo, loc.Insecure
-	if host == "" && a.cfg.layout {
+	if host == "" && a.cfg.Layout {
 		// DXF_HOST=oci:ROOT: repository fred/data is the layout ROOT/fred/data.
 		if err := blobstore.ValidateRepository(repo); err != nil {
 			return nil, err
 		}
-		opts, err := a.cfg.options(true)
+		opts, err := a.cfg.Options(true, userAgent())
 		if err != nil {
 			return nil, err
 		}
-		return blobstore.OpenLayout(filepath.Join(a.cfg.layoutRoot, filepath.FromSlash(repo)), opts...)
+		return blobstore.OpenLayout(filepath.Join(a.cfg.LayoutRoot, filepath.FromSlash(repo)), opts...)
 	}
-	if host == "" || host == a.cfg.host {
-		if insecure && !a.cfg.insecure {
+	if host == "" || host == a.cfg.Host {
+		if insecure && !a.cfg.Insecure {
 			where := "http://" + strings.TrimPrefix(host+"/", "/") + repo
-			return nil, usagef(a.cmd, "%s: plain HTTP for DXF_HOST's registry is asked for with DXF_INSECURE=1 (or DXF_HOST=http://%s)", where, a.cfg.host)
+			return nil, usagef(a.cmd, "%s: plain HTTP for DXF_HOST's registry is asked for with DXF_INSECURE=1 (or DXF_HOST=http://%s)", where, a.cfg.Host)
 		}
 		return a.reg.Repository(repo)
 	}
 	c := *a.cfg
-	c.token, c.tokenSource, c.credSource = "", "", ""
-	c.haveUser, c.username, c.password = false, "", ""
-	c.authorization, c.authHost = "", ""
-	c.insecure = c.insecure || insecure
-	opts, err := c.options(true)
+	c.Credentials, c.TokenSource, c.CredSource, c.AuthHost = envconfig.Credentials{}, "", "", ""
+	c.Insecure = c.Insecure || insecure
+	opts, err := c.Options(true, userAgent())
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +127,7 @@ func runCopy(a *app, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	res, err := blobstore.Copy(a.ctx, src, dst, srcLoc.Alias, dstLoc.Alias, blobstore.WithJobs(a.cfg.jobs), a.copyProgress())
+	res, err := blobstore.Copy(a.ctx, src, dst, srcLoc.Alias, dstLoc.Alias, blobstore.WithJobs(a.cfg.Jobs), a.copyProgress())
 	if err != nil {
 		return err
 	}

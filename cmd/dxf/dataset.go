@@ -8,60 +8,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/spf13/pflag"
-
-	"github.com/dxf-go/dxf/internal/textfmt"
+	"github.com/dxf-go/dxf/internal/cliconfig"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
-
-// dataConfig is the resolved data set configuration.
-type dataConfig struct {
-	format  blobstore.Format
-	dir     string
-	include []string
-	delete  bool
-	links   bool
-	json    bool
-	unpack  [2]string // the bound of an archive's unpacked bytes, and where it was given
-}
-
-// loadData resolves the data set settings.
-func loadData(fs *pflag.FlagSet, env environment) (dataConfig, error) {
-	include, _ := fs.GetStringArray("include")
-	// One --json for ls and check (safe.go).
-	c := dataConfig{dir: flagText(fs, "dir"), include: include, delete: flagOn(fs, "delete"), links: flagOn(fs, "outside-links"), json: flagOn(fs, "json")}
-	v, from := env["DXF_FORMAT"], "DXF_FORMAT"
-	if fs.Changed("format") {
-		v, from = flagText(fs, "format"), "--format"
-	}
-	format, err := blobstore.ParseFormat(v)
-	if err != nil {
-		return c, fmt.Errorf("%s: %w", from, err)
-	}
-	c.format = format
-	v, from = env["DXF_MAX_UNPACK"], "DXF_MAX_UNPACK"
-	if fs.Changed("max-unpack") {
-		v, from = flagText(fs, "max-unpack"), "--max-unpack"
-	}
-	c.unpack = [2]string{v, from}
-	return c, nil
-}
-
-// parseUnpack reads the bound of --max-unpack: a size with an optional K,
-// M or G suffix, "none" for no bound, "" for the default.
-func parseUnpack(v string) (int64, error) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "":
-		return 0, nil
-	case "none":
-		return -1, nil
-	}
-	n, err := textfmt.ParseSize(v)
-	if err == nil && n == 0 {
-		err = fmt.Errorf("not a bound: %q (none means no bound)", v)
-	}
-	return n, err
-}
 
 var lsCommand = &command{
 	name:     "ls",
@@ -76,12 +25,12 @@ var lsCommand = &command{
 
 func runLs(a *app, args []string) error {
 	alias := strings.TrimPrefix(args[0], "@")
-	_, files, err := a.repo.ListFiles(a.ctx, alias, blobstore.WithPlatform(a.cfg.platform), blobstore.WithInclude(a.cfg.data.include...))
+	_, files, err := a.repo.ListFiles(a.ctx, alias, blobstore.WithPlatform(a.cfg.Platform), blobstore.WithInclude(a.cfg.Include...))
 	if err != nil {
 		return err
 	}
 	var b strings.Builder
-	if a.cfg.data.json {
+	if a.cfg.JSON {
 		for _, f := range files {
 			e := lsEntry{Path: f.Path, Type: kindName(f), Target: f.Target, Blobs: len(f.Parts)}
 			if f.Kind == blobstore.KindFile {
@@ -154,15 +103,15 @@ func runPullDir(a *app, args []string) error {
 	if len(args) != 1 || !strings.HasPrefix(args[0], "@") {
 		return usagef(a.cmd, "--dir takes exactly one @alias")
 	}
-	unpack, err := parseUnpack(a.cfg.data.unpack[0])
+	unpack, err := cliconfig.ParseUnpack(a.cfg.MaxUnpack)
 	if err != nil {
-		return usagef(a.cmd, "%s: %v", a.cfg.data.unpack[1], err)
+		return usagef(a.cmd, "%s: %v", a.cfg.MaxUnpackFrom, err)
 	}
 	opts := append(a.progress.TreeBars(),
-		blobstore.WithJobs(a.cfg.jobs), blobstore.WithPlatform(a.cfg.platform),
-		blobstore.WithInclude(a.cfg.data.include...), blobstore.WithDelete(a.cfg.data.delete),
-		blobstore.WithOutsideLinks(a.cfg.data.links), blobstore.WithMaxUnpack(unpack))
-	res, err := a.repo.PullDir(a.ctx, args[0][1:], a.cfg.data.dir, opts...)
+		blobstore.WithJobs(a.cfg.Jobs), blobstore.WithPlatform(a.cfg.Platform),
+		blobstore.WithInclude(a.cfg.Include...), blobstore.WithDelete(a.cfg.Delete),
+		blobstore.WithOutsideLinks(a.cfg.Links), blobstore.WithMaxUnpack(unpack))
+	res, err := a.repo.PullDir(a.ctx, args[0][1:], a.cfg.Dir, opts...)
 	if err != nil {
 		return err
 	}
@@ -177,10 +126,10 @@ func runPushDir(a *app, dir, alias string) error {
 	if alias == "" {
 		return usagef(a.cmd, "a directory is pushed to an @alias (its file names live in the alias's manifest)")
 	}
-	opts := append(a.progress.TreeBars(), blobstore.WithJobs(a.cfg.jobs),
+	opts := append(a.progress.TreeBars(), blobstore.WithJobs(a.cfg.Jobs),
 		blobstore.WithFormatNotice(func(msg string) { fmt.Fprintln(a.stderr, "dxf: "+msg) }))
-	if a.cfg.split > 0 {
-		opts = append(opts, blobstore.WithSplitAverage(a.cfg.split))
+	if a.cfg.Split > 0 {
+		opts = append(opts, blobstore.WithSplitAverage(a.cfg.Split))
 	}
 	res, err := a.repo.PushDir(a.ctx, dir, alias, opts...)
 	if err != nil {
@@ -221,7 +170,7 @@ func (a *app) setAliasFiles(alias string, files []string, parts [][]blobstore.Bl
 		}
 		entries[i] = e
 	}
-	_, err := a.repo.SetAliasFiles(a.ctx, alias, entries, blobstore.WithFormat(a.cfg.data.format),
+	_, err := a.repo.SetAliasFiles(a.ctx, alias, entries, blobstore.WithFormat(a.cfg.Format),
 		blobstore.WithFormatNotice(func(msg string) { fmt.Fprintln(a.stderr, "dxf: "+msg) }))
 	return err
 }

@@ -56,7 +56,7 @@ func runDelBlob(a *app, args []string) error {
 		}
 		refs = append(refs, blobstore.BlobRef(d))
 	}
-	o := a.cfg.safe.deleteOptions(a.cfg.jobs)
+	o := a.cfg.DeleteOptions()
 	res, err := a.repo.DeleteBlobs(a.ctx, refs, o)
 	if res != nil {
 		a.reportDelete(res, o)
@@ -77,7 +77,7 @@ func aliasBlobs(al *blobstore.Alias) []v1.Hash {
 }
 
 func runDelAlias(a *app, args []string) error {
-	o := a.cfg.safe.deleteOptions(a.cfg.jobs)
+	o := a.cfg.DeleteOptions()
 	res, err := a.repo.DeleteAliases(a.ctx, args, o)
 	if res == nil {
 		return err

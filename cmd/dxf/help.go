@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/dxf-go/dxf/internal/cliconfig"
 )
 
 // version is the release, set at build time with
@@ -63,7 +65,7 @@ func commandFlags(cmd *command) string {
 	if len(cmd.flags) == 0 {
 		return ""
 	}
-	all := newFlagSet()
+	all := cliconfig.NewFlagSet()
 	fs := pflag.NewFlagSet(cmd.name, pflag.ContinueOnError)
 	fs.SortFlags = false
 	for _, name := range cmd.flags {

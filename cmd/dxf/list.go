@@ -32,8 +32,8 @@ var listReposCommand = &command{
 		return nil
 	},
 	run: func(a *app, _ []string) error {
-		if a.cfg.layout {
-			return writeLines(a, blobstore.LayoutRepositories(a.cfg.layoutRoot))
+		if a.cfg.Layout {
+			return writeLines(a, blobstore.LayoutRepositories(a.cfg.LayoutRoot))
 		}
 		return writeLines(a, a.reg.Repositories(a.ctx))
 	},

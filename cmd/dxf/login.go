@@ -8,10 +8,10 @@ import (
 	"os"
 	"strings"
 
-	"github.com/docker/cli/cli/config/configfile"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"golang.org/x/term"
 
+	"github.com/dxf-go/dxf/internal/cliconfig"
 	"github.com/dxf-go/dxf/internal/dockercfg"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
@@ -35,28 +35,17 @@ var logoutCommand = &command{
 	run:      runLogout,
 }
 
-// loadDockerConfig reads the Docker config file (or Podman's auth file)
-// where the library's keychain reads it, so that login stores credentials
-// where later commands find them.
-func loadDockerConfig(env environment) (*configfile.ConfigFile, error) {
-	cf, err := dockercfg.Load(func(k string) string { return env[k] })
-	if err != nil {
-		return nil, fmt.Errorf("reading the Docker config file: %w", err)
-	}
-	return cf, nil
-}
-
 func runLogin(a *app, _ []string) error {
-	host := a.cfg.host
-	user, pass := a.cfg.username, a.cfg.password
+	host := a.cfg.Host
+	user, pass := a.cfg.Username, a.cfg.Password
 	if user == "" {
 		var err error
 		if user, err = prompt(a, "Username: ", false); err != nil {
 			return err
 		}
 	}
-	if !a.cfg.haveUser || pass == "" {
-		if a.cfg.password == "" {
+	if !a.cfg.HaveUser || pass == "" {
+		if a.cfg.Password == "" {
 			var err error
 			if pass, err = prompt(a, "Password: ", true); err != nil {
 				return err
@@ -67,7 +56,7 @@ func runLogin(a *app, _ []string) error {
 		return errors.New("login: a user name and a password are needed")
 	}
 	// Check them first: nothing wrong is stored.
-	opts, err := a.cfg.options(false)
+	opts, err := a.cfg.Options(false, userAgent())
 	if err != nil {
 		return err
 	}
@@ -79,7 +68,7 @@ func runLogin(a *app, _ []string) error {
 	if err := reg.Ping(a.ctx); err != nil {
 		return fmt.Errorf("login to %s as %s: %w", host, user, err)
 	}
-	cf, err := loadDockerConfig(a.env)
+	cf, err := cliconfig.LoadDockerConfig(a.env)
 	if err != nil {
 		return err
 	}
@@ -92,11 +81,11 @@ func runLogin(a *app, _ []string) error {
 }
 
 func runLogout(a *app, _ []string) error {
-	cf, err := loadDockerConfig(a.env)
+	cf, err := cliconfig.LoadDockerConfig(a.env)
 	if err != nil {
 		return err
 	}
-	reg, err := blobstore.NewRegistry(a.cfg.host)
+	reg, err := blobstore.NewRegistry(a.cfg.Host)
 	if err != nil {
 		return err
 	}

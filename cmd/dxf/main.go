@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dxf-go/dxf/internal/cliconfig"
 	"github.com/dxf-go/dxf/internal/errtext"
 	"github.com/dxf-go/dxf/internal/termprogress"
 	"github.com/dxf-go/dxf/pkg/blobstore"
@@ -59,11 +60,11 @@ const forcedExitDelay = 5 * time.Second
 type app struct {
 	ctx      context.Context
 	cmd      *command
-	cfg      *config
+	cfg      *cliconfig.Config
 	stdin    io.Reader
 	stdout   io.Writer
 	stderr   io.Writer
-	env      environment
+	env      cliconfig.Env
 	progress *termprogress.Progress
 	reg      *blobstore.Registry
 	repo     *blobstore.Repository // nil for list-repos
@@ -75,19 +76,19 @@ type app struct {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
 	if len(args) > 0 && args[0] == completeCommand.name {
 		// The words being completed are not parsed as dxf's own.
-		a := &app{ctx: ctx, cmd: completeCommand, stdin: stdin, stdout: stdout, stderr: stderr, env: newEnvironment(environ)}
+		a := &app{ctx: ctx, cmd: completeCommand, stdin: stdin, stdout: stdout, stderr: stderr, env: cliconfig.NewEnv(environ)}
 		return report(stderr, completeCommand.local(a, args[1:]), nil)
 	}
-	fs := newFlagSet()
+	fs := cliconfig.NewFlagSet()
 	if err := fs.Parse(args); err != nil {
 		return report(stderr, usagef(nil, "%s%s", err, flagHint(err.Error())), nil)
 	}
 	pos := fs.Args()
-	if flagOn(fs, "version") {
+	if cliconfig.FlagOn(fs, "version") {
 		return report(stderr, writeVersion(stdout), nil)
 	}
 	if len(pos) == 0 {
-		if flagOn(fs, "help") {
+		if cliconfig.FlagOn(fs, "help") {
 			return report(stderr, writeHelp(stdout, nil), nil)
 		}
 		// Python failed with a traceback here (exit status 1); a usage
@@ -102,14 +103,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// argparse's words, which scripts may look for, and a suggestion.
 		return report(stderr, usagef(nil, "argument op: invalid choice: '%s'%s", pos[0], commandHint(pos[0])), nil)
 	}
-	if flagOn(fs, "help") {
+	if cliconfig.FlagOn(fs, "help") {
 		return report(stderr, writeHelp(stdout, cmd), nil)
 	}
 	if cmd.local != nil {
 		if err := cmd.check(pos[1:]); err != nil {
 			return report(stderr, err, nil)
 		}
-		a := &app{ctx: ctx, cmd: cmd, stdin: stdin, stdout: stdout, stderr: stderr, env: newEnvironment(environ)}
+		a := &app{ctx: ctx, cmd: cmd, stdin: stdin, stdout: stdout, stderr: stderr, env: cliconfig.NewEnv(environ)}
 		return report(stderr, cmd.local(a, pos[1:]), nil)
 	}
 	repo, rest, err := cmd.split(pos[1:])
@@ -119,19 +120,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		err = cmd.check(rest)
 	}
-	if err == nil && flagText(fs, "output") != "" && cmd.name != "pull-blob" {
+	if err == nil && cliconfig.FlagText(fs, "output") != "" && cmd.name != "pull-blob" {
 		err = usagef(cmd, "--output applies to pull-blob only")
 	}
 	if err == nil {
 		err = checkSafeFlags(fs, cmd)
 	}
-	if err == nil && flagOn(fs, "password-stdin") && cmd.readsStdin(rest) {
+	if err == nil && cliconfig.FlagOn(fs, "password-stdin") && cmd.readsStdin(rest) {
 		err = usagef(cmd, "--password-stdin: standard input is needed for the command's own input")
 	}
 	if err != nil {
 		return report(stderr, err, nil)
 	}
-	env := newEnvironment(environ)
+	env := cliconfig.NewEnv(environ)
 	if (cmd == loginCommand || cmd == logoutCommand) && len(rest) == 1 {
 		_ = fs.Set("host", rest[0])
 	}
@@ -151,17 +152,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return report(stderr, err, nil)
 	}
-	if cfg.digestCache != "" && cmd == pushBlobCommand {
-		if err := blobstore.CheckDigestCache(cfg.digestCache); err != nil {
+	if cfg.DigestCache != "" && cmd == pushBlobCommand {
+		if err := blobstore.CheckDigestCache(cfg.DigestCache); err != nil {
 			// Someone else could plant digests there: push without it.
 			fmt.Fprintf(stderr, "dxf: warning: %s: not using it\n", errtext.OneLine(err.Error()))
-			cfg.digestCache = ""
+			cfg.DigestCache = ""
 		}
 	}
 	// What the command prints (results, warnings, the HTTP trace) goes
 	// through the progress display, which never draws over it.
-	prog := termprogress.New(stderr, cfg.progress)
-	cfg.debugOut = prog.Guard(stderr)
+	prog := termprogress.New(stderr, cfg.Progress)
+	cfg.DebugOut = prog.Guard(stderr)
 	a := &app{ctx: ctx, cmd: cmd, cfg: cfg, stdin: stdin, stdout: prog.Guard(stdout), stderr: prog.Guard(stderr), env: env, progress: prog}
 	err = a.connect(repo)
 	if err == nil {
@@ -180,23 +181,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil && a.reg != nil {
 		err = &errtext.Redacted{Err: err, Redact: a.reg.Redact}
 	}
-	return report(stderr, err, cfg.secrets())
+	return report(stderr, err, cfg.Secrets())
 }
 
 // connect makes the registry (and repository) handles. No I/O happens yet.
 func (a *app) connect(repo string) error {
-	opts, err := a.cfg.options(a.cmd.name != "auth")
+	opts, err := a.cfg.Options(a.cmd.name != "auth", userAgent())
 	if err != nil {
 		return err
 	}
-	if a.cfg.layout {
-		if a.cmd == copyCommand || a.cmd == listReposCommand && a.cfg.layoutRoot != "" {
+	if a.cfg.Layout {
+		if a.cmd == copyCommand || a.cmd == listReposCommand && a.cfg.LayoutRoot != "" {
 			return nil // copy opens each side; list-repos lists the layouts
 		}
-		a.repo, err = openLayout(a.cmd, a.cfg.layoutRoot, repo, opts)
+		a.repo, err = openLayout(a.cmd, a.cfg.LayoutRoot, repo, opts)
 		return err
 	}
-	if a.reg, err = blobstore.NewRegistry(a.cfg.host, opts...); err != nil {
+	if a.reg, err = blobstore.NewRegistry(a.cfg.Host, opts...); err != nil {
 		return err
 	}
 	if a.cmd.noRepo {

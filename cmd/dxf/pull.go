@@ -13,6 +13,12 @@ import (
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
+// defaultChunkSize is the size of pull-blob's output buffer unless
+// DXF_CHUNK_SIZE says otherwise; reads are then the library's (1 MiB, with
+// no copy). The Python tool read and wrote 8192 bytes at a time; larger
+// chunks move big blobs with far fewer system calls.
+const defaultChunkSize = 1 << 20
+
 var pullBlobCommand = &command{
 	name:            "pull-blob",
 	flags:           []string{"output", "platform", "blob-info", "chunk-size", "range", "progress", "jobs", "dir", "include", "delete", "outside-links", "max-unpack"},
@@ -33,10 +39,10 @@ type pullItem struct {
 }
 
 func runPullBlob(a *app, args []string) error {
-	if a.cfg.byteRange != nil {
+	if a.cfg.ByteRange != nil {
 		return runPullRange(a, args)
 	}
-	if a.cfg.data.dir != "" {
+	if a.cfg.Dir != "" {
 		return runPullDir(a, args)
 	}
 	items, err := a.pullItems(args)
@@ -65,12 +71,12 @@ func runPullBlob(a *app, args []string) error {
 func (a *app) pullAll(out io.Writer, items []pullItem) error {
 	w := out
 	var bw *bufio.Writer
-	if a.cfg.blobInfo || a.cfg.chunkSize != 0 || hasJSON(items) {
+	if a.cfg.BlobInfo || a.cfg.ChunkSize != 0 || hasJSON(items) {
 		// A large buffer: big writes of blob data pass through it (mostly
 		// without a copy), and small ones (DXF_BLOB_INFO lines) do not each
 		// cost a system call. DXF_CHUNK_SIZE, if set, is both the read size
 		// and the size of the writes to the output.
-		bw = bufio.NewWriterSize(out, cmp.Or(a.cfg.chunkSize, defaultChunkSize))
+		bw = bufio.NewWriterSize(out, cmp.Or(a.cfg.ChunkSize, defaultChunkSize))
 		w = bw
 	}
 	var err error
@@ -112,12 +118,12 @@ func hasJSON(items []pullItem) bool {
 // DXF_CHUNK_SIZE, DXF_BLOB_INFO lines, and a progress bar per blob.
 func (a *app) pullOptions(items []pullItem) []blobstore.TransferOption {
 	opts := []blobstore.TransferOption{
-		blobstore.WithJobs(a.cfg.jobs),
-		blobstore.WithBufferSize(a.cfg.chunkSize),
+		blobstore.WithJobs(a.cfg.Jobs),
+		blobstore.WithBufferSize(a.cfg.ChunkSize),
 		blobstore.WithProgress(a.progress.BlobBars(func(i int) string { return items[i].label },
 			func(i int) bool { return items[i].blob.Size < 0 }, false)),
 	}
-	if a.cfg.blobInfo {
+	if a.cfg.BlobInfo {
 		opts = append(opts, blobstore.WithBlobHeader(func(b blobstore.Blob) []byte {
 			return fmt.Appendf(nil, "%s %d\n", b.Digest, b.Size)
 		}))
@@ -129,14 +135,14 @@ func (a *app) pullOptions(items []pullItem) []blobstore.TransferOption {
 // the blobs to pull, resolving aliases --jobs at a time before any output.
 func (a *app) pullItems(args []string) ([]pullItem, error) {
 	if len(args) == 0 {
-		al, err := a.stdinAlias(a.cfg.platform)
+		al, err := a.stdinAlias(a.cfg.Platform)
 		if err != nil {
 			return nil, err
 		}
 		return aliasPullItems(al, ""), nil
 	}
 	refs, bad := blobRefs(args)
-	aliases, err := a.repo.GetAliases(a.ctx, refs, a.cfg.platform, blobstore.WithJobs(a.cfg.jobs))
+	aliases, err := a.repo.GetAliases(a.ctx, refs, a.cfg.Platform, blobstore.WithJobs(a.cfg.Jobs))
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +193,7 @@ func aliasPullItems(al *blobstore.Alias, name string) []pullItem {
 // --output a temporary file beside the target that commit renames into
 // place and discard removes.
 func (a *app) pullOutput() (w io.Writer, commit func() error, discard func(), err error) {
-	path := a.cfg.output
+	path := a.cfg.Output
 	if path == "" || path == "-" || atomicfile.IsStdout(path) {
 		return a.stdout, func() error { return nil }, func() {}, nil
 	}
@@ -209,7 +215,7 @@ func (a *app) pullOutput() (w io.Writer, commit func() error, discard func(), er
 // unless --output - says to. Scripts, whose output is not a terminal, see
 // no change.
 func (a *app) refuseTerminal(items []pullItem) error {
-	if a.cfg.output != "" || !termprogress.IsTerminal(a.stdout) {
+	if a.cfg.Output != "" || !termprogress.IsTerminal(a.stdout) {
 		return nil
 	}
 	for _, it := range items {

@@ -71,7 +71,7 @@ func runPushBlob(a *app, args []string) (err error) {
 	if len(files) == 1 && isDir(files[0]) {
 		return runPushDir(a, files[0], alias)
 	}
-	if a.cfg.split > 0 {
+	if a.cfg.Split > 0 {
 		return runPushSplit(a, files, alias)
 	}
 	a.progress.Plan("files", len(files), filesSize(files))
@@ -82,7 +82,7 @@ func runPushBlob(a *app, args []string) (err error) {
 			srcs[i] = blobstore.Source{Reader: a.stdin, Name: "standard input"}
 		}
 	}
-	results, err := a.repo.PushBlobs(a.ctx, srcs, blobstore.WithJobs(a.cfg.jobs), a.pushProgress(files),
+	results, err := a.repo.PushBlobs(a.ctx, srcs, blobstore.WithJobs(a.cfg.Jobs), a.pushProgress(files),
 		// The alias will name the blobs: make sure the registry has them.
 		blobstore.WithVerifyStored(alias != ""))
 	if err != nil {

@@ -59,7 +59,7 @@ func (a *app) stdinAlias(platform string) (*blobstore.Alias, error) {
 // standard input) with the selected platform, --jobs at a time, in order.
 func (a *app) resolveAliases(names []string) ([]*blobstore.Alias, error) {
 	if len(names) == 0 {
-		al, err := a.stdinAlias(a.cfg.platform)
+		al, err := a.stdinAlias(a.cfg.Platform)
 		if err != nil {
 			return nil, err
 		}
@@ -69,7 +69,7 @@ func (a *app) resolveAliases(names []string) ([]*blobstore.Alias, error) {
 	for i, name := range names {
 		refs[i] = blobstore.AliasRef(name)
 	}
-	return a.repo.GetAliases(a.ctx, refs, a.cfg.platform, blobstore.WithJobs(a.cfg.jobs))
+	return a.repo.GetAliases(a.ctx, refs, a.cfg.Platform, blobstore.WithJobs(a.cfg.Jobs))
 }
 
 // blobRefs maps the arguments of a blob command (digests and @aliases) to

@@ -21,15 +21,6 @@ import (
 // (not found, usage).
 const exitProblems = 3
 
-// safeFlags are the flags of check, prune, del-blob and del-alias.
-type safeFlags struct {
-	force  bool
-	prune  bool
-	dryRun bool
-	deep   bool
-	json   bool
-}
-
 // checkSafeFlags refuses a safe flag given to a command it does not apply to.
 func checkSafeFlags(fs *pflag.FlagSet, cmd *command) error {
 	for _, name := range []string{"force", "prune", "dry-run", "deep", "json"} {
@@ -38,10 +29,6 @@ func checkSafeFlags(fs *pflag.FlagSet, cmd *command) error {
 		}
 	}
 	return nil
-}
-
-func (f safeFlags) deleteOptions(jobs int) blobstore.DeleteOptions {
-	return blobstore.DeleteOptions{Prune: f.prune, DryRun: f.dryRun, Force: f.force, Jobs: jobs}
 }
 
 // reportDelete says what a delete kept and, for a prune or a dry run, what
@@ -94,7 +81,7 @@ func plural(n int) string {
 }
 
 func runCheck(a *app, args []string) error {
-	o := blobstore.CheckOptions{Deep: a.cfg.safe.deep, Jobs: a.cfg.jobs}
+	o := blobstore.CheckOptions{Deep: a.cfg.Deep, Jobs: a.cfg.Jobs}
 	if o.Deep {
 		a.progress.Plan("blobs", 0, 0)
 		o.Progress = a.progress.BlobBars(nil, func(int) bool { return true }, false)
@@ -103,7 +90,7 @@ func runCheck(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.cfg.safe.json {
+	if a.cfg.JSON {
 		type problem struct {
 			Alias   string `json:"alias"`
 			Digest  string `json:"digest"`
@@ -177,7 +164,7 @@ var pruneCommand = &command{
 const pruneMinAge = 10 * time.Minute
 
 func runPrune(a *app, _ []string) error {
-	o := a.cfg.safe.deleteOptions(a.cfg.jobs)
+	o := a.cfg.DeleteOptions()
 	o.MinAge = pruneMinAge
 	res, err := a.repo.Prune(a.ctx, o)
 	if res != nil {

@@ -23,7 +23,7 @@ var blobSizeCommand = &command{
 func runBlobSize(a *app, args []string) error {
 	var sizes []blobstore.RefSize
 	if len(args) == 0 {
-		al, err := a.stdinAlias(a.cfg.platform)
+		al, err := a.stdinAlias(a.cfg.Platform)
 		if err != nil {
 			return err
 		}
@@ -35,7 +35,7 @@ func runBlobSize(a *app, args []string) error {
 	} else {
 		refs, bad := blobRefs(args)
 		var err error
-		sizes, err = a.repo.Sizes(a.ctx, refs, a.cfg.platform, blobstore.WithJobs(a.cfg.jobs))
+		sizes, err = a.repo.Sizes(a.ctx, refs, a.cfg.Platform, blobstore.WithJobs(a.cfg.Jobs))
 		if err != nil {
 			return err
 		}

@@ -6,26 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
-
-// parseSplit reads the --split value: "default" (the flag alone) or a
-// size with an optional binary suffix (K, M, G; KiB, MiB, GiB; KB… mean
-// the same).
-func parseSplit(v string) (int, error) {
-	if v == "default" {
-		return blobstore.DefaultSplitAverage, nil
-	}
-	n, err := textfmt.ParseSize(v)
-	if err != nil {
-		return 0, err
-	}
-	if n <= 0 || n&(n-1) != 0 {
-		return 0, fmt.Errorf("the average chunk size must be a power of two, like 1M or 4M, not %q", v)
-	}
-	return int(n), nil
-}
 
 // runPushSplit is push-blob --split: each file is cut into content-defined
 // chunks, the chunks the registry lacks are uploaded, and the digests of
@@ -42,8 +24,8 @@ func runPushSplit(a *app, files []string, alias string) (err error) {
 		}
 		report, finish := a.progress.SplitBar(desc)
 		opts := []blobstore.TransferOption{
-			blobstore.WithSplitAverage(a.cfg.split),
-			blobstore.WithJobs(a.cfg.jobs),
+			blobstore.WithSplitAverage(a.cfg.Split),
+			blobstore.WithJobs(a.cfg.Jobs),
 			blobstore.WithProgress(report),
 		}
 		var res blobstore.SplitResult
@@ -94,7 +76,7 @@ func runPullRange(a *app, args []string) error {
 		err error
 	)
 	if strings.HasPrefix(arg, "@") {
-		f, err = a.repo.OpenAlias(a.ctx, arg[1:], a.cfg.platform, blobstore.WithVerifyLargeBlobs())
+		f, err = a.repo.OpenAlias(a.ctx, arg[1:], a.cfg.Platform, blobstore.WithVerifyLargeBlobs())
 	} else {
 		d, perr := blobstore.ParseDigest(arg)
 		if perr != nil {
@@ -106,7 +88,7 @@ func runPullRange(a *app, args []string) error {
 		return err
 	}
 	defer f.Close()
-	r := a.cfg.byteRange
+	r := a.cfg.ByteRange
 	end := r.End
 	if end < 0 || end >= f.Size() {
 		end = f.Size() - 1

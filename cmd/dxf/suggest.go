@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dxf-go/dxf/internal/cliconfig"
 	"github.com/dxf-go/dxf/internal/textfmt"
 )
 
@@ -30,7 +31,7 @@ func commandHint(name string) string {
 // flagHint ends pflag's message about an unknown flag with the nearest
 // flag's name.
 func flagHint(msg string) string {
-	fs := newFlagSet()
+	fs := cliconfig.NewFlagSet()
 	var names []string
 	fs.VisitAll(func(fl *pflag.Flag) { names = append(names, fl.Name) })
 	switch {
