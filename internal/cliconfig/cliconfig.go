@@ -46,7 +46,7 @@ const (
 	Texts              // a repeatable string
 )
 
-// FilesChoice, as a setting's only choice, asks the shell for file names.
+// FilesChoice asks the shell for file names, as a setting's only choice.
 const FilesChoice = ":files"
 
 // Settings are dxf's flags, in the order help and suggestions list them.
@@ -374,7 +374,7 @@ func (c *Config) Options(useToken bool, userAgent string) ([]blobstore.Option, e
 		blobstore.WithRetries(c.Retries),
 		blobstore.WithUserAgent(userAgent),
 	}
-	auth, err := c.Credentials.Authenticator(useToken)
+	auth, err := c.Authenticator(useToken)
 	if err != nil {
 		return nil, err
 	}
