@@ -120,7 +120,7 @@ func runGetAlias(a *app, args []string) error {
 			}
 			continue
 		}
-		out.WriteString(textfmt.PyJSON(platformDigests(al)) + "\n")
+		out.WriteString(textfmt.PlatformDigests(al) + "\n")
 	}
 	_, err = fmt.Fprint(a.stdout, out.String())
 	return err
@@ -174,7 +174,7 @@ func runGetManifest(a *app, args []string) error {
 		if m := al.Image(); m != nil {
 			out = m.Raw
 		} else {
-			out = []byte(textfmt.PyJSON(perPlatform(al, func(m *blobstore.Manifest) string { return string(m.Raw) })))
+			out = []byte(textfmt.PyJSON(textfmt.PerPlatform(al, func(m *blobstore.Manifest) string { return string(m.Raw) })))
 		}
 		if _, err := a.stdout.Write(out); err != nil {
 			return err

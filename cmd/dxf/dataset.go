@@ -1,14 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/dxf-go/dxf/internal/cliconfig"
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -29,73 +28,12 @@ func runLs(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	var b strings.Builder
-	if a.cfg.JSON {
-		for _, f := range files {
-			e := lsEntry{Path: f.Path, Type: kindName(f), Target: f.Target, Blobs: len(f.Parts)}
-			if f.Kind == blobstore.KindFile {
-				e.Size = &f.Size
-				if f.Digest != (blobstore.Blob{}).Digest {
-					e.Digest = f.Digest.String()
-				}
-			}
-			if f.Mode != 0 {
-				e.Mode = fmt.Sprintf("%04o", f.Mode)
-			}
-			j, err := json.Marshal(e)
-			if err != nil {
-				return err
-			}
-			b.Write(j)
-			b.WriteByte('\n')
-		}
-		_, err := fmt.Fprint(a.stdout, b.String())
+	out, err := textfmt.Files(files, a.cfg.JSON)
+	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
-	for _, f := range files {
-		switch f.Kind {
-		case blobstore.KindSymlink:
-			fmt.Fprintf(tw, "%s -> %s\t\t\n", f.Path, f.Target)
-		case blobstore.KindDir:
-			fmt.Fprintf(tw, "%s/\t\t\n", f.Path)
-		default:
-			d := "-"
-			if f.Digest != (blobstore.Blob{}).Digest {
-				d = f.Digest.String()
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\n", f.Path, f.Size, d)
-		}
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	_, err = fmt.Fprint(a.stdout, b.String())
+	_, err = fmt.Fprint(a.stdout, out)
 	return err
-}
-
-// lsEntry is one line of ls --json.
-type lsEntry struct {
-	Path   string `json:"path"`
-	Type   string `json:"type"`
-	Size   *int64 `json:"size,omitempty"`
-	Digest string `json:"digest,omitempty"`
-	Mode   string `json:"mode,omitempty"`
-	Target string `json:"target,omitempty"`
-	Blobs  int    `json:"blobs,omitempty"`
-}
-
-func kindName(f blobstore.File) string {
-	switch f.Kind {
-	case blobstore.KindSymlink:
-		return "symlink"
-	case blobstore.KindDir:
-		return "dir"
-	}
-	if f.Unpack {
-		return "archive"
-	}
-	return "file"
 }
 
 // runPullDir is pull-blob --dir: the alias's files into a directory.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -59,7 +58,7 @@ func runDelBlob(a *app, args []string) error {
 	o := a.cfg.DeleteOptions()
 	res, err := a.repo.DeleteBlobs(a.ctx, refs, o)
 	if res != nil {
-		a.reportDelete(res, o)
+		textfmt.DeleteReport(a.stdout, a.stderr, res, o)
 	}
 	return err
 }
@@ -84,31 +83,11 @@ func runDelAlias(a *app, args []string) error {
 	}
 	if !o.DryRun {
 		for _, d := range res.Aliases {
-			if werr := a.printDeletedAlias(d.Manifest); werr != nil {
+			if _, werr := fmt.Fprint(a.stdout, textfmt.DeletedAlias(d.Manifest)); werr != nil {
 				return werr
 			}
 		}
 	}
-	a.reportDelete(res, o)
-	return err
-}
-
-// printDeletedAlias prints what the Python tool did: the digests of the
-// alias's blobs, or for a list its platforms' manifest digests.
-func (a *app) printDeletedAlias(m *blobstore.Manifest) error {
-	var out string
-	if m.IsList() {
-		children := make(map[string]string, len(m.Manifests))
-		for _, e := range m.Manifests {
-			children[e.Platform] = e.Digest.String() // later entries win, as in Python
-		}
-		out = textfmt.PyJSON(children) + "\n"
-	} else {
-		out = strings.Join(digestStrings(m.Digests()), "\n")
-		if out != "" {
-			out += "\n"
-		}
-	}
-	_, err := fmt.Fprint(a.stdout, out)
+	textfmt.DeleteReport(a.stdout, a.stderr, res, o)
 	return err
 }

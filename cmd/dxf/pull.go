@@ -177,7 +177,7 @@ func (a *app) planProgress(items []pullItem) {
 func aliasPullItems(al *blobstore.Alias, name string) []pullItem {
 	blobs, err := al.Blobs()
 	if err != nil {
-		return []pullItem{{json: textfmt.PyJSON(platformDigests(al))}}
+		return []pullItem{{json: textfmt.PlatformDigests(al)}}
 	}
 	items := make([]pullItem, len(blobs))
 	for i, b := range blobs {

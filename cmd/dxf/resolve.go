@@ -99,30 +99,6 @@ func (a *app) badRef(arg string) error {
 	return err
 }
 
-// perPlatform maps each platform of a multi-platform alias to f of its
-// manifest.
-func perPlatform[T any](al *blobstore.Alias, f func(*blobstore.Manifest) T) map[string]T {
-	out := make(map[string]T, len(al.Platforms))
-	for p, m := range al.Platforms {
-		out[p] = f(m)
-	}
-	return out
-}
-
-// platformDigests is the Python tool's JSON for the blobs of a
-// multi-platform alias: platform → layer digests.
-func platformDigests(al *blobstore.Alias) map[string][]string {
-	return perPlatform(al, func(m *blobstore.Manifest) []string { return digestStrings(m.Digests()) })
-}
-
-func digestStrings(ds []v1.Hash) []string {
-	out := make([]string, len(ds))
-	for i, d := range ds {
-		out[i] = d.String()
-	}
-	return out
-}
-
 // digestArg parses a digest argument of a blob command. A word that is not
 // a digest but names an alias of the repository gets "did you mean @word?":
 // blob commands take aliases written @name.

@@ -2,7 +2,9 @@
 // Python tool printed it (PyJSON), network text made safe to print
 // (Escape, ListedName), the nearest of some names to a mistyped one
 // (Closest), the notice of a wait a registry asked for (RetryWait), and
-// sizes and byte ranges written for people (ParseSize, ParseRange).
+// sizes and byte ranges written for people (ParseSize, ParseRange), and
+// the reports of the library's results the command prints (Files, Check,
+// DeleteReport, DeletedAlias, PlatformDigests).
 package textfmt
 
 import (
