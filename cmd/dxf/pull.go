@@ -52,7 +52,7 @@ func runPullBlob(a *app, args []string) error {
 	if err := a.refuseTerminal(items); err != nil {
 		return err
 	}
-	out, commit, discard, err := a.pullOutput()
+	out, commit, discard, err := atomicfile.Output(a.cfg.Output, a.stdout)
 	if err != nil {
 		return err
 	}
@@ -187,27 +187,6 @@ func aliasPullItems(al *blobstore.Alias, name string) []pullItem {
 		}
 	}
 	return items
-}
-
-// pullOutput returns where pull-blob writes: standard output, or for
-// --output a temporary file beside the target that commit renames into
-// place and discard removes.
-func (a *app) pullOutput() (w io.Writer, commit func() error, discard func(), err error) {
-	path := a.cfg.Output
-	if path == "" || path == "-" || atomicfile.IsStdout(path) {
-		return a.stdout, func() error { return nil }, func() {}, nil
-	}
-	f, err := atomicfile.Create(path)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("output %w", err)
-	}
-	// The *os.File itself: the library writes a regular file in parallel.
-	return f.File, func() error {
-		if err := f.Commit(); err != nil {
-			return fmt.Errorf("output %w", err)
-		}
-		return nil
-	}, f.Discard, nil
 }
 
 // refuseTerminal refuses to write blob data to a terminal (it could be

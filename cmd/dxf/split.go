@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dxf-go/dxf/internal/atomicfile"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -96,7 +97,7 @@ func runPullRange(a *app, args []string) error {
 	if r.Start >= f.Size() && f.Size() > 0 || r.Start > end+1 {
 		return fmt.Errorf("--range %d-: %s is only %d bytes", r.Start, arg, f.Size())
 	}
-	out, commit, discard, err := a.pullOutput()
+	out, commit, discard, err := atomicfile.Output(a.cfg.Output, a.stdout)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ package atomicfile
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -144,4 +145,25 @@ func wrap(path string, err error) error {
 		return &Error{Path: path, Msg: pe.Err.Error(), Err: err}
 	}
 	return &Error{Path: path, Msg: err.Error(), Err: err}
+}
+
+// Output is where a command writes its output: stdout for "", "-" or a
+// path naming standard output (see [IsStdout]), else a file created at
+// path (see [Create]), which commit puts in place and discard drops. The
+// errors name the file as "output PATH: …".
+func Output(path string, stdout io.Writer) (w io.Writer, commit func() error, discard func(), err error) {
+	if path == "" || path == "-" || IsStdout(path) {
+		return stdout, func() error { return nil }, func() {}, nil
+	}
+	f, err := Create(path)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("output %w", err)
+	}
+	// The *os.File itself: a caller may write a regular file in parallel.
+	return f.File, func() error {
+		if err := f.Commit(); err != nil {
+			return fmt.Errorf("output %w", err)
+		}
+		return nil
+	}, f.Discard, nil
 }

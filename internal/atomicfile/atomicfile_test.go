@@ -2,9 +2,11 @@ package atomicfile
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -82,5 +84,37 @@ func checkFile(t *testing.T, path, want string) {
 	t.Helper()
 	if b, err := os.ReadFile(path); err != nil || string(b) != want {
 		t.Errorf("%s holds %q (%v), want %q", path, b, err, want)
+	}
+}
+
+func TestOutput(t *testing.T) {
+	var stdout strings.Builder
+	for _, path := range []string{"", "-", "/dev/stdout"} {
+		w, commit, discard, err := Output(path, &stdout)
+		if err != nil || w != io.Writer(&stdout) {
+			t.Fatalf("Output(%q): %v, %v; want standard output", path, w, err)
+		}
+		discard()
+		if err := commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "out")
+	w, commit, _, err := Output(path, &stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(w, "data"); err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "data" {
+		t.Errorf("%s: %q, %v", path, b, err)
+	}
+	_, _, _, err = Output(filepath.Join(path, "missing", "x"), &stdout)
+	if err == nil || !strings.HasPrefix(err.Error(), "output "+filepath.Join(path, "missing", "x")+": ") {
+		t.Errorf("error %v, want \"output PATH: …\"", err)
 	}
 }
