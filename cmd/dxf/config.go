@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dxf-go/dxf/internal/buildinfo"
 	"github.com/dxf-go/dxf/internal/cliconfig"
 	"github.com/dxf-go/dxf/internal/envconfig"
 	"github.com/dxf-go/dxf/pkg/blobstore"
@@ -24,7 +25,7 @@ func loadConfig(fs *pflag.FlagSet, env cliconfig.Env, stdin io.Reader) (*cliconf
 }
 
 // userAgent is the User-Agent dxf sends.
-func userAgent() string { return "dxf-go/" + buildVersion() }
+func userAgent() string { return "dxf-go/" + buildinfo.Version(version) }
 
 // hostInRepo accepts a repository written with its registry, as docker,
 // crane and oras take it ("localhost:5000/fred/data"): with DXF_HOST unset

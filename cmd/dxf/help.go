@@ -4,11 +4,11 @@ import (
 	"embed"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/dxf-go/dxf/internal/buildinfo"
 	"github.com/dxf-go/dxf/internal/cliconfig"
 )
 
@@ -123,36 +123,10 @@ func runHelp(w io.Writer, args []string) error {
 	return writeHelp(w, cmd)
 }
 
-// buildVersion is the version to report: the one set at build time, else
-// the module version "go install" recorded, else "dev".
-func buildVersion() string {
-	if version != "dev" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return version
-}
-
 // writeVersion is "dxf version": the version, then what the build
 // information says about how the binary was made.
 func writeVersion(w io.Writer) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "dxf %s\n", buildVersion())
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		fmt.Fprintf(&b, "go: %s\n", bi.GoVersion)
-		if bi.Main.Path != "" {
-			fmt.Fprintf(&b, "module: %s %s\n", bi.Main.Path, bi.Main.Version)
-		}
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision", "vcs.time", "vcs.modified", "GOOS", "GOARCH":
-				fmt.Fprintf(&b, "%s: %s\n", s.Key, s.Value)
-			}
-		}
-	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, buildinfo.Text("dxf", version))
 	return err
 }
 
