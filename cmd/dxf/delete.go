@@ -31,7 +31,10 @@ var delAliasCommand = &command{
 }
 
 func runDelBlob(a *app, args []string) error {
-	var refs []blobstore.Ref
+	refs, bad := blobRefs(args)
+	if bad < len(args) {
+		return a.badRef(args[bad])
+	}
 	if len(args) == 0 {
 		// Multi-platform lists are resolved whatever DXF_PLATFORM says: a
 		// deletion is never per platform.
@@ -42,18 +45,6 @@ func runDelBlob(a *app, args []string) error {
 		for _, d := range aliasBlobs(al) {
 			refs = append(refs, blobstore.BlobRef(d))
 		}
-	}
-	for _, arg := range args {
-		name, isAlias := aliasArg(arg)
-		if isAlias {
-			refs = append(refs, blobstore.AliasRef(name))
-			continue
-		}
-		d, err := a.digestArg(a.ctx, name)
-		if err != nil {
-			return err
-		}
-		refs = append(refs, blobstore.BlobRef(d))
 	}
 	o := a.cfg.DeleteOptions()
 	res, err := a.repo.DeleteBlobs(a.ctx, refs, o)

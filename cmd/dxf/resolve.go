@@ -74,9 +74,10 @@ func (a *app) resolveAliases(names []string) ([]*blobstore.Alias, error) {
 
 // blobRefs maps the arguments of a blob command (digests and @aliases) to
 // library refs, up to the first that is neither: bad is its index
-// (len(args) when there is none). The caller acts on refs first and then
-// reports [app.badRef] of args[bad], so that the error is that of the first
-// argument that fails.
+// (len(args) when there is none), and [app.badRef] of args[bad] its error.
+// pull-blob and blob-size act on refs first and then report it, so that
+// the error is that of the first argument that fails; del-blob deletes
+// nothing then.
 func blobRefs(args []string) (refs []blobstore.Ref, bad int) {
 	for i, arg := range args {
 		if name, isAlias := aliasArg(arg); isAlias {
