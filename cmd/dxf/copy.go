@@ -65,21 +65,17 @@ func copyDefaultHost(args []string) string {
 // Docker config); it is added to others, whose secrets are scrubbed from
 // messages.
 func (a *app) copyRepo(loc blobstore.Location, others *[]*blobstore.Registry) (*blobstore.Repository, error) {
-	if loc.Layout != "" {
+	host, repo, insecure := loc.Host, loc.Repo, loc.Insecure
+	if loc.Layout != "" || host == "" && a.cfg.Layout {
 		opts, err := a.cfg.Options(true, userAgent())
 		if err != nil {
 			return nil, err
 		}
-		return blobstore.OpenLayout(loc.Layout, opts...)
-	}
-	host, repo, insecure := loc.Host, loc.Repo, loc.Insecure
-	if host == "" && a.cfg.Layout {
+		if loc.Layout != "" {
+			return blobstore.OpenLayout(loc.Layout, opts...)
+		}
 		// DXF_HOST=oci:ROOT: repository fred/data is the layout ROOT/fred/data.
 		if err := blobstore.ValidateRepository(repo); err != nil {
-			return nil, err
-		}
-		opts, err := a.cfg.Options(true, userAgent())
-		if err != nil {
 			return nil, err
 		}
 		return blobstore.OpenLayout(filepath.Join(a.cfg.LayoutRoot, filepath.FromSlash(repo)), opts...)
