@@ -10,6 +10,7 @@ import (
 
 	"github.com/dxf-go/dxf/internal/buildinfo"
 	"github.com/dxf-go/dxf/internal/cliconfig"
+	"github.com/dxf-go/dxf/internal/textfmt"
 )
 
 // version is the release, set at build time with
@@ -118,7 +119,7 @@ func runHelp(w io.Writer, args []string) error {
 	}
 	cmd := lookupCommand(args[0])
 	if cmd == nil {
-		return usagef(helpCommand, "no command '%s'%s", args[0], commandHint(args[0]))
+		return usagef(helpCommand, "no command '%s'%s", args[0], textfmt.CommandHint(args[0], commandNames()))
 	}
 	return writeHelp(w, cmd)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/dxf-go/dxf/internal/cliconfig"
 	"github.com/dxf-go/dxf/internal/errtext"
 	"github.com/dxf-go/dxf/internal/termprogress"
+	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -81,7 +82,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	fs := cliconfig.NewFlagSet()
 	if err := fs.Parse(args); err != nil {
-		return report(stderr, usagef(nil, "%s%s", err, flagHint(err.Error())), nil)
+		return report(stderr, usagef(nil, "%s%s", err, textfmt.FlagHint(err.Error(), flagNames())), nil)
 	}
 	pos := fs.Args()
 	if cliconfig.FlagOn(fs, "version") {
@@ -97,11 +98,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd := lookupCommand(pos[0])
 	if cmd == nil {
-		if h := habitHint(pos[0]); h != "" {
+		if h := textfmt.HabitHint(pos[0]); h != "" {
 			return report(stderr, usagef(nil, "%s", h), nil)
 		}
 		// argparse's words, which scripts may look for, and a suggestion.
-		return report(stderr, usagef(nil, "argument op: invalid choice: '%s'%s", pos[0], commandHint(pos[0])), nil)
+		return report(stderr, usagef(nil, "argument op: invalid choice: '%s'%s", pos[0], textfmt.CommandHint(pos[0], commandNames())), nil)
 	}
 	if cliconfig.FlagOn(fs, "help") {
 		return report(stderr, writeHelp(stdout, cmd), nil)

@@ -39,3 +39,23 @@ func TestPlural(t *testing.T) {
 		t.Error("Plural, PluralES")
 	}
 }
+
+func TestHints(t *testing.T) {
+	names := []string{"host", "insecure", "json"}
+	for msg, want := range map[string]string{
+		"unknown flag: --hots":        " (did you mean --host?)",
+		"unknown flag: --plain-http":  " (dxf's is --insecure)",
+		"unknown flag: --zzzzzz":      "",
+		"unknown shorthand flag: 'v'": " (--debug traces the HTTP exchange, --version shows the version)",
+	} {
+		if got := FlagHint(msg, names); got != want {
+			t.Errorf("FlagHint(%q) = %q, want %q", msg, got, want)
+		}
+	}
+	if got := CommandHint("lst", []string{"ls", "list-repos"}); got != " (did you mean ls?)" {
+		t.Errorf("CommandHint(lst) = %q", got)
+	}
+	if HabitHint("cp") == "" || HabitHint("push-blob") != "" {
+		t.Error("HabitHint")
+	}
+}
