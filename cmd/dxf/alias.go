@@ -8,8 +8,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/dxf-go/dxf/internal/errtext"
-	"github.com/dxf-go/dxf/internal/textfmt"
+	"github.com/dxf-go/dxf/cmd/internal/errtext"
+	"github.com/dxf-go/dxf/cmd/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 

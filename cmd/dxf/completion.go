@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/dxf-go/dxf/internal/cliconfig"
-	comp "github.com/dxf-go/dxf/internal/complete"
+	"github.com/dxf-go/dxf/cmd/internal/cliconfig"
+	comp "github.com/dxf-go/dxf/cmd/internal/complete"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/dxf-go/dxf/internal/buildinfo"
-	"github.com/dxf-go/dxf/internal/cliconfig"
+	"github.com/dxf-go/dxf/cmd/internal/buildinfo"
+	"github.com/dxf-go/dxf/cmd/internal/cliconfig"
 	"github.com/dxf-go/dxf/internal/envconfig"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )

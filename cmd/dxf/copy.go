@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dxf-go/dxf/cmd/internal/errtext"
 	"github.com/dxf-go/dxf/internal/envconfig"
-	"github.com/dxf-go/dxf/internal/errtext"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/dxf-go/dxf/internal/cliconfig"
-	"github.com/dxf-go/dxf/internal/textfmt"
+	"github.com/dxf-go/dxf/cmd/internal/cliconfig"
+	"github.com/dxf-go/dxf/cmd/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 

@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/dxf-go/dxf/internal/errtext"
+	"github.com/dxf-go/dxf/cmd/internal/errtext"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/dxf-go/dxf/internal/errtext"
+	"github.com/dxf-go/dxf/cmd/internal/errtext"
 )
 
 // refInRepo explains a repository argument written as another tool's

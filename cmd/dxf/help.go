@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/dxf-go/dxf/internal/buildinfo"
-	"github.com/dxf-go/dxf/internal/cliconfig"
-	"github.com/dxf-go/dxf/internal/textfmt"
+	"github.com/dxf-go/dxf/cmd/internal/buildinfo"
+	"github.com/dxf-go/dxf/cmd/internal/cliconfig"
+	"github.com/dxf-go/dxf/cmd/internal/textfmt"
 )
 
 // version is the release, set at build time with

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"golang.org/x/term"
 
-	"github.com/dxf-go/dxf/internal/cliconfig"
+	"github.com/dxf-go/dxf/cmd/internal/cliconfig"
 	"github.com/dxf-go/dxf/internal/dockercfg"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )

@@ -20,10 +20,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/dxf-go/dxf/internal/cliconfig"
-	"github.com/dxf-go/dxf/internal/errtext"
-	"github.com/dxf-go/dxf/internal/termprogress"
-	"github.com/dxf-go/dxf/internal/textfmt"
+	"github.com/dxf-go/dxf/cmd/internal/cliconfig"
+	"github.com/dxf-go/dxf/cmd/internal/errtext"
+	"github.com/dxf-go/dxf/cmd/internal/termprogress"
+	"github.com/dxf-go/dxf/cmd/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"github.com/dxf-go/dxf/internal/cliconfig"
-	"github.com/dxf-go/dxf/internal/errtext"
+	"github.com/dxf-go/dxf/cmd/internal/cliconfig"
+	"github.com/dxf-go/dxf/cmd/internal/errtext"
 )
 
 // explain rewords err for the user (see [errtext.Explain]); cfg is nil

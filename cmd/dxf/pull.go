@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/dxf-go/dxf/cmd/internal/termprogress"
+	"github.com/dxf-go/dxf/cmd/internal/textfmt"
 	"github.com/dxf-go/dxf/internal/atomicfile"
-	"github.com/dxf-go/dxf/internal/termprogress"
-	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 

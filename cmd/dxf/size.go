@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dxf-go/dxf/internal/textfmt"
+	"github.com/dxf-go/dxf/cmd/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 

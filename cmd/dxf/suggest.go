@@ -1,6 +1,6 @@
 package main
 
-import "github.com/dxf-go/dxf/internal/cliconfig"
+import "github.com/dxf-go/dxf/cmd/internal/cliconfig"
 
 // commandNames lists every command name.
 func commandNames() []string {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dxf-go/dxf/internal/textfmt"
+	"github.com/dxf-go/dxf/cmd/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 

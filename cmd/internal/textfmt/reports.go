@@ -13,7 +13,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/dxf-go/dxf/internal/termprogress"
+	"github.com/dxf-go/dxf/cmd/internal/termprogress"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 

@@ -17,9 +17,9 @@ import (
 	"github.com/docker/cli/cli/config/configfile"
 	"github.com/spf13/pflag"
 
+	"github.com/dxf-go/dxf/cmd/internal/textfmt"
 	"github.com/dxf-go/dxf/internal/dockercfg"
 	"github.com/dxf-go/dxf/internal/envconfig"
-	"github.com/dxf-go/dxf/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 

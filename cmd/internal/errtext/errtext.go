@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/dxf-go/dxf/internal/textfmt"
+	"github.com/dxf-go/dxf/cmd/internal/textfmt"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
