@@ -14,7 +14,9 @@ import (
 // .registry.env file that `make registry` writes, once sourced):
 //
 //   - DXF_HOST: the registry, host[:port], or http://host[:port] for plain
-//     HTTP (required);
+//     HTTP, or oci:ROOT for a directory of OCI image layouts, no registry
+//     (required; [New] and [Open] take the host as it is: New(host, "fred")
+//     is then the layout ROOT/fred, and the registry's options do nothing);
 //   - DXF_INSECURE=1: plain HTTP ([WithInsecure]);
 //   - DXF_USERNAME and DXF_PASSWORD (both), else DXF_AUTHORIZATION ("Basic
 //     <base64>" or "Bearer <token>"), else DXF_TOKEN: the credentials

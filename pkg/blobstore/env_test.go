@@ -3,6 +3,8 @@ package blobstore
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -117,6 +119,65 @@ func TestFromEnv(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "s3cr3t") {
 			t.Errorf("fromEnv(%v): the error shows the secret: %v", c.env, err)
+		}
+	}
+}
+
+// TestFromEnvLayout: DXF_HOST=oci:ROOT gives a host that New and Open take
+// as the dxf command does: repository fred is the layout ROOT/fred.
+func TestFromEnvLayout(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	env := map[string]string{"DXF_HOST": LayoutPrefix + root, "DXF_TIMEOUT": "30"}
+	host, opts, err := fromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(host, "fred/data", opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.IsLayout() || r.Name() != filepath.Join(root, "fred", "data") {
+		t.Fatalf("New(%q, fred/data) = %v", host, r)
+	}
+	res, err := r.PushBlob(t.Context(), strings.NewReader("kept on disk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "fred", "data", "oci-layout")); err != nil {
+		t.Fatalf("no layout at ROOT/fred/data: %v", err)
+	}
+	o, err := Open(t.Context(), host+"/fred/data", opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := o.HasBlob(t.Context(), res.Digest); !ok || err != nil {
+		t.Fatalf("Open(%s/fred/data) lacks the blob: %v", host, err)
+	}
+	for _, repo := range []string{"Fred", "../x", ""} {
+		if _, err := New(host, repo); !errors.Is(err, ErrInvalidName) {
+			t.Errorf("New(%q, %q) = %v, want ErrInvalidName", host, repo, err)
+		}
+	}
+	if _, err := New(LayoutPrefix, "fred"); !errors.Is(err, ErrInvalidName) {
+		t.Errorf("New(oci:, fred) = %v, want ErrInvalidName", err)
+	}
+}
+
+// TestOpenScheme: Open reads a leading http:// as NewRegistry does.
+func TestOpenScheme(t *testing.T) {
+	t.Parallel()
+	reg := plain(t)
+	r, err := Open(t.Context(), "http://"+reg.Host+"/env/open", WithKeychain(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.PushBlob(t.Context(), strings.NewReader("over plain HTTP")); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"http://", "http:///x", "https://h", "h"} {
+		if _, err := Open(t.Context(), bad); !errors.Is(err, ErrInvalidName) {
+			t.Errorf("Open(%q) = %v, want ErrInvalidName", bad, err)
 		}
 	}
 }

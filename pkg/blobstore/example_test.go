@@ -349,3 +349,86 @@ func ExampleCopy() {
 	// Output:
 	// true 1 1
 }
+
+// Open with an oci: target keeps the repository in an OCI image layout on
+// disk: no registry, the same calls.
+func ExampleOpen() {
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+
+	repo, err := blobstore.Open(ctx, "oci:"+filepath.Join(dir, "fred"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := repo.PushBlob(ctx, strings.NewReader("kept on disk"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := repo.SetAliasBlobs(ctx, "week", res.Blob()); err != nil {
+		log.Fatal(err)
+	}
+	if err := repo.PullAlias(ctx, os.Stdout, "week"); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println()
+	aliases, err := repo.ListAliases(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(aliases)
+	// Output:
+	// kept on disk
+	// [week]
+}
+
+// A directory pushed as a data set (an OCI 1.1 artifact, one named blob
+// per file) and pulled back by name into another directory.
+func ExampleRepository_PushDir() {
+	top, err := os.MkdirTemp("", "example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(top)
+	ctx := context.Background()
+	src := filepath.Join(top, "src")
+	for name, data := range map[string]string{"a.txt": "alpha\n", "sub/b.txt": "beta\n"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(src, name)), 0o755); err != nil {
+			log.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, name), []byte(data), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	repo, err := blobstore.OpenLayout(filepath.Join(top, "store"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := repo.PushDir(ctx, src, "v1"); err != nil {
+		log.Fatal(err)
+	}
+	_, files, err := repo.ListFiles(ctx, "v1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, f := range files {
+		fmt.Println(f.Path, f.Size)
+	}
+	res, err := repo.PullDir(ctx, "v1", filepath.Join(top, "copy"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(top, "copy", "sub", "b.txt"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d files fetched; sub/b.txt: %s", res.Transferred, b)
+	// Output:
+	// a.txt 6
+	// sub/b.txt 5
+	// 2 files fetched; sub/b.txt: beta
+}

@@ -21,7 +21,8 @@ const LayoutPrefix = "oci:"
 
 // Open returns the repository target names: "oci:DIR" for the OCI image
 // layout in directory DIR (no registry needed; created by the first write),
-// else "host[:port]/name" for a repository of a registry (as [New]). On a
+// else "host[:port]/name" for a repository of a registry (as [New]; a
+// leading http:// asks for plain HTTP, as [NewRegistry] reads it). On a
 // layout, opts other than [WithDigestCache] and [WithRetries] have no
 // effect, and calls that only a registry can answer ([Repository.MountBlob],
 // [Repository.Registry]) fail with [ErrUnsupported] or return nil.
@@ -29,8 +30,15 @@ func Open(ctx context.Context, target string, opts ...Option) (*Repository, erro
 	if dir, ok := strings.CutPrefix(target, LayoutPrefix); ok {
 		return OpenLayout(dir, opts...)
 	}
+	scheme := ""
+	for _, s := range []string{"http://", "https://"} {
+		if strings.HasPrefix(target, s) {
+			scheme, target = s, target[len(s):]
+		}
+	}
 	host, repo, ok := strings.Cut(target, "/")
-	if !ok || host == "" || repo == "" {
+	host = scheme + host
+	if !ok || host == scheme || repo == "" {
 		return nil, fmt.Errorf("%w: %q: a repository is host[:port]/name, or oci:DIR for an OCI image layout", ErrInvalidName, target)
 	}
 	return New(host, repo, opts...)

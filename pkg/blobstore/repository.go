@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -37,8 +38,19 @@ func (r *Repository) opts() *options {
 
 // New returns a Repository for repo on host, with a new [Registry] made with
 // opts. Use [Registry.Repository] to share one registry connection between
-// repositories.
+// repositories. A host written oci:ROOT is a directory of OCI image
+// layouts, as DXF_HOST=oci:ROOT is to the dxf command: repository repo is
+// then the layout ROOT/repo (see [OpenLayout]).
 func New(host, repo string, opts ...Option) (*Repository, error) {
+	if root, ok := strings.CutPrefix(host, LayoutPrefix); ok {
+		if err := ValidateRepository(repo); err != nil {
+			return nil, err
+		}
+		if root == "" {
+			return nil, fmt.Errorf("%w: oci: needs a directory (oci:./data)", ErrInvalidName)
+		}
+		return OpenLayout(filepath.Join(root, filepath.FromSlash(repo)), opts...)
+	}
 	r, err := NewRegistry(host, opts...)
 	if err != nil {
 		return nil, err
