@@ -61,22 +61,38 @@ func TestReadmeLibrarySnippet(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "run", ".")
-	cmd.Dir = dir
-	cmd.Env = append(withoutDXF(os.Environ()), "GOWORK="+filepath.Join(dir, "go.work"), "GOFLAGS=", "DOCKER_CONFIG="+t.TempDir())
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+	build := exec.CommandContext(ctx, goBin, "build", "-o", "snippet", ".")
+	build.Dir = dir
+	build.Env = append(withoutDXF(os.Environ()), "GOWORK="+filepath.Join(dir, "go.work"), "GOFLAGS=")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build of the README snippet: %v\n%s", err, out)
 	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("go run of the README snippet: %v\n%s", err, out)
+	run := func(env map[string]string) {
+		t.Helper()
+		_ = os.Remove(filepath.Join(dir, "may.dat"))
+		cmd := exec.CommandContext(ctx, filepath.Join(dir, "snippet"))
+		cmd.Dir = dir
+		cmd.Env = append(withoutDXF(os.Environ()), "DOCKER_CONFIG="+t.TempDir())
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("the README snippet with %v: %v\n%s", env, err, out)
+		}
+		want := digestOf(day1) + " " + digestOf(day2) + "\n"
+		if !strings.HasSuffix(string(out), want) {
+			t.Errorf("the snippet printed %q, want the two digests %q", out, want)
+		}
+		if got := readFile(t, filepath.Join(dir, "may.dat")); got != string(day1)+string(day2) {
+			t.Errorf("may.dat holds %q, want the two files", got)
+		}
 	}
-	want := digestOf(day1) + " " + digestOf(day2) + "\n"
-	if !strings.HasSuffix(string(out), want) {
-		t.Errorf("the snippet printed %q, want the two digests %q", out, want)
-	}
-	if got := readFile(t, filepath.Join(dir, "may.dat")); got != string(day1)+string(day2) {
-		t.Errorf("may.dat holds %q, want the two files", got)
+	run(env)
+	// The same program keeps its data on disk with DXF_HOST=oci:ROOT.
+	run(map[string]string{"DXF_HOST": "oci:./data"})
+	if _, err := os.Stat(filepath.Join(dir, "data", "fred", "datalogger", "oci-layout")); err != nil {
+		t.Errorf("DXF_HOST=oci:./data made no layout ./data/fred/datalogger: %v", err)
 	}
 }
 
