@@ -99,6 +99,9 @@ func complete(a *app, words []string) []string {
 		}
 		return nil
 	}
+	if cmd == copyCommand {
+		return locationAliases(a, fs, cur)
+	}
 	if cmd.local != nil || cmd.noRepo {
 		return nil
 	}
@@ -131,12 +134,46 @@ func atAliasNames(a *app, fs *pflag.FlagSet, repo, cur string) []string {
 	return comp.WithPrefix(out, cur)
 }
 
+// locationAliases completes a location of copy written up to its "@":
+// fred/data@w, localhost:5000/fred/data@w or oci:./data@w, with the
+// aliases there.
+func locationAliases(a *app, fs *pflag.FlagSet, cur string) []string {
+	i := strings.LastIndex(cur, "@")
+	if i < 0 {
+		return nil
+	}
+	loc, err := blobstore.ParseLocation(cur[:i])
+	if err != nil {
+		return nil
+	}
+	repo := loc.Repo
+	switch {
+	case loc.Layout != "":
+		repo = blobstore.LayoutPrefix + loc.Layout
+	case loc.Host != "":
+		_ = fs.Set("host", loc.Host)
+		if loc.Insecure {
+			_ = fs.Set("insecure", "true")
+		}
+	}
+	var out []string
+	for _, n := range aliasNames(a, fs, repo) {
+		out = append(out, cur[:i+1]+n)
+	}
+	return comp.WithPrefix(out, cur)
+}
+
 // aliasNames asks the registry for the aliases of repo, within
-// completionTimeout; nothing if that fails.
+// completionTimeout; nothing if that fails. The repository is read as run
+// reads it: oci:DIR is a layout, and host:port/name names its registry.
 func aliasNames(a *app, fs *pflag.FlagSet, repo string) []string {
 	_ = fs.Set("password-stdin", "false")
 	if strings.HasPrefix(repo, blobstore.LayoutPrefix) {
 		_ = fs.Set("host", blobstore.LayoutPrefix) // the layout itself, as in run
+	} else if r, err := hostInRepo(fs, a.env, listAliasesCommand, repo); err == nil {
+		repo = r
+	} else {
+		return nil
 	}
 	cfg, err := loadConfig(fs, a.env, strings.NewReader(""))
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // TestCompletionBash sources the bash script dxf completion bash prints
@@ -30,16 +31,21 @@ func TestCompletionBash(t *testing.T) {
 		t.Fatalf("bash -n: %v\n%s", err, out)
 	}
 
+	d.ok("push-blob", "oci:./lay", f, "@week")
 	complete := func(words ...string) []string {
 		t.Helper()
-		// COMP_WORDS as bash splits the line; the last word is the one
+		// What bash sets on Tab: the line up to the cursor, and the words
+		// as bash cuts them (at colons too); the last word is the one
 		// being completed (possibly empty).
+		line := strings.Join(append([]string{dxfBin}, words...), " ")
 		var quoted []string
-		for _, w := range append([]string{dxfBin}, words...) {
+		for _, w := range strings.FieldsFunc(strings.ReplaceAll(line, ":", " : "), unicode.IsSpace) {
 			quoted = append(quoted, "'"+strings.ReplaceAll(w, "'", `'\''`)+"'")
 		}
+		quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 		prog := ". " + script + "\nCOMP_WORDS=(" + strings.Join(quoted, " ") + ")\nCOMP_CWORD=" +
-			strconv.Itoa(len(words)) + "\n_dxf_complete\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
+			strconv.Itoa(len(quoted)-1) + "\nCOMP_LINE=" + quote(line) + "\nCOMP_POINT=" + strconv.Itoa(len(line)) +
+			"\nCOMP_WORDBREAKS=" + quote("\"'><=;|&(:") + "\n_dxf_complete\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
 		cmd := exec.Command("bash", "--norc", "--noprofile", "-c", prog)
 		cmd.Env = d.environ()
 		cmd.Dir = d.dir
@@ -47,10 +53,14 @@ func TestCompletionBash(t *testing.T) {
 		if err != nil {
 			t.Fatalf("bash: %v\n%s", err, out)
 		}
+		// Bash puts each reply in place of what follows the word's last
+		// colon.
+		cur := words[len(words)-1]
+		colon := cur[:strings.LastIndex(cur, ":")+1]
 		var got []string
 		for _, l := range strings.Split(string(out), "\n") {
 			if l != "" {
-				got = append(got, l)
+				got = append(got, colon+l)
 			}
 		}
 		slices.Sort(got)
@@ -81,6 +91,13 @@ func TestCompletionBash(t *testing.T) {
 		{[]string{"push-blob", repo, "day1.dat", "@mo"}, []string{"@month"}},
 		{[]string{"set-alias", repo, "week", "da"}, []string{"day1.dat"}},
 		{[]string{"pull-blob", "-o", "da"}, []string{"day1.dat"}},
+		// Repositories written with their registry, and layouts: bash
+		// cuts the word at the colon, the script reads the line.
+		{[]string{"get-alias", shared.Host + "/" + repo, "we"}, []string{"week", "weekend"}},
+		{[]string{"pull-blob", "oci:./lay", "@"}, []string{"@week"}},
+		{[]string{"copy", repo + "@w"}, []string{repo + "@week", repo + "@weekend"}},
+		{[]string{"copy", "oci:./lay@"}, []string{"oci:./lay@week"}},
+		{[]string{"copy", "oci:./lay@week", shared.Host + "/" + repo + "@m"}, []string{shared.Host + "/" + repo + "@month"}},
 		// A repository with no aliases, or no registry: nothing, no error.
 		{[]string{"get-alias", uniqueRepo("none"), ""}, nil},
 	} {
