@@ -17,7 +17,7 @@ import (
 
 // LayoutPrefix starts a target naming an OCI image layout directory
 // instead of a registry repository: "oci:./data/fred" (see [Open]).
-const LayoutPrefix = "oci:"
+const LayoutPrefix = layout.Prefix
 
 // Open returns the repository target names: "oci:DIR" for the OCI image
 // layout in directory DIR (no registry needed; created by the first write),

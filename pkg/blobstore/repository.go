@@ -72,18 +72,22 @@ func (r *Repository) Registry() *Registry { return r.reg }
 // Name returns the repository name (without the host); for an OCI image
 // layout, its directory.
 func (r *Repository) Name() string {
-	if r.st != nil {
-		return r.layoutDir()
-	}
-	return r.repo.RepositoryStr()
+	name, _ := r.describe()
+	return name
 }
 
 // String returns host/name, or oci:DIR for an OCI image layout.
 func (r *Repository) String() string {
-	if r.st != nil {
-		return LayoutPrefix + r.layoutDir()
+	_, full := r.describe()
+	return full
+}
+
+// describe is what the store says of itself ([store.Describer]).
+func (r *Repository) describe() (name, full string) {
+	if d, ok := r.Store().(store.Describer); ok {
+		return d.Describe()
 	}
-	return r.repo.Name()
+	return "", ""
 }
 
 // errNotRegistry is what a registry-only path gives on an OCI image layout

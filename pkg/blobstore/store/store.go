@@ -104,3 +104,11 @@ type BlobLister interface {
 	// Blobs yields every blob the store holds.
 	Blobs(ctx context.Context) iter.Seq2[Blob, error]
 }
+
+// Describer is a store that names itself, for messages and listings.
+type Describer interface {
+	// Describe returns the store's name where it is kept (a registry
+	// repository's name without the host; a layout's directory) and its
+	// full name (host/name; oci:DIR).
+	Describe() (name, full string)
+}

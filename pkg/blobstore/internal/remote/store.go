@@ -14,9 +14,10 @@ import (
 )
 
 var (
-	_ store.Store   = (*Repo)(nil)
-	_ store.Deleter = (*Repo)(nil)
-	_ store.Mounter = (*Repo)(nil)
+	_ store.Store     = (*Repo)(nil)
+	_ store.Deleter   = (*Repo)(nil)
+	_ store.Mounter   = (*Repo)(nil)
+	_ store.Describer = (*Repo)(nil)
 )
 
 // Codec is what a Repo is told of the grammar of names, digests and
@@ -132,6 +133,10 @@ func (r *Repo) PutManifest(ctx context.Context, ref string, m store.Manifest) (v
 	}
 	return d, nil
 }
+
+// Describe implements [store.Describer]: the repository's name, and
+// host/name.
+func (r *Repo) Describe() (name, full string) { return r.repo.RepositoryStr(), r.repo.Name() }
 
 // Mount implements [store.Mounter].
 func (r *Repo) Mount(ctx context.Context, from string, d v1.Hash) error {

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/iotest"
@@ -31,6 +32,23 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("manifests", func(t *testing.T) { t.Parallel(); testManifests(t, newStore(t)) })
 	t.Run("delete", func(t *testing.T) { t.Parallel(); testDelete(t, newStore(t)) })
 	t.Run("concurrent-puts", func(t *testing.T) { t.Parallel(); testConcurrentPuts(t, newStore(t)) })
+	t.Run("describe", func(t *testing.T) { t.Parallel(); testDescribe(t, newStore(t), newStore(t)) })
+}
+
+// testDescribe checks that a store naming itself gives a name, a full name
+// ending with it, and other names to another store.
+func testDescribe(t *testing.T, s, other store.Store) {
+	d, ok := s.(store.Describer)
+	if !ok {
+		return
+	}
+	name, full := d.Describe()
+	if name == "" || !strings.HasSuffix(full, name) || full == name {
+		t.Errorf("Describe() = %q, %q: want a name and a longer full name ending with it", name, full)
+	}
+	if on, ofull := other.(store.Describer).Describe(); on == name || ofull == full {
+		t.Errorf("two stores both describe themselves as %q, %q", on, ofull)
+	}
 }
 
 // Digest returns the sha256 digest of b.
