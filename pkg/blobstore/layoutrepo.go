@@ -176,9 +176,9 @@ func (r *Repository) storeGetManifest(ctx context.Context, op, alias string, lim
 	return m, nil
 }
 
-// storeDelete deletes a blob or a manifest on a store.
+// storeDelete deletes a blob or a manifest on a store that can.
 func (r *Repository) storeDelete(ctx context.Context, op string, d v1.Hash, manifest bool) error {
-	del, ok := r.st.(store.Deleter)
+	del, ok := r.Store().(store.Deleter)
 	if !ok {
 		return fmt.Errorf("%s: %w", op, ErrUnsupported)
 	}
@@ -188,10 +188,7 @@ func (r *Repository) storeDelete(ctx context.Context, op string, d v1.Hash, mani
 	} else {
 		err = del.DeleteBlob(ctx, d)
 	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	return nil
+	return withOp(op, err)
 }
 
 // ValidateRepository checks that name is a valid repository name (the

@@ -90,6 +90,18 @@ func (r *Repository) describe() (name, full string) {
 	return "", ""
 }
 
+// withOp is err (nil if nil) prefixed with op, the operation that failed,
+// unless err already starts with it: the registry's store names each of its
+// operations in its errors with the same words as the operations here
+// (its errors then read as before, with no repeated prefix), and the
+// layout's store names none.
+func withOp(op string, err error) error {
+	if err == nil || strings.HasPrefix(err.Error(), op+": ") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
 // errNotRegistry is what a registry-only path gives on an OCI image layout
 // (a safety net: every public call routes layouts through the store).
 var errNotRegistry = fmt.Errorf("%w on an OCI image layout: it needs a registry", ErrUnsupported)
