@@ -72,18 +72,6 @@ func (r *Repository) Store() store.Store {
 	return r.rs
 }
 
-// storeStat is headBlob on a store.
-func (r *Repository) storeStat(ctx context.Context, d v1.Hash) (bool, int64, error) {
-	b, err := r.st.Stat(ctx, d)
-	if errors.Is(err, ErrBlobNotFound) {
-		return false, 0, nil
-	}
-	if err != nil {
-		return false, 0, fmt.Errorf("blob size %s: %w", d, err)
-	}
-	return true, b.Size, nil
-}
-
 // storePullBlob is PullBlobSize on a store: the same verifying reader.
 func (r *Repository) storePullBlob(ctx context.Context, d v1.Hash, size int64) (*BlobReader, error) {
 	op := "pull blob " + d.String()

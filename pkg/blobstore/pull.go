@@ -273,17 +273,16 @@ func (b *BlobReader) Close() error {
 // BlobSize returns the size of the blob with digest d (a HEAD request).
 func (r *Repository) BlobSize(ctx context.Context, d v1.Hash) (int64, error) {
 	op := "blob size " + d.String()
-	ok, size, err := r.headBlob(ctx, d)
-	if err != nil {
-		return 0, err
-	}
-	if !ok && r.st != nil {
+	b, err := r.Store().Stat(ctx, d)
+	var answer *Error
+	switch {
+	case err == nil:
+		return b.Size, nil
+	case errors.Is(err, ErrBlobNotFound) && !errors.As(err, &answer):
+		// No registry's answer to quote (a layout): say where it is not.
 		return 0, fmt.Errorf("%s: %w in %s", op, ErrBlobNotFound, r)
 	}
-	if !ok {
-		return 0, remote.NotFound(op, ErrBlobNotFound)
-	}
-	return size, nil
+	return 0, withOp(op, err)
 }
 
 // HasBlob reports whether the registry has the blob with digest d.
@@ -292,10 +291,15 @@ func (r *Repository) HasBlob(ctx context.Context, d v1.Hash) (bool, error) {
 	return ok, err
 }
 
-// headBlob HEADs the blob: (true, size) if it exists, false on 404.
+// headBlob asks the store for the blob's size (a registry: HEAD): (true,
+// size) if it has it, false if not.
 func (r *Repository) headBlob(ctx context.Context, d v1.Hash) (bool, int64, error) {
-	if r.st != nil {
-		return r.storeStat(ctx, d)
+	b, err := r.Store().Stat(ctx, d)
+	if errors.Is(err, ErrBlobNotFound) {
+		return false, 0, nil
 	}
-	return r.rs.HeadBlob(ctx, d)
+	if err != nil {
+		return false, 0, withOp("blob size "+d.String(), err)
+	}
+	return true, b.Size, nil
 }
