@@ -96,22 +96,16 @@ func (r *Repository) getManifest(ctx context.Context, alias string, limit *Limit
 	if err := ValidateAlias(alias); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	if r.st != nil {
-		return r.storeGetManifest(ctx, op, alias, limit)
-	}
-	if r.reg == nil {
-		return nil, wrapErr(op, subjectManifest, errNotRegistry)
-	}
-	var m *Manifest
-	err := r.rs.ReadManifest(ctx, op, alias, limit.Limit, limit, func(raw []byte, contentType string) (v1.Hash, error) {
-		var err error
-		if m, err = ParseManifest(raw, contentType); err != nil {
-			return v1.Hash{}, err
-		}
-		return m.Digest, nil
-	})
+	sm, err := store.GetManifestBounded(ctx, r.Store(), alias, limit.Limit, limit)
 	if err != nil {
-		return nil, err
+		return nil, withOp(op, err)
+	}
+	m, err := ParseManifest(sm.Raw, sm.MediaType)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if m.Digest != sm.Digest {
+		return nil, fmt.Errorf("%s: %w", op, &DigestMismatchError{Expected: sm.Digest, Got: m.Digest})
 	}
 	return m, nil
 }
@@ -241,17 +235,8 @@ func (r *Repository) SetManifest(ctx context.Context, alias string, raw []byte) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	if r.st != nil {
-		if _, err := r.st.PutManifest(ctx, alias, store.Manifest{Raw: raw, MediaType: string(m.MediaType)}); err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
-		return m, nil
-	}
-	if r.reg == nil {
-		return nil, wrapErr(op, subjectRepo, errNotRegistry)
-	}
-	if err := r.rs.WriteManifest(ctx, op, alias, raw, string(m.MediaType), m.Digest); err != nil {
-		return nil, err
+	if _, err := r.Store().PutManifest(ctx, alias, store.Manifest{Raw: raw, MediaType: string(m.MediaType)}); err != nil {
+		return nil, withOp(op, err)
 	}
 	return m, nil
 }

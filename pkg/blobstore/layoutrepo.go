@@ -145,25 +145,6 @@ func (f *BlobFile) storeReadRange(op string, b Blob, p []byte, within int64) (in
 	return n, nil
 }
 
-// storeGetManifest is getManifest on a store.
-func (r *Repository) storeGetManifest(ctx context.Context, op, alias string, limit *LimitError) (*Manifest, error) {
-	sm, err := r.st.GetManifest(ctx, alias)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	if int64(len(sm.Raw)) > limit.Limit {
-		return nil, fmt.Errorf("%s: %w", op, limit)
-	}
-	m, err := ParseManifest(sm.Raw, sm.MediaType)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	if m.Digest != sm.Digest {
-		return nil, fmt.Errorf("%s: %w", op, &DigestMismatchError{Expected: sm.Digest, Got: m.Digest})
-	}
-	return m, nil
-}
-
 // storeDelete deletes a blob or a manifest on a store that can.
 func (r *Repository) storeDelete(ctx context.Context, op string, d v1.Hash, manifest bool) error {
 	del, ok := r.Store().(store.Deleter)

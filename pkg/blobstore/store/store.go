@@ -112,3 +112,30 @@ type Describer interface {
 	// full name (host/name; oci:DIR).
 	Describe() (name, full string)
 }
+
+// BoundedManifestGetter is a store that can read a manifest known to be
+// small (a platform's, whose size the index naming it gives) without
+// reading more than that bound: a registry stops reading the answer there.
+type BoundedManifestGetter interface {
+	// GetManifestBounded is GetManifest for a manifest of at most limit
+	// bytes: a larger one fails with an error matching tooBig.
+	GetManifestBounded(ctx context.Context, ref string, limit int64, tooBig error) (Manifest, error)
+}
+
+// GetManifestBounded returns the manifest ref names in s, refusing one
+// over limit bytes with tooBig: through [BoundedManifestGetter] if s is
+// one, else by reading it whole (at most [MaxManifestSize]) and then
+// checking its size.
+func GetManifestBounded(ctx context.Context, s Store, ref string, limit int64, tooBig error) (Manifest, error) {
+	if b, ok := s.(BoundedManifestGetter); ok {
+		return b.GetManifestBounded(ctx, ref, limit, tooBig)
+	}
+	m, err := s.GetManifest(ctx, ref)
+	if err != nil {
+		return Manifest{}, err
+	}
+	if int64(len(m.Raw)) > limit {
+		return Manifest{}, tooBig
+	}
+	return m, nil
+}

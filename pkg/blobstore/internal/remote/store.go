@@ -18,6 +18,8 @@ var (
 	_ store.Deleter   = (*Repo)(nil)
 	_ store.Mounter   = (*Repo)(nil)
 	_ store.Describer = (*Repo)(nil)
+
+	_ store.BoundedManifestGetter = (*Repo)(nil)
 )
 
 // Codec is what a Repo is told of the grammar of names, digests and
@@ -101,12 +103,18 @@ func (r *Repo) WriteManifest(ctx context.Context, op, ref string, raw []byte, me
 
 // GetManifest implements [store.Store].
 func (r *Repo) GetManifest(ctx context.Context, ref string) (store.Manifest, error) {
+	return r.GetManifestBounded(ctx, ref, r.codec.Limit, r.codec.TooBig)
+}
+
+// GetManifestBounded implements [store.BoundedManifestGetter]: the answer
+// is read no further than limit bytes.
+func (r *Repo) GetManifestBounded(ctx context.Context, ref string, limit int64, tooBig error) (store.Manifest, error) {
 	op := fmt.Sprintf("get alias %s", ref)
 	if err := r.codec.ValidateAlias(ref); err != nil {
 		return store.Manifest{}, fmt.Errorf("%s: %w", op, err)
 	}
 	var m store.Manifest
-	err := r.ReadManifest(ctx, op, ref, r.codec.Limit, r.codec.TooBig, func(raw []byte, contentType string) (v1.Hash, error) {
+	err := r.ReadManifest(ctx, op, ref, limit, tooBig, func(raw []byte, contentType string) (v1.Hash, error) {
 		mt, d, err := r.codec.ParseManifest(raw, contentType)
 		m = store.Manifest{Raw: raw, MediaType: mt, Digest: d}
 		return d, err

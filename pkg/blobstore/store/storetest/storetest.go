@@ -32,7 +32,33 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("manifests", func(t *testing.T) { t.Parallel(); testManifests(t, newStore(t)) })
 	t.Run("delete", func(t *testing.T) { t.Parallel(); testDelete(t, newStore(t)) })
 	t.Run("concurrent-puts", func(t *testing.T) { t.Parallel(); testConcurrentPuts(t, newStore(t)) })
+	t.Run("bounded-manifest", func(t *testing.T) { t.Parallel(); testBoundedManifest(t, newStore(t)) })
 	t.Run("describe", func(t *testing.T) { t.Parallel(); testDescribe(t, newStore(t), newStore(t)) })
+}
+
+// testBoundedManifest checks store.GetManifestBounded (through the
+// store's own BoundedManifestGetter, if it has one): a manifest within the
+// bound is read, one a byte over it refused with the caller's error.
+func testBoundedManifest(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	m := putImage(t, s, Data("bounded", 100))
+	if _, err := s.PutManifest(ctx, "bounded", m); err != nil {
+		t.Fatal(err)
+	}
+	tooBig := errors.New("too big for the test")
+	n := int64(len(m.Raw))
+	for _, ref := range []string{"bounded", m.Digest.String()} {
+		got, err := store.GetManifestBounded(ctx, s, ref, n, tooBig)
+		if err != nil || !bytes.Equal(got.Raw, m.Raw) || got.Digest != m.Digest {
+			t.Errorf("GetManifestBounded(%s, %d bytes) = %v, %v: want the manifest", ref, n, got.Digest, err)
+		}
+		if _, err := store.GetManifestBounded(ctx, s, ref, n-1, tooBig); !errors.Is(err, tooBig) {
+			t.Errorf("GetManifestBounded(%s, %d bytes) of a %d-byte manifest = %v, want the caller's error", ref, n-1, n, err)
+		}
+	}
+	if _, err := store.GetManifestBounded(ctx, s, "missing", n, tooBig); !errors.Is(err, store.ErrAliasNotFound) {
+		t.Errorf("GetManifestBounded(missing) = %v, want ErrAliasNotFound", err)
+	}
 }
 
 // testDescribe checks that a store naming itself gives a name, a full name
