@@ -367,7 +367,7 @@ func (r *Repository) DeleteAliasManifest(ctx context.Context, alias string, d v1
 		return nil //nolint:nilerr // the deletion asked for succeeded
 	}
 	kept := fmt.Sprintf("the registry deleted manifest %s but keeps the alias (it does not delete tags with their manifest)", d)
-	if err := r.delete(ctx, op, subjectManifest, r.url("/manifests/%s", alias)); err != nil {
+	if err := r.untag(ctx, alias); err != nil {
 		return fmt.Errorf("%s: %w: %s, and deleting the tag by name failed: %w", op, ErrUnsupported, kept, err)
 	}
 	if still, err := r.manifestExists(ctx, op, alias); err != nil || still {
@@ -376,19 +376,28 @@ func (r *Repository) DeleteAliasManifest(ctx context.Context, alias string, d v1
 	return nil
 }
 
-// manifestExists reports whether alias resolves (HEAD answers 200).
+// manifestExists reports whether alias resolves: through the store's
+// [store.ManifestChecker] (a registry: HEAD answers 200), else by reading
+// the manifest.
 func (r *Repository) manifestExists(ctx context.Context, op, alias string) (bool, error) {
-	if r.st != nil {
-		_, err := r.st.GetManifest(ctx, alias)
-		if errors.Is(err, ErrNotFound) {
-			return false, nil
-		}
-		return err == nil, err
+	st := r.Store()
+	if c, ok := st.(store.ManifestChecker); ok {
+		return c.HasManifest(ctx, op, alias)
 	}
-	if r.reg == nil {
-		return false, wrapErr(op, subjectManifest, errNotRegistry)
+	_, err := st.GetManifest(ctx, alias)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
 	}
-	return r.rs.ManifestExists(ctx, op, alias, acceptManifests)
+	return err == nil, err
+}
+
+// untag removes alias alone, if the store can ([store.Untagger]).
+func (r *Repository) untag(ctx context.Context, alias string) error {
+	u, ok := r.Store().(store.Untagger)
+	if !ok {
+		return ErrUnsupported
+	}
+	return u.Untag(ctx, alias)
 }
 
 // schema2Hint explains a registry's refusal of a Docker schema-2 manifest

@@ -2,7 +2,6 @@ package blobstore
 
 import (
 	"context"
-	"fmt"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -18,11 +17,4 @@ func (r *Repository) DeleteBlob(ctx context.Context, d v1.Hash) error {
 // that names it. The store must delete, as for [Repository.DeleteBlob].
 func (r *Repository) DeleteManifest(ctx context.Context, d v1.Hash) error {
 	return r.storeDelete(ctx, "delete manifest "+d.String(), d, true)
-}
-
-func (r *Repository) delete(ctx context.Context, op string, s subject, u string) error {
-	if r.st != nil {
-		return fmt.Errorf("%s: %w on an OCI image layout", op, ErrUnsupported)
-	}
-	return r.rs.Delete(ctx, op, s, u)
 }

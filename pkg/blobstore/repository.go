@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
@@ -118,5 +117,3 @@ func (r *Repository) pushClient(ctx context.Context) (*http.Client, error) {
 func (r *Repository) url(format string, args ...any) string {
 	return r.rs.URL(format, args...)
 }
-
-func (r *Repository) blobURL(d v1.Hash) string { return r.rs.BlobURL(d) }

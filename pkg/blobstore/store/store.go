@@ -77,7 +77,9 @@ type Deleter interface {
 }
 
 // Untagger is a store that removes one alias only, keeping the manifest
-// and the other aliases naming it.
+// and the other aliases naming it. A registry may refuse (many delete
+// manifests by digest only) or answer yes and keep the alias: a caller
+// that must know checks afterwards.
 type Untagger interface {
 	// Untag removes alias; a missing one gives ErrAliasNotFound.
 	Untag(ctx context.Context, alias string) error
@@ -138,4 +140,13 @@ func GetManifestBounded(ctx context.Context, s Store, ref string, limit int64, t
 		return Manifest{}, tooBig
 	}
 	return m, nil
+}
+
+// ManifestChecker is a store that can tell whether a manifest exists
+// without reading it (a registry answers a HEAD request). Without it, a
+// caller reads the manifest.
+type ManifestChecker interface {
+	// HasManifest reports whether ref (an alias or a digest) names a
+	// manifest. op, the operation the check is part of, names its errors.
+	HasManifest(ctx context.Context, op, ref string) (bool, error)
 }

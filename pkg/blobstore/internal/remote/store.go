@@ -20,6 +20,8 @@ var (
 	_ store.Describer = (*Repo)(nil)
 
 	_ store.BoundedManifestGetter = (*Repo)(nil)
+	_ store.ManifestChecker       = (*Repo)(nil)
+	_ store.Untagger              = (*Repo)(nil)
 )
 
 // Codec is what a Repo is told of the grammar of names, digests and
@@ -145,6 +147,18 @@ func (r *Repo) PutManifest(ctx context.Context, ref string, m store.Manifest) (v
 // Describe implements [store.Describer]: the repository's name, and
 // host/name.
 func (r *Repo) Describe() (name, full string) { return r.repo.RepositoryStr(), r.repo.Name() }
+
+// HasManifest implements [store.ManifestChecker]: a HEAD request.
+func (r *Repo) HasManifest(ctx context.Context, op, ref string) (bool, error) {
+	return r.ManifestExists(ctx, op, ref, r.codec.Accept)
+}
+
+// Untag implements [store.Untagger]: the distribution specification's
+// deletion of a tag by name (DELETE of the manifest by its alias). Its
+// errors are named "delete alias ALIAS".
+func (r *Repo) Untag(ctx context.Context, alias string) error {
+	return r.Delete(ctx, "delete alias "+alias, SubjectManifest, r.URL("/manifests/%s", alias))
+}
 
 // Mount implements [store.Mounter].
 func (r *Repo) Mount(ctx context.Context, from string, d v1.Hash) error {

@@ -1,8 +1,9 @@
 // Package storetest is the conformance suite every [store.Store]
 // implementation runs: blobs put, stat and read by range, wrong digests and
 // sizes refused with nothing left behind, manifests put and got by alias and
-// digest, aliases listed, and the optional capabilities (delete, untag)
-// where the store has them.
+// digest, aliases listed, and the optional capabilities (delete, untag,
+// manifest check, bounded manifest read, describe) where the store has
+// them.
 package storetest
 
 import (
@@ -288,6 +289,7 @@ func testManifests(t *testing.T, s store.Store) {
 	if _, err := s.PutManifest(ctx, m1.Digest.String(), m3); err == nil {
 		t.Error("PutManifest under another manifest's digest succeeded")
 	}
+	hasManifest(t, s, map[string]bool{"week": true, "month": true, m3.Digest.String(): true, "never": false, Digest([]byte("never")).String(): false})
 	if u, ok := s.(store.Untagger); ok {
 		if err := u.Untag(ctx, "week"); err != nil {
 			t.Fatalf("Untag: %v", err)
@@ -295,13 +297,30 @@ func testManifests(t *testing.T, s store.Store) {
 		if _, err := s.GetManifest(ctx, "week"); !errors.Is(err, store.ErrAliasNotFound) {
 			t.Errorf("after Untag, GetManifest = %v, want ErrAliasNotFound", err)
 		}
+		getManifest(t, s, "day", m1)
 		getManifest(t, s, "month", m2)
 		getManifest(t, s, m2.Digest.String(), m2)
+		hasManifest(t, s, map[string]bool{"week": false, "day": true, m1.Digest.String(): true})
 		if got, want := aliases(t, s), []string{"day", "month"}; !slices.Equal(got, want) {
 			t.Fatalf("after Untag, Aliases = %v, want %v", got, want)
 		}
 		if err := u.Untag(ctx, "week"); !errors.Is(err, store.ErrAliasNotFound) {
 			t.Errorf("Untag of a missing alias = %v, want ErrAliasNotFound", err)
+		}
+	}
+}
+
+// hasManifest checks, for a store with a ManifestChecker, whether each ref
+// names a manifest.
+func hasManifest(t *testing.T, s store.Store, want map[string]bool) {
+	t.Helper()
+	c, ok := s.(store.ManifestChecker)
+	if !ok {
+		return
+	}
+	for ref, w := range want {
+		if got, err := c.HasManifest(t.Context(), "check "+ref, ref); err != nil || got != w {
+			t.Errorf("HasManifest(%s) = %v, %v, want %v", ref, got, err, w)
 		}
 	}
 }
