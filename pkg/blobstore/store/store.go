@@ -7,6 +7,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"iter"
@@ -149,4 +150,25 @@ type ManifestChecker interface {
 	// HasManifest reports whether ref (an alias or a digest) names a
 	// manifest. op, the operation the check is part of, names its errors.
 	HasManifest(ctx context.Context, op, ref string) (bool, error)
+}
+
+// BytesPutter is a store that stores a small blob held in memory, whose
+// digest the caller has computed, more cheaply than [Store.Put] does (a
+// registry: one PUT carrying the data and the digest, with no HEAD first
+// and no separate PATCH).
+type BytesPutter interface {
+	// PutBytes stores data, whose digest is d, without first asking
+	// whether the store has it. Data of another digest is refused and
+	// leaves nothing behind.
+	PutBytes(ctx context.Context, d v1.Hash, data []byte) error
+}
+
+// PutBytes stores data, whose digest is d, in s: through [BytesPutter] if
+// s is one, else with Put.
+func PutBytes(ctx context.Context, s Store, d v1.Hash, data []byte) error {
+	if p, ok := s.(BytesPutter); ok {
+		return p.PutBytes(ctx, d, data)
+	}
+	_, err := s.Put(ctx, bytes.NewReader(data), Blob{Digest: d, Size: int64(len(data))})
+	return err
 }

@@ -22,6 +22,7 @@ var (
 	_ store.BoundedManifestGetter = (*Repo)(nil)
 	_ store.ManifestChecker       = (*Repo)(nil)
 	_ store.Untagger              = (*Repo)(nil)
+	_ store.BytesPutter           = (*Repo)(nil)
 )
 
 // Codec is what a Repo is told of the grammar of names, digests and
@@ -221,6 +222,26 @@ func (r *Repo) Put(ctx context.Context, rd io.Reader, want store.Blob) (store.Bl
 		return store.Blob{}, err
 	}
 	return store.Blob{Digest: d, Size: body.Sent()}, nil
+}
+
+// PutBytes implements [store.BytesPutter]: an upload session (POST), then
+// one PUT carrying data and its digest, which the registry checks before
+// storing it. Its errors are named "push blob DIGEST".
+func (r *Repo) PutBytes(ctx context.Context, d v1.Hash, data []byte) error {
+	op := "push blob " + d.String()
+	c, err := r.PushClient(ctx)
+	if err != nil {
+		return WrapErr(op, SubjectRepo, err)
+	}
+	loc, err := r.StartUpload(ctx, c, op, "")
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		data = []byte{} // a body that can be sent again, if need be
+	}
+	_, err = r.CommitUpload(ctx, c, op, loc, d, xport.Request{Body: data}, func() error { return nil })
+	return err
 }
 
 // exactReader fails with ErrSizeMismatch unless r yields exactly size

@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("delete", func(t *testing.T) { t.Parallel(); testDelete(t, newStore(t)) })
 	t.Run("concurrent-puts", func(t *testing.T) { t.Parallel(); testConcurrentPuts(t, newStore(t)) })
 	t.Run("bounded-manifest", func(t *testing.T) { t.Parallel(); testBoundedManifest(t, newStore(t)) })
+	t.Run("put-bytes", func(t *testing.T) { t.Parallel(); testPutBytes(t, newStore(t)) })
 	t.Run("describe", func(t *testing.T) { t.Parallel(); testDescribe(t, newStore(t), newStore(t)) })
 }
 
@@ -59,6 +60,33 @@ func testBoundedManifest(t *testing.T, s store.Store) {
 	}
 	if _, err := store.GetManifestBounded(ctx, s, "missing", n, tooBig); !errors.Is(err, store.ErrAliasNotFound) {
 		t.Errorf("GetManifestBounded(missing) = %v, want ErrAliasNotFound", err)
+	}
+}
+
+// testPutBytes checks store.PutBytes (through the store's own
+// BytesPutter, if it has one): data stored under its digest reads back,
+// the empty blob too, and data under another digest is refused, leaving
+// nothing under either.
+func testPutBytes(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for _, data := range [][]byte{Data("bytes", 3000), nil} {
+		d := Digest(data)
+		if err := store.PutBytes(ctx, s, d, data); err != nil {
+			t.Fatalf("PutBytes(%d bytes): %v", len(data), err)
+		}
+		b := store.Blob{Digest: d, Size: int64(len(data))}
+		if got := read(t, s, b, 0, -1); !bytes.Equal(got, data) {
+			t.Errorf("PutBytes(%d bytes) reads back as %d bytes", len(data), len(got))
+		}
+	}
+	data, wrong := Data("bytes-wrong", 1000), Digest([]byte("something else"))
+	if err := store.PutBytes(ctx, s, wrong, data); err == nil {
+		t.Error("PutBytes under another digest succeeded")
+	}
+	for _, d := range []v1.Hash{wrong, Digest(data)} {
+		if _, err := s.Stat(ctx, d); !errors.Is(err, store.ErrBlobNotFound) {
+			t.Errorf("after a refused PutBytes, Stat(%s) = %v, want ErrBlobNotFound", d, err)
+		}
 	}
 }
 
