@@ -9,10 +9,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/dxf-go/dxf/pkg/blobstore/internal/hashing"
 	"github.com/dxf-go/dxf/pkg/blobstore/internal/layout"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
-	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
 // LayoutPrefix starts a target naming an OCI image layout directory
@@ -70,24 +68,6 @@ func (r *Repository) Store() store.Store {
 		return r.st
 	}
 	return r.rs
-}
-
-// storePullBlob is PullBlobSize on a store: the same verifying reader.
-func (r *Repository) storePullBlob(ctx context.Context, d v1.Hash, size int64) (*BlobReader, error) {
-	op := "pull blob " + d.String()
-	if size < 0 {
-		b, err := r.st.Stat(ctx, d)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
-		size = b.Size
-	}
-	body, err := r.st.Open(ctx, Blob{Digest: d, Size: size}, 0, -1)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	return &BlobReader{Digest: d, Size: size, ctx: ctx, repo: r, h: hashing.New(), body: body,
-		resumes: retry.NewCounter(r.opts().retries)}, nil
 }
 
 // storePush is the push of one blob on a store: the store hashes, checks

@@ -172,3 +172,36 @@ func PutBytes(ctx context.Context, s Store, d v1.Hash, data []byte) error {
 	_, err := s.Put(ctx, bytes.NewReader(data), Blob{Digest: d, Size: int64(len(data))})
 	return err
 }
+
+// Fetcher is a store that opens a blob to its end in one request that also
+// gives its size (a registry: a GET, whose Content-Length is the size), so
+// a caller that does not know the size need not ask for it first.
+type Fetcher interface {
+	// Fetch opens the blob want.Digest from offset off to its end and
+	// returns the blob's size. want.Size, if not negative, is the size
+	// expected: another fails with ErrSizeMismatch before any byte is
+	// read. With off > 0, want.Size is the size (the caller has read the
+	// first off bytes).
+	Fetch(ctx context.Context, want Blob, off int64) (io.ReadCloser, int64, error)
+}
+
+// Fetch opens the blob want.Digest in s from offset off to its end and
+// returns its size: through [Fetcher] if s is one, else with Stat (if
+// want.Size is negative) and Open.
+func Fetch(ctx context.Context, s Store, want Blob, off int64) (io.ReadCloser, int64, error) {
+	if f, ok := s.(Fetcher); ok {
+		return f.Fetch(ctx, want, off)
+	}
+	if want.Size < 0 {
+		b, err := s.Stat(ctx, want.Digest)
+		if err != nil {
+			return nil, 0, err
+		}
+		want.Size = b.Size
+	}
+	rc, err := s.Open(ctx, want, off, -1)
+	if err != nil {
+		return nil, 0, err
+	}
+	return rc, want.Size, nil
+}

@@ -23,6 +23,7 @@ var (
 	_ store.ManifestChecker       = (*Repo)(nil)
 	_ store.Untagger              = (*Repo)(nil)
 	_ store.BytesPutter           = (*Repo)(nil)
+	_ store.Fetcher               = (*Repo)(nil)
 )
 
 // Codec is what a Repo is told of the grammar of names, digests and

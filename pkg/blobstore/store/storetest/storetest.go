@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("concurrent-puts", func(t *testing.T) { t.Parallel(); testConcurrentPuts(t, newStore(t)) })
 	t.Run("bounded-manifest", func(t *testing.T) { t.Parallel(); testBoundedManifest(t, newStore(t)) })
 	t.Run("put-bytes", func(t *testing.T) { t.Parallel(); testPutBytes(t, newStore(t)) })
+	t.Run("fetch", func(t *testing.T) { t.Parallel(); testFetch(t, newStore(t)) })
 	t.Run("describe", func(t *testing.T) { t.Parallel(); testDescribe(t, newStore(t), newStore(t)) })
 }
 
@@ -86,6 +87,41 @@ func testPutBytes(t *testing.T, s store.Store) {
 	for _, d := range []v1.Hash{wrong, Digest(data)} {
 		if _, err := s.Stat(ctx, d); !errors.Is(err, store.ErrBlobNotFound) {
 			t.Errorf("after a refused PutBytes, Stat(%s) = %v, want ErrBlobNotFound", d, err)
+		}
+	}
+}
+
+// testFetch checks store.Fetch (through the store's own Fetcher, if it has
+// one): the whole blob with its size known or not, the rest of it from an
+// offset, a wrong size refused, a missing blob not found.
+func testFetch(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	data := Data("fetch", 70_000)
+	b := put(t, s, data, store.Blob{Size: -1})
+	fetch := func(want store.Blob, off int64) ([]byte, int64, error) {
+		rc, size, err := store.Fetch(ctx, s, want, off)
+		if err != nil {
+			return nil, 0, err
+		}
+		defer rc.Close()
+		got, err := io.ReadAll(io.LimitReader(rc, int64(len(data))+1))
+		return got, size, err
+	}
+	for _, tc := range []struct {
+		want store.Blob
+		off  int64
+	}{{b, 0}, {store.Blob{Digest: b.Digest, Size: -1}, 0}, {b, 1000}, {b, b.Size - 1}} {
+		got, size, err := fetch(tc.want, tc.off)
+		if err != nil || size != b.Size || !bytes.Equal(got, data[tc.off:]) {
+			t.Errorf("Fetch(size %d, from %d) = %d bytes, size %d, %v; want %d bytes, size %d", tc.want.Size, tc.off, len(got), size, err, b.Size-tc.off, b.Size)
+		}
+	}
+	if _, _, err := fetch(store.Blob{Digest: b.Digest, Size: b.Size + 1}, 0); !errors.Is(err, store.ErrSizeMismatch) {
+		t.Errorf("Fetch with the wrong size = %v, want ErrSizeMismatch", err)
+	}
+	for _, size := range []int64{-1, 10} {
+		if _, _, err := fetch(store.Blob{Digest: Digest([]byte("not there")), Size: size}, 0); !errors.Is(err, store.ErrBlobNotFound) {
+			t.Errorf("Fetch of a missing blob (size %d) = %v, want ErrBlobNotFound", size, err)
 		}
 	}
 }
