@@ -108,23 +108,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// storeReadRange is BlobFile.readRange on a store.
-func (f *BlobFile) storeReadRange(op string, b Blob, p []byte, within int64) (int, error) {
-	rc, err := f.repo.st.Open(f.ctx, b, within, int64(len(p)))
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", op, err)
-	}
-	defer rc.Close()
-	n, err := io.ReadFull(rc, p)
-	if err != nil {
-		return n, fmt.Errorf("%s: bytes %d-%d: %w", op, within, within+int64(len(p))-1, err)
-	}
-	f.mu.Lock()
-	f.fetches++
-	f.mu.Unlock()
-	return n, nil
-}
-
 // storeDelete deletes a blob or a manifest on a store that can.
 func (r *Repository) storeDelete(ctx context.Context, op string, d v1.Hash, manifest bool) error {
 	del, ok := r.Store().(store.Deleter)
