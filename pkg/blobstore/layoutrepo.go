@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/dxf-go/dxf/pkg/blobstore/internal/layout"
@@ -45,12 +46,15 @@ func OpenLayout(dir string, opts ...Option) (*Repository, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Repository{st: layout.New(dir), lo: o}, nil
+	return newRepository(nil, name.Repository{}, layout.New(dir), o), nil
 }
 
 // IsLayout reports whether the repository is kept in an OCI image layout
 // rather than a registry.
-func (r *Repository) IsLayout() bool { return r.st != nil }
+func (r *Repository) IsLayout() bool {
+	_, ok := r.st.(*layout.Store)
+	return ok
+}
 
 func (r *Repository) layoutDir() string {
 	if l, ok := r.st.(*layout.Store); ok {
@@ -63,12 +67,7 @@ func (r *Repository) layoutDir() string {
 // is kept in, or the registry's repository. The registry's
 // store also implements [store.Deleter] and [store.Mounter]; the layout's
 // [store.Deleter], [store.Untagger], [store.Locker] and [store.BlobLister].
-func (r *Repository) Store() store.Store {
-	if r.st != nil {
-		return r.st
-	}
-	return r.rs
-}
+func (r *Repository) Store() store.Store { return r.st }
 
 // storePush is the push of one blob on a store: the store hashes, checks
 // and commits.
@@ -79,7 +78,7 @@ func (r *Repository) storePush(ctx context.Context, op string, rd io.Reader, o t
 	}
 	o.report(Progress{Index: o.index, Blob: want, Done: 0})
 	cr := &countingReader{r: rd, f: func(n int64) { o.report(Progress{Index: o.index, Blob: want, Done: n}) }}
-	b, err := r.st.Put(ctx, cr, want)
+	b, err := r.Store().Put(ctx, cr, want)
 	if err != nil {
 		var dm *DigestMismatchError
 		if errors.As(err, &dm) {
