@@ -64,9 +64,12 @@ func (r *Repository) layoutDir() string {
 }
 
 // Store returns the repository as a [store.Store]: the OCI image layout it
-// is kept in, or the registry's repository. The registry's
-// store also implements [store.Deleter] and [store.Mounter]; the layout's
-// [store.Deleter], [store.Untagger], [store.Locker] and [store.BlobLister].
+// is kept in, or the registry's repository. Every operation goes through
+// it. The registry's store also implements [store.Describer],
+// [store.Fetcher], [store.BoundedManifestGetter], [store.ManifestChecker],
+// [store.BytesPutter], [store.Deleter], [store.Untagger] and
+// [store.Mounter]; the layout's [store.Describer], [store.Deleter],
+// [store.Untagger], [store.Locker] and [store.BlobLister].
 func (r *Repository) Store() store.Store { return r.st }
 
 // storePush is the push of one blob on a store: the store hashes, checks
