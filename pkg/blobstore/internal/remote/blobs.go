@@ -171,7 +171,9 @@ func (r *Repo) Open(ctx context.Context, b store.Blob, off, n int64) (io.ReadClo
 // Fetch implements [store.Fetcher]: one GET of the blob (from off on: a
 // Range request, answered 206 from off). The size is the answer's
 // Content-Length, or, for an answer without one (chunked), what a HEAD
-// request gives; a registry that gives no size at all is refused.
+// request gives; a registry that gives no size at all is refused. Its
+// errors are named "pull blob DIGEST", but for a resumed read's answer
+// starting elsewhere, which the caller names (it says how far it got).
 func (r *Repo) Fetch(ctx context.Context, want store.Blob, off int64) (io.ReadCloser, int64, error) {
 	d, size := want.Digest, want.Size
 	resp, err := r.GetBlob(ctx, d, off)
