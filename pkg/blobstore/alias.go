@@ -96,22 +96,16 @@ func (r *Repository) getManifest(ctx context.Context, alias string, limit *Limit
 	if err := ValidateAlias(alias); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	if r.st != nil {
-		return r.storeGetManifest(ctx, op, alias, limit)
-	}
-	if r.reg == nil {
-		return nil, wrapErr(op, subjectManifest, errNotRegistry)
-	}
-	var m *Manifest
-	err := r.rs.ReadManifest(ctx, op, alias, limit.Limit, limit, func(raw []byte, contentType string) (v1.Hash, error) {
-		var err error
-		if m, err = ParseManifest(raw, contentType); err != nil {
-			return v1.Hash{}, err
-		}
-		return m.Digest, nil
-	})
+	sm, err := store.GetManifestBounded(ctx, r.Store(), alias, limit.Limit, limit)
 	if err != nil {
-		return nil, err
+		return nil, withOp(op, err)
+	}
+	m, err := ParseManifest(sm.Raw, sm.MediaType)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if m.Digest != sm.Digest {
+		return nil, fmt.Errorf("%s: %w", op, &DigestMismatchError{Expected: sm.Digest, Got: m.Digest})
 	}
 	return m, nil
 }
@@ -241,17 +235,8 @@ func (r *Repository) SetManifest(ctx context.Context, alias string, raw []byte) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	if r.st != nil {
-		if _, err := r.st.PutManifest(ctx, alias, store.Manifest{Raw: raw, MediaType: string(m.MediaType)}); err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
-		return m, nil
-	}
-	if r.reg == nil {
-		return nil, wrapErr(op, subjectRepo, errNotRegistry)
-	}
-	if err := r.rs.WriteManifest(ctx, op, alias, raw, string(m.MediaType), m.Digest); err != nil {
-		return nil, err
+	if _, err := r.Store().PutManifest(ctx, alias, store.Manifest{Raw: raw, MediaType: string(m.MediaType)}); err != nil {
+		return nil, withOp(op, err)
 	}
 	return m, nil
 }
@@ -382,7 +367,7 @@ func (r *Repository) DeleteAliasManifest(ctx context.Context, alias string, d v1
 		return nil //nolint:nilerr // the deletion asked for succeeded
 	}
 	kept := fmt.Sprintf("the registry deleted manifest %s but keeps the alias (it does not delete tags with their manifest)", d)
-	if err := r.delete(ctx, op, subjectManifest, r.url("/manifests/%s", alias)); err != nil {
+	if err := r.untag(ctx, alias); err != nil {
 		return fmt.Errorf("%s: %w: %s, and deleting the tag by name failed: %w", op, ErrUnsupported, kept, err)
 	}
 	if still, err := r.manifestExists(ctx, op, alias); err != nil || still {
@@ -391,19 +376,28 @@ func (r *Repository) DeleteAliasManifest(ctx context.Context, alias string, d v1
 	return nil
 }
 
-// manifestExists reports whether alias resolves (HEAD answers 200).
+// manifestExists reports whether alias resolves: through the store's
+// [store.ManifestChecker] (a registry: HEAD answers 200), else by reading
+// the manifest.
 func (r *Repository) manifestExists(ctx context.Context, op, alias string) (bool, error) {
-	if r.st != nil {
-		_, err := r.st.GetManifest(ctx, alias)
-		if errors.Is(err, ErrNotFound) {
-			return false, nil
-		}
-		return err == nil, err
+	st := r.Store()
+	if c, ok := st.(store.ManifestChecker); ok {
+		return c.HasManifest(ctx, op, alias)
 	}
-	if r.reg == nil {
-		return false, wrapErr(op, subjectManifest, errNotRegistry)
+	_, err := st.GetManifest(ctx, alias)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
 	}
-	return r.rs.ManifestExists(ctx, op, alias, acceptManifests)
+	return err == nil, err
+}
+
+// untag removes alias alone, if the store can ([store.Untagger]).
+func (r *Repository) untag(ctx context.Context, alias string) error {
+	u, ok := r.Store().(store.Untagger)
+	if !ok {
+		return ErrUnsupported
+	}
+	return u.Untag(ctx, alias)
 }
 
 // schema2Hint explains a registry's refusal of a Docker schema-2 manifest

@@ -428,8 +428,8 @@ func (w *sliceWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// readRange reads len(p) bytes of large blob i from offset within with a
-// Range request, after hashing the whole blob once if the file verifies.
+// readRange reads len(p) bytes of large blob i from offset within (a
+// registry: one Range request), after hashing the whole blob once if the file verifies.
 func (f *BlobFile) readRange(i int, p []byte, within int64) (int, error) {
 	part := &f.parts[i]
 	if !f.o.unverified {
@@ -439,21 +439,14 @@ func (f *BlobFile) readRange(i int, p []byte, within int64) (int, error) {
 	}
 	d := part.Digest
 	op := "pull blob " + d.String()
-	if f.repo.st != nil {
-		return f.storeReadRange(op, part.Blob, p, within)
-	}
-	if f.repo.reg == nil {
-		return 0, wrapErr(op, subjectBlob, errNotRegistry)
-	}
-	end := within + int64(len(p)) - 1
-	resp, err := f.repo.rs.GetRange(f.ctx, op, d, within, end)
+	rc, err := f.repo.Store().Open(f.ctx, part.Blob, within, int64(len(p)))
 	if err != nil {
-		return 0, err
+		return 0, withOp(op, err)
 	}
-	defer resp.Body.Close()
-	n, err := io.ReadFull(resp.Body, p)
+	defer rc.Close()
+	n, err := io.ReadFull(rc, p)
 	if err != nil {
-		return n, fmt.Errorf("%s: bytes %d-%d: %w", op, within, end, err)
+		return n, fmt.Errorf("%s: bytes %d-%d: %w", op, within, within+int64(len(p))-1, err)
 	}
 	f.mu.Lock()
 	f.fetches++

@@ -2,32 +2,19 @@ package blobstore
 
 import (
 	"context"
-	"fmt"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // DeleteBlob deletes the blob with digest d from the repository. The
-// registry must allow deletes; a missing blob gives [ErrBlobNotFound].
+// store must delete ([store.Deleter]; a registry must allow deletes); a
+// missing blob gives [ErrBlobNotFound].
 func (r *Repository) DeleteBlob(ctx context.Context, d v1.Hash) error {
-	if r.st != nil {
-		return r.storeDelete(ctx, "delete blob "+d.String(), d, false)
-	}
-	return r.delete(ctx, "delete blob "+d.String(), subjectBlob, r.blobURL(d))
+	return r.storeDelete(ctx, "delete blob "+d.String(), d, false)
 }
 
 // DeleteManifest deletes the manifest with digest d, and with it every alias
-// that names it.
+// that names it. The store must delete, as for [Repository.DeleteBlob].
 func (r *Repository) DeleteManifest(ctx context.Context, d v1.Hash) error {
-	if r.st != nil {
-		return r.storeDelete(ctx, "delete manifest "+d.String(), d, true)
-	}
-	return r.delete(ctx, "delete manifest "+d.String(), subjectManifest, r.url("/manifests/%s", d))
-}
-
-func (r *Repository) delete(ctx context.Context, op string, s subject, u string) error {
-	if r.st != nil {
-		return fmt.Errorf("%s: %w on an OCI image layout", op, ErrUnsupported)
-	}
-	return r.rs.Delete(ctx, op, s, u)
+	return r.storeDelete(ctx, "delete manifest "+d.String(), d, true)
 }

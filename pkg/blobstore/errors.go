@@ -103,10 +103,9 @@ func (e *PlatformNotFoundError) Is(target error) bool { return target == ErrPlat
 type subject = remote.Subject
 
 const (
-	subjectOther    = remote.SubjectOther
-	subjectBlob     = remote.SubjectBlob
-	subjectManifest = remote.SubjectManifest
-	subjectRepo     = remote.SubjectRepo
+	subjectOther = remote.SubjectOther
+	subjectBlob  = remote.SubjectBlob
+	subjectRepo  = remote.SubjectRepo
 )
 
 // wrapErr turns err (from a transport or CheckError) into an *Error when it

@@ -19,6 +19,8 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
 )
 
 var knownMediaTypes = []MediaType{
@@ -274,9 +276,9 @@ func FuzzRepositoryName(f *testing.F) {
 		if r.Name() != name || r.String() != "localhost:5000/"+name {
 			t.Fatalf("Repository(%q) is named %q (%s)", name, r.Name(), r)
 		}
-		u, err := url.Parse(r.url("/tags/list"))
+		u, err := url.Parse(r.Store().(*remote.Repo).URL("/tags/list"))
 		if err != nil || u.Host != "localhost:5000" || u.Path != "/v2/"+name+"/tags/list" || u.RawQuery != "" {
-			t.Fatalf("Repository(%q) lists tags at %q (%v)", name, r.url("/tags/list"), err)
+			t.Fatalf("Repository(%q) lists tags at %q (%v)", name, r.Store().(*remote.Repo).URL("/tags/list"), err)
 		}
 	})
 }

@@ -7,17 +7,16 @@ import (
 	"io"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/dxf-go/dxf/pkg/blobstore/internal/hashing"
 	"github.com/dxf-go/dxf/pkg/blobstore/internal/layout"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
-	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
 // LayoutPrefix starts a target naming an OCI image layout directory
 // instead of a registry repository: "oci:./data/fred" (see [Open]).
-const LayoutPrefix = "oci:"
+const LayoutPrefix = layout.Prefix
 
 // Open returns the repository target names: "oci:DIR" for the OCI image
 // layout in directory DIR (no registry needed; created by the first write),
@@ -55,12 +54,15 @@ func OpenLayout(dir string, opts ...Option) (*Repository, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Repository{st: layout.New(dir), lo: o}, nil
+	return newRepository(nil, name.Repository{}, layout.New(dir), o), nil
 }
 
 // IsLayout reports whether the repository is kept in an OCI image layout
 // rather than a registry.
-func (r *Repository) IsLayout() bool { return r.st != nil }
+func (r *Repository) IsLayout() bool {
+	_, ok := r.st.(*layout.Store)
+	return ok
+}
 
 func (r *Repository) layoutDir() string {
 	if l, ok := r.st.(*layout.Store); ok {
@@ -70,45 +72,13 @@ func (r *Repository) layoutDir() string {
 }
 
 // Store returns the repository as a [store.Store]: the OCI image layout it
-// is kept in, or the registry's repository. The registry's
-// store also implements [store.Deleter] and [store.Mounter]; the layout's
-// [store.Deleter], [store.Untagger], [store.Locker] and [store.BlobLister].
-func (r *Repository) Store() store.Store {
-	if r.st != nil {
-		return r.st
-	}
-	return r.rs
-}
-
-// storeStat is headBlob on a store.
-func (r *Repository) storeStat(ctx context.Context, d v1.Hash) (bool, int64, error) {
-	b, err := r.st.Stat(ctx, d)
-	if errors.Is(err, ErrBlobNotFound) {
-		return false, 0, nil
-	}
-	if err != nil {
-		return false, 0, fmt.Errorf("blob size %s: %w", d, err)
-	}
-	return true, b.Size, nil
-}
-
-// storePullBlob is PullBlobSize on a store: the same verifying reader.
-func (r *Repository) storePullBlob(ctx context.Context, d v1.Hash, size int64) (*BlobReader, error) {
-	op := "pull blob " + d.String()
-	if size < 0 {
-		b, err := r.st.Stat(ctx, d)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
-		size = b.Size
-	}
-	body, err := r.st.Open(ctx, Blob{Digest: d, Size: size}, 0, -1)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	return &BlobReader{Digest: d, Size: size, ctx: ctx, repo: r, h: hashing.New(), body: body,
-		resumes: retry.NewCounter(r.opts().retries)}, nil
-}
+// is kept in, or the registry's repository. Every operation goes through
+// it. The registry's store also implements [store.Describer],
+// [store.Fetcher], [store.BoundedManifestGetter], [store.ManifestChecker],
+// [store.BytesPutter], [store.Deleter], [store.Untagger] and
+// [store.Mounter]; the layout's [store.Describer], [store.Deleter],
+// [store.Untagger], [store.Locker] and [store.BlobLister].
+func (r *Repository) Store() store.Store { return r.st }
 
 // storePush is the push of one blob on a store: the store hashes, checks
 // and commits.
@@ -119,7 +89,7 @@ func (r *Repository) storePush(ctx context.Context, op string, rd io.Reader, o t
 	}
 	o.report(Progress{Index: o.index, Blob: want, Done: 0})
 	cr := &countingReader{r: rd, f: func(n int64) { o.report(Progress{Index: o.index, Blob: want, Done: n}) }}
-	b, err := r.st.Put(ctx, cr, want)
+	b, err := r.Store().Put(ctx, cr, want)
 	if err != nil {
 		var dm *DigestMismatchError
 		if errors.As(err, &dm) {
@@ -148,45 +118,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// storeReadRange is BlobFile.readRange on a store.
-func (f *BlobFile) storeReadRange(op string, b Blob, p []byte, within int64) (int, error) {
-	rc, err := f.repo.st.Open(f.ctx, b, within, int64(len(p)))
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", op, err)
-	}
-	defer rc.Close()
-	n, err := io.ReadFull(rc, p)
-	if err != nil {
-		return n, fmt.Errorf("%s: bytes %d-%d: %w", op, within, within+int64(len(p))-1, err)
-	}
-	f.mu.Lock()
-	f.fetches++
-	f.mu.Unlock()
-	return n, nil
-}
-
-// storeGetManifest is getManifest on a store.
-func (r *Repository) storeGetManifest(ctx context.Context, op, alias string, limit *LimitError) (*Manifest, error) {
-	sm, err := r.st.GetManifest(ctx, alias)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	if int64(len(sm.Raw)) > limit.Limit {
-		return nil, fmt.Errorf("%s: %w", op, limit)
-	}
-	m, err := ParseManifest(sm.Raw, sm.MediaType)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	if m.Digest != sm.Digest {
-		return nil, fmt.Errorf("%s: %w", op, &DigestMismatchError{Expected: sm.Digest, Got: m.Digest})
-	}
-	return m, nil
-}
-
-// storeDelete deletes a blob or a manifest on a store.
+// storeDelete deletes a blob or a manifest on a store that can.
 func (r *Repository) storeDelete(ctx context.Context, op string, d v1.Hash, manifest bool) error {
-	del, ok := r.st.(store.Deleter)
+	del, ok := r.Store().(store.Deleter)
 	if !ok {
 		return fmt.Errorf("%s: %w", op, ErrUnsupported)
 	}
@@ -196,10 +130,7 @@ func (r *Repository) storeDelete(ctx context.Context, op string, d v1.Hash, mani
 	} else {
 		err = del.DeleteBlob(ctx, d)
 	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	return nil
+	return withOp(op, err)
 }
 
 // ValidateRepository checks that name is a valid repository name (the

@@ -19,6 +19,17 @@ const smallDirect = 1 << 20
 // sends nothing. A nil probe always asks.
 type existProbe struct{ hits, misses atomic.Int64 }
 
+// newProbe returns a probe for the blobs of one multi-blob push to r: nil
+// (always ask) unless the store has upload sessions, where a blob it had
+// after all is sent in one request and kept once; elsewhere (a layout)
+// asking costs little and is what tells a blob that existed.
+func (r *Repository) newProbe() *existProbe {
+	if r.up == nil {
+		return nil
+	}
+	return &existProbe{}
+}
+
 // ask reports whether a blob of size bytes should be asked for.
 func (p *existProbe) ask(size int64) bool {
 	if p == nil || size < 0 || size >= smallDirect {

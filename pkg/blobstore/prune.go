@@ -30,8 +30,8 @@ type blobLister func(ctx context.Context) ([]ListedBlob, error)
 // blobLister returns how to list the store's blobs, or nil when it cannot.
 // A registry cannot; an OCI image layout can.
 func (r *Repository) blobLister() blobLister {
-	bl, ok := r.st.(store.BlobLister)
-	if r.st == nil || !ok {
+	bl, ok := r.Store().(store.BlobLister)
+	if !ok {
 		return nil
 	}
 	return func(ctx context.Context) ([]ListedBlob, error) {
@@ -75,7 +75,7 @@ func (r *Repository) Prune(ctx context.Context, o DeleteOptions) (*DeleteResult,
 func (r *Repository) pruneListed(ctx context.Context, list blobLister, o DeleteOptions) (*DeleteResult, error) {
 	// A store with a lock (the layout's, which setting an alias takes)
 	// keeps aliases from changing between reading them and deleting.
-	if l, ok := r.st.(store.Locker); ok && r.st != nil && !o.DryRun {
+	if l, ok := r.Store().(store.Locker); ok && !o.DryRun {
 		unlock, err := l.Lock(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("prune: %w", err)

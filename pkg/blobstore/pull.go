@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/dxf-go/dxf/pkg/blobstore/internal/hashing"
-	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
+	"github.com/dxf-go/dxf/pkg/blobstore/store"
 	"github.com/dxf-go/dxf/pkg/internal/retry"
 )
 
@@ -69,42 +68,12 @@ func (r *Repository) PullBlobSize(ctx context.Context, d v1.Hash, size int64) (*
 	if d.Algorithm != "sha256" {
 		return nil, fmt.Errorf("%w: expected digest method sha256, got %q", ErrUnexpectedDigestMethod, d.Algorithm)
 	}
-	if r.st != nil {
-		return r.storePullBlob(ctx, d, size)
-	}
-	resp, err := r.getBlob(ctx, d, 0)
+	body, size, err := store.Fetch(ctx, r.Store(), Blob{Digest: d, Size: size}, 0)
 	if err != nil {
-		return nil, err
+		return nil, withOp("pull blob "+d.String(), err)
 	}
-	op := "pull blob " + d.String()
-	switch {
-	case size >= 0 && resp.ContentLength >= 0 && resp.ContentLength != size:
-		resp.Body.Close()
-		return nil, fmt.Errorf("%s: %w: the registry sends %d bytes, %d expected", op, ErrSizeMismatch, resp.ContentLength, size)
-	case size < 0 && resp.ContentLength >= 0:
-		size = resp.ContentLength
-	case size < 0:
-		// Sent without Content-Length (chunked): ask for the size, and
-		// hold the body to it.
-		ok, n, herr := r.headBlob(ctx, d)
-		if herr == nil && !ok {
-			herr = remote.NotFound(op, ErrBlobNotFound)
-		}
-		if herr != nil {
-			resp.Body.Close()
-			return nil, fmt.Errorf("%s: sent without Content-Length, and its size cannot be had: %w", op, herr)
-		}
-		size = n
-	}
-	br := &BlobReader{Digest: d, Size: size, ctx: ctx, repo: r, h: hashing.New(), resumes: retry.NewCounter(r.reg.o.retries)}
-	br.body = resp.Body
-	return br, nil
-}
-
-// getBlob GETs the blob, from offset on if offset > 0 (then the answer must
-// be 206 Partial Content for that offset).
-func (r *Repository) getBlob(ctx context.Context, d v1.Hash, offset int64) (*http.Response, error) {
-	return r.rs.GetBlob(ctx, d, offset)
+	return &BlobReader{Digest: d, Size: size, ctx: ctx, repo: r, h: hashing.New(), body: body,
+		resumes: retry.NewCounter(r.opts().retries)}, nil
 }
 
 // Read implements io.Reader, verifying the digest at the end. It hashes
@@ -167,33 +136,23 @@ func (b *BlobReader) resume(cause error) error {
 		return fmt.Errorf("pull blob %s: after %d bytes: %w", b.Digest, b.n, cause)
 	}
 	_ = b.body.Close()
-	if b.repo.st != nil {
-		body, err := b.repo.st.Open(b.ctx, Blob{Digest: b.Digest, Size: b.Size}, b.n, -1)
-		if err != nil {
-			return fmt.Errorf("pull blob %s: resuming after %d bytes (%w): %w", b.Digest, b.n, cause, err)
-		}
-		b.body = body
-		return nil
+	fetch := func() (io.ReadCloser, error) {
+		body, _, err := store.Fetch(b.ctx, b.repo.Store(), Blob{Digest: b.Digest, Size: b.Size}, b.n)
+		return body, err
 	}
-	resp, err := b.repo.getBlob(b.ctx, b.Digest, b.n)
+	body, err := fetch()
 	for err != nil && registryDown(err) && b.ctx.Err() == nil && b.resumes.Again() {
 		if werr := b.resumes.Wait(b.ctx, 0); werr != nil {
 			break
 		}
-		resp, err = b.repo.getBlob(b.ctx, b.Digest, b.n)
+		body, err = fetch()
 	}
 	if err != nil {
 		return fmt.Errorf("pull blob %s: resuming after %d bytes (%w): %w", b.Digest, b.n, cause, err)
 	}
-	if !rangeStartsAt(resp.Header.Get("Content-Range"), b.n) {
-		resp.Body.Close()
-		return fmt.Errorf("pull blob %s: resuming after %d bytes (%w): registry answered Content-Range %q", b.Digest, b.n, cause, resp.Header.Get("Content-Range"))
-	}
-	b.body = resp.Body
+	b.body = body
 	return nil
 }
-
-func rangeStartsAt(cr string, off int64) bool { return remote.RangeStartsAt(cr, off) }
 
 func (b *BlobReader) verify() error {
 	var got v1.Hash
@@ -273,17 +232,16 @@ func (b *BlobReader) Close() error {
 // BlobSize returns the size of the blob with digest d (a HEAD request).
 func (r *Repository) BlobSize(ctx context.Context, d v1.Hash) (int64, error) {
 	op := "blob size " + d.String()
-	ok, size, err := r.headBlob(ctx, d)
-	if err != nil {
-		return 0, err
-	}
-	if !ok && r.st != nil {
+	b, err := r.Store().Stat(ctx, d)
+	var answer *Error
+	switch {
+	case err == nil:
+		return b.Size, nil
+	case errors.Is(err, ErrBlobNotFound) && !errors.As(err, &answer):
+		// No registry's answer to quote (a layout): say where it is not.
 		return 0, fmt.Errorf("%s: %w in %s", op, ErrBlobNotFound, r)
 	}
-	if !ok {
-		return 0, remote.NotFound(op, ErrBlobNotFound)
-	}
-	return size, nil
+	return 0, withOp(op, err)
 }
 
 // HasBlob reports whether the registry has the blob with digest d.
@@ -292,10 +250,15 @@ func (r *Repository) HasBlob(ctx context.Context, d v1.Hash) (bool, error) {
 	return ok, err
 }
 
-// headBlob HEADs the blob: (true, size) if it exists, false on 404.
+// headBlob asks the store for the blob's size (a registry: HEAD): (true,
+// size) if it has it, false if not.
 func (r *Repository) headBlob(ctx context.Context, d v1.Hash) (bool, int64, error) {
-	if r.st != nil {
-		return r.storeStat(ctx, d)
+	b, err := r.Store().Stat(ctx, d)
+	if errors.Is(err, ErrBlobNotFound) {
+		return false, 0, nil
 	}
-	return r.rs.HeadBlob(ctx, d)
+	if err != nil {
+		return false, 0, withOp("blob size "+d.String(), err)
+	}
+	return true, b.Size, nil
 }

@@ -212,14 +212,12 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o transferOptions) 
 		}
 		o.digest = &d
 	}
-	if o.digest != nil && o.checkExists && (r.st != nil || o.probe.ask(o.size)) {
+	if o.digest != nil && o.checkExists && o.probe.ask(o.size) {
 		ok, size, err := r.headBlob(ctx, *o.digest)
 		if err != nil {
 			return PushResult{}, err
 		}
-		if r.st == nil {
-			o.probe.record(o.size, ok)
-		}
+		o.probe.record(o.size, ok)
 		if ok {
 			res := PushResult{Digest: *o.digest, Size: size, Existed: true}
 			o.report(Progress{Index: o.index, Blob: res.Blob(), Done: size, Present: size, Existed: true, Finished: true})
@@ -230,7 +228,8 @@ func (r *Repository) push(ctx context.Context, rd io.Reader, o transferOptions) 
 	if o.digest != nil {
 		op += " " + o.digest.String()
 	}
-	if r.st != nil {
+	if r.up == nil {
+		// One Put: the store hashes, checks and commits.
 		return r.storePush(ctx, op, rd, o)
 	}
 	c, err := r.pushClient(ctx)
@@ -315,7 +314,7 @@ func (r *Repository) pushStream(ctx context.Context, c *http.Client, op string, 
 	h := hashing.New()
 	defer h.Close()
 	body := xport.StreamBody(rd, h, o.size, sent)
-	next, err := r.rs.PatchStream(ctx, c, op, loc, body)
+	next, err := r.up.PatchStream(ctx, c, op, loc, body)
 	if err != nil {
 		return PushResult{}, err
 	}
@@ -470,7 +469,7 @@ func (r *Repository) pushChunked(ctx context.Context, c *http.Client, op string,
 // patchChunk sends bytes [off, off+n) of ra and returns the next upload URL.
 func (r *Repository) patchChunk(ctx context.Context, c *http.Client, op, loc string, ra io.ReaderAt, off, n int64, h *hashing.Hasher, saved []byte, sent func(int64)) (string, error) {
 	body := xport.SectionBody(ra, off, n, h, saved, sent)
-	return r.rs.PatchChunk(ctx, c, op, loc, body, off, n, body.Err)
+	return r.up.PatchChunk(ctx, c, op, loc, body, off, n, body.Err)
 }
 
 // putWhole sends the n bytes of ra, the whole blob, in the request that
@@ -483,7 +482,7 @@ func (r *Repository) putWhole(ctx context.Context, c *http.Client, loc string, r
 // uploadStatus asks the registry how many bytes an upload session holds
 // (see [remote.Repo.UploadStatus]).
 func (r *Repository) uploadStatus(ctx context.Context, c *http.Client, loc string, acked int64) (int64, string, error) {
-	return r.rs.UploadStatus(ctx, c, loc, acked)
+	return r.up.UploadStatus(ctx, c, loc, acked)
 }
 
 // pushRecoverable reports whether a failed chunk is worth a recovery: a
@@ -512,7 +511,7 @@ func pushRecoverable(err error) bool {
 // startUpload opens an upload session (POST) and returns its URL (see
 // [remote.Repo.StartUpload]).
 func (r *Repository) startUpload(ctx context.Context, c *http.Client, op, query string) (string, error) {
-	return r.rs.StartUpload(ctx, c, op, query)
+	return r.up.StartUpload(ctx, c, op, query)
 }
 
 // commitUpload commits the upload at loc with digest d (PUT). data is the
@@ -526,7 +525,7 @@ func (r *Repository) commitUpload(ctx context.Context, c *http.Client, op, loc s
 	if req.upload != nil {
 		readErr = req.upload.Err
 	}
-	return r.rs.CommitUpload(ctx, c, op, loc, d, req.wire(), readErr)
+	return r.up.CommitUpload(ctx, c, op, loc, d, req.wire(), readErr)
 }
 
 // resolveLocation resolves a Location header against the request URL.

@@ -32,7 +32,7 @@ func (r *Registry) codec() remote.Codec {
 			if err != nil {
 				return nil, err
 			}
-			return src.rs, nil
+			return src.st.(*remote.Repo), nil
 		},
 	}
 }

@@ -12,20 +12,55 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/dxf-go/dxf/pkg/blobstore/internal/remote"
+	xport "github.com/dxf-go/dxf/pkg/blobstore/internal/transport"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
-// Repository is one repository of a registry: the place blobs are pushed to
-// and aliases are set in. It is safe for concurrent use.
+// Repository is one repository of a registry, or an OCI image layout: the
+// place blobs are pushed to and aliases are set in. It is safe for
+// concurrent use.
+//
+// Every operation goes through one [store.Store], the registry's
+// repository or the layout, and reaches what only some stores do through
+// the optional capabilities package store declares (a registry's HEAD, tag
+// deletion by name, one-request puts, mounts; a layout's lock and blob
+// listing).
 type Repository struct {
-	reg  *Registry
-	repo name.Repository
-	rs   *remote.Repo // the repository's requests
+	reg  *Registry       // nil for a layout
+	repo name.Repository // the registry's name of the repository
 
-	// st, when not nil, is the store the repository is kept in instead of
-	// a registry (an OCI image layout); lo then holds the options.
+	// st is the store the repository is kept in: a registry's repository
+	// (a *remote.Repo) or an OCI image layout.
 	st store.Store
+	// up is st's upload sessions, if it has them (a registry): a push then
+	// streams, resumes chunks or speculates instead of making one Put.
+	up uploader
+	// lo holds the options of a repository made without a Registry.
 	lo *options
+}
+
+// uploader is the capability of a store that takes blobs through upload
+// sessions (a registry, by the distribution API): a push then streams,
+// sends chunks it can resume, or speculates (push.go, speculate.go) instead
+// of one Put, and asking first whether a small blob is there may be
+// skipped (probe.go). Its calls take the transport's types, internal to
+// this module, so it is declared here rather than in package store.
+type uploader interface {
+	PushClient(ctx context.Context) (*http.Client, error)
+	StartUpload(ctx context.Context, c *http.Client, op, query string) (string, error)
+	PatchStream(ctx context.Context, c *http.Client, op, loc string, body xport.Upload) (string, error)
+	PatchChunk(ctx context.Context, c *http.Client, op, loc string, body xport.Upload, off, n int64, readErr func() error) (string, error)
+	UploadStatus(ctx context.Context, c *http.Client, loc string, acked int64) (int64, string, error)
+	CommitUpload(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, req xport.Request, readErr func() error) (bool, error)
+	CancelUpload(ctx context.Context, c *http.Client, loc string)
+}
+
+var _ uploader = (*remote.Repo)(nil)
+
+// newRepository returns the repository kept in st.
+func newRepository(reg *Registry, n name.Repository, st store.Store, lo *options) *Repository {
+	up, _ := st.(uploader)
+	return &Repository{reg: reg, repo: n, st: st, up: up, lo: lo}
 }
 
 // opts returns the options the repository was made with.
@@ -74,7 +109,7 @@ func (r *Registry) Repository(repo string) (*Repository, error) {
 	if r.o.insecure {
 		n.Registry = r.reg
 	}
-	return &Repository{reg: r, repo: n, rs: remote.New(r.t, n, r.o.pageSize, listPages, r.codec())}, nil
+	return newRepository(r, n, remote.New(r.t, n, r.o.pageSize, listPages, r.codec()), nil), nil
 }
 
 // Registry returns the registry the repository belongs to; nil for a
@@ -84,35 +119,39 @@ func (r *Repository) Registry() *Registry { return r.reg }
 // Name returns the repository name (without the host); for an OCI image
 // layout, its directory.
 func (r *Repository) Name() string {
-	if r.st != nil {
-		return r.layoutDir()
-	}
-	return r.repo.RepositoryStr()
+	name, _ := r.describe()
+	return name
 }
 
 // String returns host/name, or oci:DIR for an OCI image layout.
 func (r *Repository) String() string {
-	if r.st != nil {
-		return LayoutPrefix + r.layoutDir()
-	}
-	return r.repo.Name()
+	_, full := r.describe()
+	return full
 }
 
-// errNotRegistry is what a registry-only path gives on an OCI image layout
-// (a safety net: every public call routes layouts through the store).
-var errNotRegistry = fmt.Errorf("%w on an OCI image layout: it needs a registry", ErrUnsupported)
+// describe is what the store says of itself ([store.Describer]).
+func (r *Repository) describe() (name, full string) {
+	if d, ok := r.Store().(store.Describer); ok {
+		return d.Describe()
+	}
+	return "", ""
+}
 
-// pushClient is the client for writes (pull and push actions). The registry
-// may ask for more (delete); go-containerregistry then widens the scope.
+// withOp is err (nil if nil) prefixed with op, the operation that failed,
+// unless err already starts with it: the registry's store names each of its
+// operations in its errors with the same words as the operations here
+// (its errors then read as before, with no repeated prefix), and the
+// layout's store names none.
+func withOp(op string, err error) error {
+	if err == nil || strings.HasPrefix(err.Error(), op+": ") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// pushClient is the client for writes (pull and push actions) of a store
+// with upload sessions. The registry may ask for more (delete);
+// go-containerregistry then widens the scope.
 func (r *Repository) pushClient(ctx context.Context) (*http.Client, error) {
-	if r.reg == nil {
-		return nil, errNotRegistry
-	}
-	return r.rs.PushClient(ctx)
+	return r.up.PushClient(ctx)
 }
-
-func (r *Repository) url(format string, args ...any) string {
-	return r.rs.URL(format, args...)
-}
-
-func (r *Repository) blobURL(d v1.Hash) string { return r.rs.BlobURL(d) }

@@ -200,24 +200,18 @@ func (r *Repository) removeAlias(ctx context.Context, alias string, m *Manifest,
 	return res, r.DeleteAliasManifest(ctx, alias, m.Digest)
 }
 
-// deleteTag asks the registry to delete the tag alias by name. It reports
-// false, with no error, when the registry does not delete tags by name
-// (it refuses the request as unsupported or invalid, or answers yes and
-// keeps the tag).
+// deleteTag asks the store to remove alias alone ([store.Untagger]; a
+// registry: delete the tag by name), and checks that it is gone. It
+// reports false, with no error, when the store cannot (a registry that
+// refuses the request as unsupported or invalid, or answers yes and keeps
+// the tag).
 func (r *Repository) deleteTag(ctx context.Context, op, alias string) (bool, error) {
-	if r.st != nil {
-		u, ok := r.st.(store.Untagger)
-		if !ok {
-			return false, nil
-		}
-		if err := u.Untag(ctx, alias); err != nil {
-			return false, fmt.Errorf("%s: %w", op, err)
-		}
-		return true, nil
+	u, ok := r.Store().(store.Untagger)
+	if !ok {
+		return false, nil
 	}
-	err := r.delete(ctx, op, subjectManifest, r.url("/manifests/%s", alias))
-	if err != nil && !tagDeleteRefused(err) {
-		return false, err
+	if err := u.Untag(ctx, alias); err != nil && !tagDeleteRefused(err) {
+		return false, withOp(op, err)
 	}
 	still, herr := r.manifestExists(ctx, op, alias)
 	if herr != nil {

@@ -139,5 +139,5 @@ func (r *Repository) abandonUpload(ctx context.Context, c *http.Client, spec *sp
 	if loc == "" {
 		return
 	}
-	r.rs.CancelUpload(ctx, c, loc)
+	r.up.CancelUpload(ctx, c, loc)
 }

@@ -1,7 +1,6 @@
 package blobstore
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +12,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dxf-go/dxf/pkg/blobstore/store"
 	"github.com/dxf-go/dxf/pkg/internal/cdc"
 )
 
@@ -338,26 +338,10 @@ func (r *Repository) pushSplitChunk(ctx context.Context, data []byte) (Blob, boo
 	return b, true, r.putBlob(ctx, d, data)
 }
 
-// putBlob uploads data, whose digest is d, in one request: an upload session
-// (POST), then one PUT carrying the data and the digest, which the registry
-// checks before storing it (commitUpload, the commit of every push).
+// putBlob stores data, whose digest is d, as cheaply as the store can
+// ([store.PutBytes]; a registry: in one request, an upload session (POST),
+// then one PUT carrying the data and the digest, which the registry checks
+// before storing it).
 func (r *Repository) putBlob(ctx context.Context, d v1.Hash, data []byte) error {
-	if r.st != nil {
-		_, err := r.st.Put(ctx, bytes.NewReader(data), Blob{Digest: d, Size: int64(len(data))})
-		return err
-	}
-	op := "push blob " + d.String()
-	c, err := r.pushClient(ctx)
-	if err != nil {
-		return wrapErr(op, subjectRepo, err)
-	}
-	loc, err := r.startUpload(ctx, c, op, "")
-	if err != nil {
-		return err
-	}
-	if data == nil {
-		data = []byte{} // a body that can be sent again, if need be
-	}
-	_, err = r.commitUpload(ctx, c, op, loc, d, request{body: data})
-	return err
+	return store.PutBytes(ctx, r.Store(), d, data)
 }

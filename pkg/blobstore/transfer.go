@@ -535,7 +535,7 @@ func (r *Repository) PushBlobs(ctx context.Context, srcs []Source, opts ...Trans
 	o := makeTransferOptions(opts)
 	o.digest, o.size = nil, -1
 	if len(srcs) > 1 {
-		o.probe = &existProbe{}
+		o.probe = r.newProbe()
 	}
 	results := make([]PushResult, len(srcs))
 	err := jobs.ForEach(ctx, o.jobs, len(srcs), func(ctx context.Context, i int) error {

@@ -247,7 +247,7 @@ func (r *Repository) PushDir(ctx context.Context, dir, alias string, opts ...Tra
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	o.probe = &existProbe{}
+	o.probe = r.newProbe()
 	err = jobs.ForEach(ctx, o.jobs, len(todo), func(ctx context.Context, k int) error {
 		i := todo[k]
 		f := &files[i]

@@ -68,7 +68,12 @@ var (
 	_ store.Untagger   = (*Store)(nil)
 	_ store.Locker     = (*Store)(nil)
 	_ store.BlobLister = (*Store)(nil)
+	_ store.Describer  = (*Store)(nil)
 )
+
+// Prefix starts the name of a layout ("oci:DIR"), as other OCI tools write
+// it.
+const Prefix = "oci:"
 
 // New returns the layout store at dir. It does no I/O: reads of a layout
 // that does not exist fail with an error matching
@@ -77,6 +82,9 @@ func New(dir string) *Store { return &Store{dir: filepath.Clean(dir)} }
 
 // Dir returns the layout's directory.
 func (s *Store) Dir() string { return s.dir }
+
+// Describe implements [store.Describer]: the directory, and oci:DIR.
+func (s *Store) Describe() (name, full string) { return s.dir, Prefix + s.dir }
 
 func (s *Store) blobPath(d v1.Hash) string {
 	return filepath.Join(s.dir, "blobs", d.Algorithm, d.Hex)

@@ -168,6 +168,48 @@ func (r *Repo) Open(ctx context.Context, b store.Blob, off, n int64) (io.ReadClo
 	return readCloser{io.LimitReader(resp.Body, n), resp.Body}, nil
 }
 
+// Fetch implements [store.Fetcher]: one GET of the blob (from off on: a
+// Range request, answered 206 from off). The size is the answer's
+// Content-Length, or, for an answer without one (chunked), what a HEAD
+// request gives; a registry that gives no size at all is refused. Its
+// errors are named "pull blob DIGEST", but for a resumed read's answer
+// starting elsewhere, which the caller names (it says how far it got).
+func (r *Repo) Fetch(ctx context.Context, want store.Blob, off int64) (io.ReadCloser, int64, error) {
+	d, size := want.Digest, want.Size
+	resp, err := r.GetBlob(ctx, d, off)
+	if err != nil {
+		return nil, 0, err
+	}
+	if off > 0 {
+		if cr := resp.Header.Get("Content-Range"); !RangeStartsAt(cr, off) {
+			resp.Body.Close()
+			return nil, 0, fmt.Errorf("registry answered Content-Range %q", cr)
+		}
+		return resp.Body, size, nil
+	}
+	op := "pull blob " + d.String()
+	switch {
+	case size >= 0 && resp.ContentLength >= 0 && resp.ContentLength != size:
+		resp.Body.Close()
+		return nil, 0, fmt.Errorf("%s: %w: the registry sends %d bytes, %d expected", op, store.ErrSizeMismatch, resp.ContentLength, size)
+	case size < 0 && resp.ContentLength >= 0:
+		size = resp.ContentLength
+	case size < 0:
+		// Sent without Content-Length (chunked): ask for the size, and
+		// hold the body to it.
+		ok, n, herr := r.HeadBlob(ctx, d)
+		if herr == nil && !ok {
+			herr = NotFound(op, store.ErrBlobNotFound)
+		}
+		if herr != nil {
+			resp.Body.Close()
+			return nil, 0, fmt.Errorf("%s: sent without Content-Length, and its size cannot be had: %w", op, herr)
+		}
+		size = n
+	}
+	return resp.Body, size, nil
+}
+
 type readCloser struct {
 	io.Reader
 	io.Closer

@@ -14,9 +14,16 @@ import (
 )
 
 var (
-	_ store.Store   = (*Repo)(nil)
-	_ store.Deleter = (*Repo)(nil)
-	_ store.Mounter = (*Repo)(nil)
+	_ store.Store     = (*Repo)(nil)
+	_ store.Deleter   = (*Repo)(nil)
+	_ store.Mounter   = (*Repo)(nil)
+	_ store.Describer = (*Repo)(nil)
+
+	_ store.BoundedManifestGetter = (*Repo)(nil)
+	_ store.ManifestChecker       = (*Repo)(nil)
+	_ store.Untagger              = (*Repo)(nil)
+	_ store.BytesPutter           = (*Repo)(nil)
+	_ store.Fetcher               = (*Repo)(nil)
 )
 
 // Codec is what a Repo is told of the grammar of names, digests and
@@ -100,12 +107,18 @@ func (r *Repo) WriteManifest(ctx context.Context, op, ref string, raw []byte, me
 
 // GetManifest implements [store.Store].
 func (r *Repo) GetManifest(ctx context.Context, ref string) (store.Manifest, error) {
+	return r.GetManifestBounded(ctx, ref, r.codec.Limit, r.codec.TooBig)
+}
+
+// GetManifestBounded implements [store.BoundedManifestGetter]: the answer
+// is read no further than limit bytes.
+func (r *Repo) GetManifestBounded(ctx context.Context, ref string, limit int64, tooBig error) (store.Manifest, error) {
 	op := fmt.Sprintf("get alias %s", ref)
 	if err := r.codec.ValidateAlias(ref); err != nil {
 		return store.Manifest{}, fmt.Errorf("%s: %w", op, err)
 	}
 	var m store.Manifest
-	err := r.ReadManifest(ctx, op, ref, r.codec.Limit, r.codec.TooBig, func(raw []byte, contentType string) (v1.Hash, error) {
+	err := r.ReadManifest(ctx, op, ref, limit, tooBig, func(raw []byte, contentType string) (v1.Hash, error) {
 		mt, d, err := r.codec.ParseManifest(raw, contentType)
 		m = store.Manifest{Raw: raw, MediaType: mt, Digest: d}
 		return d, err
@@ -131,6 +144,22 @@ func (r *Repo) PutManifest(ctx context.Context, ref string, m store.Manifest) (v
 		return v1.Hash{}, err
 	}
 	return d, nil
+}
+
+// Describe implements [store.Describer]: the repository's name, and
+// host/name.
+func (r *Repo) Describe() (name, full string) { return r.repo.RepositoryStr(), r.repo.Name() }
+
+// HasManifest implements [store.ManifestChecker]: a HEAD request.
+func (r *Repo) HasManifest(ctx context.Context, op, ref string) (bool, error) {
+	return r.ManifestExists(ctx, op, ref, r.codec.Accept)
+}
+
+// Untag implements [store.Untagger]: the distribution specification's
+// deletion of a tag by name (DELETE of the manifest by its alias). Its
+// errors are named "delete alias ALIAS".
+func (r *Repo) Untag(ctx context.Context, alias string) error {
+	return r.Delete(ctx, "delete alias "+alias, SubjectManifest, r.URL("/manifests/%s", alias))
 }
 
 // Mount implements [store.Mounter].
@@ -194,6 +223,26 @@ func (r *Repo) Put(ctx context.Context, rd io.Reader, want store.Blob) (store.Bl
 		return store.Blob{}, err
 	}
 	return store.Blob{Digest: d, Size: body.Sent()}, nil
+}
+
+// PutBytes implements [store.BytesPutter]: an upload session (POST), then
+// one PUT carrying data and its digest, which the registry checks before
+// storing it. Its errors are named "push blob DIGEST".
+func (r *Repo) PutBytes(ctx context.Context, d v1.Hash, data []byte) error {
+	op := "push blob " + d.String()
+	c, err := r.PushClient(ctx)
+	if err != nil {
+		return WrapErr(op, SubjectRepo, err)
+	}
+	loc, err := r.StartUpload(ctx, c, op, "")
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		data = []byte{} // a body that can be sent again, if need be
+	}
+	_, err = r.CommitUpload(ctx, c, op, loc, d, xport.Request{Body: data}, func() error { return nil })
+	return err
 }
 
 // exactReader fails with ErrSizeMismatch unless r yields exactly size

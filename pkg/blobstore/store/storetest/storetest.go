@@ -1,8 +1,9 @@
 // Package storetest is the conformance suite every [store.Store]
 // implementation runs: blobs put, stat and read by range, wrong digests and
 // sizes refused with nothing left behind, manifests put and got by alias and
-// digest, aliases listed, and the optional capabilities (delete, untag)
-// where the store has them.
+// digest, aliases listed, and the optional capabilities (delete, untag,
+// manifest check, bounded manifest read, describe) where the store has
+// them.
 package storetest
 
 import (
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/iotest"
@@ -31,6 +33,113 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("manifests", func(t *testing.T) { t.Parallel(); testManifests(t, newStore(t)) })
 	t.Run("delete", func(t *testing.T) { t.Parallel(); testDelete(t, newStore(t)) })
 	t.Run("concurrent-puts", func(t *testing.T) { t.Parallel(); testConcurrentPuts(t, newStore(t)) })
+	t.Run("bounded-manifest", func(t *testing.T) { t.Parallel(); testBoundedManifest(t, newStore(t)) })
+	t.Run("put-bytes", func(t *testing.T) { t.Parallel(); testPutBytes(t, newStore(t)) })
+	t.Run("fetch", func(t *testing.T) { t.Parallel(); testFetch(t, newStore(t)) })
+	t.Run("describe", func(t *testing.T) { t.Parallel(); testDescribe(t, newStore(t), newStore(t)) })
+}
+
+// testBoundedManifest checks store.GetManifestBounded (through the
+// store's own BoundedManifestGetter, if it has one): a manifest within the
+// bound is read, one a byte over it refused with the caller's error.
+func testBoundedManifest(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	m := putImage(t, s, Data("bounded", 100))
+	if _, err := s.PutManifest(ctx, "bounded", m); err != nil {
+		t.Fatal(err)
+	}
+	tooBig := errors.New("too big for the test")
+	n := int64(len(m.Raw))
+	for _, ref := range []string{"bounded", m.Digest.String()} {
+		got, err := store.GetManifestBounded(ctx, s, ref, n, tooBig)
+		if err != nil || !bytes.Equal(got.Raw, m.Raw) || got.Digest != m.Digest {
+			t.Errorf("GetManifestBounded(%s, %d bytes) = %v, %v: want the manifest", ref, n, got.Digest, err)
+		}
+		if _, err := store.GetManifestBounded(ctx, s, ref, n-1, tooBig); !errors.Is(err, tooBig) {
+			t.Errorf("GetManifestBounded(%s, %d bytes) of a %d-byte manifest = %v, want the caller's error", ref, n-1, n, err)
+		}
+	}
+	if _, err := store.GetManifestBounded(ctx, s, "missing", n, tooBig); !errors.Is(err, store.ErrAliasNotFound) {
+		t.Errorf("GetManifestBounded(missing) = %v, want ErrAliasNotFound", err)
+	}
+}
+
+// testPutBytes checks store.PutBytes (through the store's own
+// BytesPutter, if it has one): data stored under its digest reads back,
+// the empty blob too, and data under another digest is refused, leaving
+// nothing under either.
+func testPutBytes(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for _, data := range [][]byte{Data("bytes", 3000), nil} {
+		d := Digest(data)
+		if err := store.PutBytes(ctx, s, d, data); err != nil {
+			t.Fatalf("PutBytes(%d bytes): %v", len(data), err)
+		}
+		b := store.Blob{Digest: d, Size: int64(len(data))}
+		if got := read(t, s, b, 0, -1); !bytes.Equal(got, data) {
+			t.Errorf("PutBytes(%d bytes) reads back as %d bytes", len(data), len(got))
+		}
+	}
+	data, wrong := Data("bytes-wrong", 1000), Digest([]byte("something else"))
+	if err := store.PutBytes(ctx, s, wrong, data); err == nil {
+		t.Error("PutBytes under another digest succeeded")
+	}
+	for _, d := range []v1.Hash{wrong, Digest(data)} {
+		if _, err := s.Stat(ctx, d); !errors.Is(err, store.ErrBlobNotFound) {
+			t.Errorf("after a refused PutBytes, Stat(%s) = %v, want ErrBlobNotFound", d, err)
+		}
+	}
+}
+
+// testFetch checks store.Fetch (through the store's own Fetcher, if it has
+// one): the whole blob with its size known or not, the rest of it from an
+// offset, a wrong size refused, a missing blob not found.
+func testFetch(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	data := Data("fetch", 70_000)
+	b := put(t, s, data, store.Blob{Size: -1})
+	fetch := func(want store.Blob, off int64) ([]byte, int64, error) {
+		rc, size, err := store.Fetch(ctx, s, want, off)
+		if err != nil {
+			return nil, 0, err
+		}
+		defer rc.Close()
+		got, err := io.ReadAll(io.LimitReader(rc, int64(len(data))+1))
+		return got, size, err
+	}
+	for _, tc := range []struct {
+		want store.Blob
+		off  int64
+	}{{b, 0}, {store.Blob{Digest: b.Digest, Size: -1}, 0}, {b, 1000}, {b, b.Size - 1}} {
+		got, size, err := fetch(tc.want, tc.off)
+		if err != nil || size != b.Size || !bytes.Equal(got, data[tc.off:]) {
+			t.Errorf("Fetch(size %d, from %d) = %d bytes, size %d, %v; want %d bytes, size %d", tc.want.Size, tc.off, len(got), size, err, b.Size-tc.off, b.Size)
+		}
+	}
+	if _, _, err := fetch(store.Blob{Digest: b.Digest, Size: b.Size + 1}, 0); !errors.Is(err, store.ErrSizeMismatch) {
+		t.Errorf("Fetch with the wrong size = %v, want ErrSizeMismatch", err)
+	}
+	for _, size := range []int64{-1, 10} {
+		if _, _, err := fetch(store.Blob{Digest: Digest([]byte("not there")), Size: size}, 0); !errors.Is(err, store.ErrBlobNotFound) {
+			t.Errorf("Fetch of a missing blob (size %d) = %v, want ErrBlobNotFound", size, err)
+		}
+	}
+}
+
+// testDescribe checks that a store naming itself gives a name, a full name
+// ending with it, and other names to another store.
+func testDescribe(t *testing.T, s, other store.Store) {
+	d, ok := s.(store.Describer)
+	if !ok {
+		return
+	}
+	name, full := d.Describe()
+	if name == "" || !strings.HasSuffix(full, name) || full == name {
+		t.Errorf("Describe() = %q, %q: want a name and a longer full name ending with it", name, full)
+	}
+	if on, ofull := other.(store.Describer).Describe(); on == name || ofull == full {
+		t.Errorf("two stores both describe themselves as %q, %q", on, ofull)
+	}
 }
 
 // Digest returns the sha256 digest of b.
@@ -244,6 +353,7 @@ func testManifests(t *testing.T, s store.Store) {
 	if _, err := s.PutManifest(ctx, m1.Digest.String(), m3); err == nil {
 		t.Error("PutManifest under another manifest's digest succeeded")
 	}
+	hasManifest(t, s, map[string]bool{"week": true, "month": true, m3.Digest.String(): true, "never": false, Digest([]byte("never")).String(): false})
 	if u, ok := s.(store.Untagger); ok {
 		if err := u.Untag(ctx, "week"); err != nil {
 			t.Fatalf("Untag: %v", err)
@@ -251,13 +361,30 @@ func testManifests(t *testing.T, s store.Store) {
 		if _, err := s.GetManifest(ctx, "week"); !errors.Is(err, store.ErrAliasNotFound) {
 			t.Errorf("after Untag, GetManifest = %v, want ErrAliasNotFound", err)
 		}
+		getManifest(t, s, "day", m1)
 		getManifest(t, s, "month", m2)
 		getManifest(t, s, m2.Digest.String(), m2)
+		hasManifest(t, s, map[string]bool{"week": false, "day": true, m1.Digest.String(): true})
 		if got, want := aliases(t, s), []string{"day", "month"}; !slices.Equal(got, want) {
 			t.Fatalf("after Untag, Aliases = %v, want %v", got, want)
 		}
 		if err := u.Untag(ctx, "week"); !errors.Is(err, store.ErrAliasNotFound) {
 			t.Errorf("Untag of a missing alias = %v, want ErrAliasNotFound", err)
+		}
+	}
+}
+
+// hasManifest checks, for a store with a ManifestChecker, whether each ref
+// names a manifest.
+func hasManifest(t *testing.T, s store.Store, want map[string]bool) {
+	t.Helper()
+	c, ok := s.(store.ManifestChecker)
+	if !ok {
+		return
+	}
+	for ref, w := range want {
+		if got, err := c.HasManifest(t.Context(), "check "+ref, ref); err != nil || got != w {
+			t.Errorf("HasManifest(%s) = %v, %v, want %v", ref, got, err, w)
 		}
 	}
 }
