@@ -12,6 +12,7 @@
 package writeback
 
 import (
+	"errors"
 	"os"
 	"sync"
 	"time"
@@ -63,38 +64,82 @@ func (s *Sequential) Wrote(n int) {
 // file has dirty: at a gigabyte a second, 50 MB each time.
 const WatchInterval = 50 * time.Millisecond
 
-// Watch starts the write-back of whatever f has dirty every
-// [WatchInterval], from another goroutine, until the returned function is
-// called (which waits for that goroutine to end; calling it again does
-// nothing). It suits a file written in any order, by any number of writers
-// (several blobs pulled into their places at once). Closing f before
-// calling stop is no harm. It does nothing where write-back cannot be
-// started early.
-func Watch(f *os.File) (stop func()) { return watch(f, WatchInterval) }
+// SyncEvery is how much new data of its file [Watch] lets the page cache
+// take between two syncs of the file's data, where the system tells how much
+// of a file it holds. Write-back alone puts the data on the device, not out
+// of the device's own volatile cache (or, on a virtual machine, out of the
+// host's page cache): the caller's sync at the end then waits for all of it
+// to be flushed, after everything else is done. Synced in pieces as it
+// grows, the file is flushed while the rest is still being read, hashed and
+// written, and the final sync has little left to do.
+const SyncEvery = 128 << 20
 
-func watch(f *os.File, interval time.Duration) (stop func()) {
+// Watch starts the write-back of whatever f has dirty every
+// [WatchInterval], from another goroutine, and syncs f's data every
+// [SyncEvery] bytes it grows by in the page cache, until the returned
+// function is called. That function waits for the goroutine to end and
+// returns the first error of those syncs: a write error is reported once,
+// to the first sync that asks, so the caller's own sync may no longer see
+// it and must not be trusted without this one. Calling it again does
+// nothing and returns nil. It suits a file written in any order, by any
+// number of writers (several blobs pulled into their places at once).
+// Closing f before calling stop is no harm (the syncs then stop, without an
+// error). It does nothing where write-back cannot be started early, and
+// syncs nothing early where the system does not tell how much of a file it
+// holds.
+func Watch(f *os.File) (stop func() error) { return watch(f, WatchInterval, SyncEvery, dataSync) }
+
+// watch is Watch with its interval, its amount between syncs and the sync
+// itself given (tests count and fail syncs).
+func watch(f *os.File, interval time.Duration, every int64, dataSync func(*os.File) error) (stop func() error) {
 	if !supported {
-		return func() {}
+		return func() error { return nil }
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
+	var serr error
 	wg.Go(func() {
 		t := time.NewTicker(interval)
 		defer t.Stop()
+		var synced int64 // bytes cached at the last sync
+		syncing := true
 		for {
 			select {
 			case <-done:
 				return
 			case <-t.C:
 				startWrite(f, 0, 0)
+				if !syncing {
+					continue
+				}
+				n, ok := cached(f)
+				if !ok {
+					// Not told (an old kernel, a closed file): no syncs.
+					syncing = false
+					continue
+				}
+				if n-synced < every {
+					continue
+				}
+				if err := dataSync(f); err != nil {
+					syncing = false
+					if !errors.Is(err, os.ErrClosed) {
+						serr = err
+					}
+					continue
+				}
+				synced = n
 			}
 		}
 	})
 	var once sync.Once
-	return func() {
+	return func() error {
+		var err error
 		once.Do(func() {
 			close(done)
 			wg.Wait()
+			err = serr
 		})
+		return err
 	}
 }

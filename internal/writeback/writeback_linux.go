@@ -33,3 +33,38 @@ func syncRange(f *os.File, off, n int64, flags int) {
 		_ = unix.SyncFileRange(int(fd), off, n, flags)
 	})
 }
+
+// cached returns how many bytes of f the page cache holds; false if the
+// system does not tell (a kernel before 6.5, a closed file).
+func cached(f *os.File) (int64, bool) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, false
+	}
+	var cs unix.Cachestat_t
+	var cerr error
+	if err := rc.Control(func(fd uintptr) {
+		cerr = unix.Cachestat(uint(fd), &unix.CachestatRange{}, &cs, 0)
+	}); err != nil || cerr != nil {
+		return 0, false
+	}
+	return int64(cs.Cache) * int64(os.Getpagesize()), true
+}
+
+// dataSync makes f's data durable (fdatasync).
+func dataSync(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.Fdatasync(int(fd))
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: serr}
+	}
+	return nil
+}

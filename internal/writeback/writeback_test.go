@@ -68,15 +68,16 @@ func TestSequential(t *testing.T) {
 }
 
 // TestWatch: a file written by several writers at their offsets while it
-// is watched holds what they wrote; stop waits for the watcher, may be
-// called again, and a file closed before it is no harm.
+// is watched (and synced every MiB) holds what they wrote; stop waits for
+// the watcher, may be called again, and a file closed before it is no harm
+// (no error).
 func TestWatch(t *testing.T) {
 	t.Parallel()
 	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := watch(f, time.Millisecond)
+	stop := watch(f, time.Millisecond, 1<<20, dataSync)
 	want := data(3 << 20)
 	var wg sync.WaitGroup
 	for part := range 3 {
@@ -95,8 +96,12 @@ func TestWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(5 * time.Millisecond) // the watcher meets a closed file
-	stop()
-	stop()
+	if err := stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("stop again: %v", err)
+	}
 	got, err := os.ReadFile(f.Name())
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("the file holds %d bytes, not what was written (%v)", len(got), err)
