@@ -6,9 +6,12 @@
 // is done; with it, the disk works while the data is still being read,
 // hashed and written.
 //
-// It never makes anything durable by itself (the caller still syncs) and
-// never fails: where the system has no way to start write-back early
-// (anywhere but Linux), or the call fails, it does nothing.
+// The caller still syncs at the end; [Watch] also syncs the data in pieces
+// on the way. Where the system has no way to start write-back early
+// (anywhere but Linux), it does nothing. A write error the kernel reports
+// to a wait or sync done here is reported once, there, and not again to the
+// caller's own sync: it is kept, and handed back ([Sequential.Err], the
+// function [Watch] returns).
 package writeback
 
 import (
@@ -38,11 +41,13 @@ type Sequential struct {
 	started int64 // end of what write-back was started for
 	waited  int64 // end of what was waited for
 	window  int64 // Window, but in tests
+	wait    func(f *os.File, off, n int64) error
+	err     error // the first error a wait reported
 }
 
 // NewSequential follows f, written in order from offset off.
 func NewSequential(f *os.File, off int64) *Sequential {
-	return &Sequential{f: f, off: off, started: off, waited: off, window: Window}
+	return &Sequential{f: f, off: off, started: off, waited: off, window: Window, wait: waitWritten}
 }
 
 // Wrote tells s that n more bytes were written after the last ones.
@@ -55,10 +60,17 @@ func (s *Sequential) Wrote(n int) {
 	s.started = s.off
 	if old := s.started - behind*s.window; old > s.waited {
 		// Everything up to old is to be on the disk: usually it already is.
-		waitWritten(s.f, s.waited, old-s.waited)
+		if err := s.wait(s.f, s.waited, old-s.waited); err != nil && s.err == nil {
+			s.err = err
+		}
 		s.waited = old
 	}
 }
+
+// Err returns the first write error the kernel reported to s while it
+// waited for the disk. The caller must fail if it is not nil, even if its
+// own sync succeeds: the kernel reports such an error only once.
+func (s *Sequential) Err() error { return s.err }
 
 // WatchInterval is how often [Watch] starts the write-back of what its
 // file has dirty: at a gigabyte a second, 50 MB each time.

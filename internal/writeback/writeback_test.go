@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -64,6 +65,47 @@ func TestSequential(t *testing.T) {
 	got, err := os.ReadFile(f.Name())
 	if err != nil || !bytes.Equal(got[head:], want) {
 		t.Fatalf("the file holds %d bytes, not what was written (%v)", len(got), err)
+	}
+}
+
+// TestSequentialError: the first write error a wait is told of is kept
+// for Err (the kernel does not tell the caller's sync of it again); a file
+// written without one has none.
+func TestSequentialError(t *testing.T) {
+	t.Parallel()
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const window = 64 << 10
+	write := func(s *Sequential, windows int) {
+		t.Helper()
+		for range windows {
+			if _, err := f.Write(data(window)); err != nil {
+				t.Fatal(err)
+			}
+			s.Wrote(window)
+		}
+	}
+	s := NewSequential(f, 0)
+	s.window = window
+	write(s, 2*behind)
+	if s.Err() != nil {
+		t.Fatalf("Err after writing without an error: %v", s.Err())
+	}
+	first := &os.PathError{Op: "sync_file_range", Path: f.Name(), Err: syscall.EIO}
+	waits := 0
+	s.wait = func(*os.File, int64, int64) error {
+		waits++
+		if waits == 1 {
+			return first
+		}
+		return &os.PathError{Op: "sync_file_range", Path: f.Name(), Err: syscall.ENOSPC}
+	}
+	write(s, 3)
+	if waits != 3 || s.Err() != first {
+		t.Errorf("after %d failed waits, Err = %v, want the first (%v)", waits, s.Err(), first)
 	}
 }
 

@@ -60,6 +60,10 @@ func copyHashed(f *os.File, r io.Reader, limit int64) (int64, hash.Hash, error) 
 			}
 			total += int64(n)
 			c.wb.Wrote(n)
+			if werr := c.wb.Err(); werr != nil {
+				// Told once, to the wait: the final sync would not be.
+				return total, nil, werr
+			}
 			if c.started {
 				c.cur = <-c.free
 			}
