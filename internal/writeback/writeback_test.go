@@ -104,7 +104,7 @@ func TestSequentialError(t *testing.T) {
 		return &os.PathError{Op: "sync_file_range", Path: f.Name(), Err: syscall.ENOSPC}
 	}
 	write(s, 3)
-	if waits != 3 || s.Err() != first {
+	if waits != 3 || s.Err() != error(first) { //nolint:errorlint // the very error, not one like it
 		t.Errorf("after %d failed waits, Err = %v, want the first (%v)", waits, s.Err(), first)
 	}
 }
