@@ -97,7 +97,10 @@ const WatchInterval = 50 * time.Millisecond
 // host's page cache): the caller's sync at the end then waits for all of it
 // to be flushed, after everything else is done. Synced in pieces as it
 // grows, the file is flushed while the rest is still being read, hashed and
-// written, and the final sync has little left to do.
+// written, and the final sync has little left to do: on the benchmark
+// machine, the fsync ending a verified pull of 1 GiB into a file took
+// 0.50-0.55 s with all of the data already written back, 0.01-0.06 s after
+// the syncs on the way (each 0.1 s, while the pull went on).
 const SyncEvery = 128 << 20
 
 // Watch starts the write-back of whatever f has dirty every
