@@ -112,6 +112,36 @@ func TestLayoutCLI(t *testing.T) {
 	}
 }
 
+// TestLayoutPullCorruptToFile: a blob changed on disk in the layout,
+// pulled with -o over an existing file, is written out in full before its
+// last byte shows the digest wrong; the pull fails naming both digests, the
+// file keeps its old data, and no temporary file is left beside it.
+func TestLayoutPullCorruptToFile(t *testing.T) {
+	t.Parallel()
+	d := layoutDXF(t)
+	data := randomBytes(t, 3<<20+5)
+	f, fd := d.file("data.bin", data)
+	repo := "oci:./data/fred"
+	d.ok("push-blob", repo, f)
+	bad := bytes.Clone(data)
+	bad[len(bad)-1] ^= 1
+	blob := filepath.Join(d.dir, "data", "fred", "blobs", "sha256", strings.TrimPrefix(fd, "sha256:"))
+	if err := os.WriteFile(blob, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outDir := filepath.Join(d.dir, "out")
+	if err := os.Mkdir(outDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(outDir, "out.bin")
+	if err := os.WriteFile(out, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.fails(exitFailure, []string{"pull-blob", "-o", out, repo, fd}, fd, digestOf(bad))
+	checkFile(t, out, []byte("old"))
+	checkDirHolds(t, outDir, 1)
+}
+
 // TestLayoutConcurrentAliases: two dxf processes at a time setting 50 aliases
 // each on one layout keep all 100 (index.json is changed under a lock file
 // and replaced atomically).

@@ -35,8 +35,8 @@ type File struct {
 	*os.File
 	path, target string
 	mode         os.FileMode
-	temp         bool   // false for a device, FIFO or socket written in place
-	stop         func() // ends the write-back watch of a temporary file
+	temp         bool         // false for a device, FIFO or socket written in place
+	stop         func() error // ends the write-back watch of a temporary file
 }
 
 // IsStdout reports whether path names the process's own standard output,
@@ -81,8 +81,12 @@ func (f *File) Commit() error {
 	if !f.temp {
 		return f.Close()
 	}
-	f.stop()
-	err := f.Sync()
+	// The watch's early syncs may have been told of a write error that
+	// the sync below would then not report again.
+	err := f.stop()
+	if serr := f.Sync(); err == nil {
+		err = serr
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -102,7 +106,7 @@ func (f *File) Commit() error {
 // Discard drops the data written, leaving the target as it was.
 func (f *File) Discard() {
 	if f.stop != nil {
-		f.stop()
+		_ = f.stop()
 	}
 	_ = f.Close()
 	if f.temp {

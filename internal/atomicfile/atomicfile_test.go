@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -53,6 +54,38 @@ func TestCommitDiscard(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 2 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+}
+
+// TestCommitWatchError: a write error told to the write-back watch's early
+// sync fails Commit (the final sync may no longer be told of it): the
+// target keeps its old data and no temporary file is left.
+func TestCommitWatchError(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "out")
+	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Create(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("new"); err != nil {
+		t.Fatal(err)
+	}
+	stop := f.stop
+	f.stop = func() error {
+		_ = stop()
+		return &fs.PathError{Op: "fdatasync", Path: f.Name(), Err: syscall.EIO}
+	}
+	err = f.Commit()
+	var e *Error
+	if !errors.As(err, &e) || !errors.Is(err, syscall.EIO) || err.Error() != target+": "+syscall.EIO.Error() {
+		t.Errorf("Commit after a failed early sync: %v", err)
+	}
+	checkFile(t, target, "old")
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("temporary files left: %v", entries)
 	}
 }

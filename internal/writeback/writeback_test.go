@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -67,16 +68,58 @@ func TestSequential(t *testing.T) {
 	}
 }
 
+// TestSequentialError: the first write error a wait is told of is kept
+// for Err (the kernel does not tell the caller's sync of it again); a file
+// written without one has none.
+func TestSequentialError(t *testing.T) {
+	t.Parallel()
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const window = 64 << 10
+	write := func(s *Sequential, windows int) {
+		t.Helper()
+		for range windows {
+			if _, err := f.Write(data(window)); err != nil {
+				t.Fatal(err)
+			}
+			s.Wrote(window)
+		}
+	}
+	s := NewSequential(f, 0)
+	s.window = window
+	write(s, 2*behind)
+	if s.Err() != nil {
+		t.Fatalf("Err after writing without an error: %v", s.Err())
+	}
+	first := &os.PathError{Op: "sync_file_range", Path: f.Name(), Err: syscall.EIO}
+	waits := 0
+	s.wait = func(*os.File, int64, int64) error {
+		waits++
+		if waits == 1 {
+			return first
+		}
+		return &os.PathError{Op: "sync_file_range", Path: f.Name(), Err: syscall.ENOSPC}
+	}
+	write(s, 3)
+	if waits != 3 || s.Err() != error(first) { //nolint:errorlint // the very error, not one like it
+		t.Errorf("after %d failed waits, Err = %v, want the first (%v)", waits, s.Err(), first)
+	}
+}
+
 // TestWatch: a file written by several writers at their offsets while it
-// is watched holds what they wrote; stop waits for the watcher, may be
-// called again, and a file closed before it is no harm.
+// is watched (and synced every MiB) holds what they wrote; stop waits for
+// the watcher, may be called again, and a file closed before it is no harm
+// (no error).
 func TestWatch(t *testing.T) {
 	t.Parallel()
 	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := watch(f, time.Millisecond)
+	stop := watch(f, time.Millisecond, 1<<20, dataSync)
 	want := data(3 << 20)
 	var wg sync.WaitGroup
 	for part := range 3 {
@@ -95,8 +138,12 @@ func TestWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(5 * time.Millisecond) // the watcher meets a closed file
-	stop()
-	stop()
+	if err := stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("stop again: %v", err)
+	}
 	got, err := os.ReadFile(f.Name())
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("the file holds %d bytes, not what was written (%v)", len(got), err)

@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"github.com/dxf-go/dxf/internal/writeback"
 )
 
 // File writes blobs of known sizes straight to their final offsets in a
@@ -89,10 +91,19 @@ func (p *File) Finish(n int64) error {
 	return nil
 }
 
-// writeAt writes b at file offset off.
+// writeAt writes b at offset off: to a file, in pieces of at most
+// [writeback.WriteSize] bytes.
 func (p *File) writeAt(b []byte, off int64) error {
-	if _, err := p.w.WriteAt(b, off); err != nil {
-		return fmt.Errorf("writing the output: %w", err)
+	piece := len(b)
+	if p.f != nil {
+		piece = writeback.WriteSize
+	}
+	for len(b) > 0 {
+		n := min(len(b), piece)
+		if _, err := p.w.WriteAt(b[:n], off); err != nil {
+			return fmt.Errorf("writing the output: %w", err)
+		}
+		b, off = b[n:], off+int64(n)
 	}
 	return nil
 }

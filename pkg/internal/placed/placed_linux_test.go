@@ -11,6 +11,7 @@ import (
 	"testing/iotest"
 
 	"github.com/dxf-go/dxf/internal/testutil"
+	"github.com/dxf-go/dxf/internal/writeback"
 )
 
 func TestOpenPlacedWhen(t *testing.T) {
@@ -207,5 +208,58 @@ func TestPlacedFailure(t *testing.T) {
 		if got, _ := os.ReadFile(path); string(got) != want {
 			t.Errorf("%s: file %q, want %q", c.name, got, want)
 		}
+	}
+}
+
+// countingWriterAt records the size of each WriteAt into its buffer.
+type countingWriterAt struct {
+	buf    []byte
+	writes []int
+}
+
+func (c *countingWriterAt) WriteAt(p []byte, off int64) (int, error) {
+	c.writes = append(c.writes, len(p))
+	return copy(c.buf[off:], p), nil
+}
+
+// TestPlacedWritePieces: a buffer bigger than writeback.WriteSize, streamed
+// into a section (as BlobReader.WriteTo does), is written to a file in
+// pieces, each at its place (the file holds it); an io.WriterAt gets it in
+// one write.
+func TestPlacedWritePieces(t *testing.T) {
+	t.Parallel()
+	data := testutil.RandomBytes(t, 3*writeback.WriteSize+5)
+	path := filepath.Join(t.TempDir(), "out")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("head"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Open(f, int64(len(data)))
+	if err != nil || p == nil {
+		t.Fatalf("Open: %v, %v", p, err)
+	}
+	s := p.Section(0, int64(len(data)))
+	if n, err := s.Write(data[:7]); n != 7 || err != nil {
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	if n, err := s.Write(data[7:]); n != len(data)-7 || err != nil || s.Written() != int64(len(data)) {
+		t.Fatalf("Write = %d, %v; %d written", n, err, s.Written())
+	}
+	if err := p.Finish(int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	testutil.CheckFile(t, path, append([]byte("head"), data...))
+
+	w := &countingWriterAt{buf: make([]byte, 10+len(data))}
+	s = NewWriterAt(w, 10, int64(len(data))).Section(0, int64(len(data)))
+	if n, err := s.Write(data); n != len(data) || err != nil {
+		t.Fatalf("Write to an io.WriterAt = %d, %v", n, err)
+	}
+	if len(w.writes) != 1 || !bytes.Equal(w.buf[10:], data) {
+		t.Errorf("an io.WriterAt got writes of %v bytes, want one of %d, and the data in place", w.writes, len(data))
 	}
 }

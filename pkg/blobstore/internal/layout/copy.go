@@ -55,11 +55,15 @@ func copyHashed(f *os.File, r io.Reader, limit int64) (int64, hash.Hash, error) 
 			}
 			// The hasher only reads the buffer, which comes back through
 			// free once it is done.
-			if _, werr := f.Write(p); werr != nil {
+			if werr := writePieces(f, p); werr != nil {
 				return total, nil, werr
 			}
 			total += int64(n)
 			c.wb.Wrote(n)
+			if werr := c.wb.Err(); werr != nil {
+				// Told once, to the wait: the final sync would not be.
+				return total, nil, werr
+			}
 			if c.started {
 				c.cur = <-c.free
 			}
@@ -72,6 +76,18 @@ func copyHashed(f *os.File, r io.Reader, limit int64) (int64, hash.Hash, error) 
 			return total, nil, err
 		}
 	}
+}
+
+// writePieces writes p to f at most [writeback.WriteSize] bytes at a time.
+func writePieces(f *os.File, p []byte) error {
+	for len(p) > 0 {
+		n := min(len(p), writeback.WriteSize)
+		if _, err := f.Write(p[:n]); err != nil {
+			return err
+		}
+		p = p[n:]
+	}
+	return nil
 }
 
 // copier is the state of one copyHashed.

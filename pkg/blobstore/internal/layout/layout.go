@@ -37,6 +37,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/dxf-go/dxf/internal/flock"
+	"github.com/dxf-go/dxf/internal/writeback"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
@@ -255,7 +256,16 @@ func (s *Store) Put(ctx context.Context, r io.Reader, want store.Blob) (store.Bl
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // after a successful rename, a no-op
+	// A big blob (or one of unknown size) is synced in pieces as it is
+	// written, so the sync below has little left to wait for.
+	stop := func() error { return nil }
+	if want.Size < 0 || want.Size >= writeback.SyncEvery {
+		stop = writeback.Watch(f)
+	}
 	n, h, err := copyHashed(f, ctxReader{ctx, r}, want.Size)
+	if werr := stop(); err == nil {
+		err = werr
+	}
 	if err == nil {
 		err = f.Chmod(0o644)
 	}
