@@ -3,7 +3,6 @@ package main
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dxf-go/dxf/internal/testutil"
 	"github.com/dxf-go/dxf/pkg/blobstore"
 )
 
@@ -105,12 +105,12 @@ func TestDirUnpackBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	var bomb bytes.Buffer
-	bomb.Write(gzipOf(t, tb.Bytes()))
-	mib := gzipOf(t, make([]byte, 1<<20))
+	bomb.Write(testutil.Gzip(t, tb.Bytes()))
+	mib := testutil.Gzip(t, make([]byte, 1<<20))
 	for range zeros >> 20 {
 		bomb.Write(mib)
 	}
-	bomb.Write(gzipOf(t, make([]byte, 1024))) // the tar's end
+	bomb.Write(testutil.Gzip(t, make([]byte, 1024))) // the tar's end
 	_, fb := d.file("bomb.tgz", bomb.Bytes())
 	d.ok("push-blob", repo, filepath.Join(d.dir, "bomb.tgz"))
 	r, err := blobstore.OpenLayout(filepath.Join(d.dir, "bomb"))
@@ -138,18 +138,4 @@ func TestDirUnpackBound(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(d.dir, "out", "d", "zeros")); err != nil || fi.Size() != zeros {
 		t.Fatalf("unpacked: %v, %v", fi, err)
 	}
-}
-
-// gzipOf is data as one gzip member.
-func gzipOf(t *testing.T, data []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if _, err := zw.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }

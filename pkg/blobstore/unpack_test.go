@@ -3,13 +3,14 @@ package blobstore
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dxf-go/dxf/internal/testutil"
 )
 
 func TestUnpackLimit(t *testing.T) {
@@ -73,12 +74,12 @@ func TestIntegrationUnpackBomb(t *testing.T) {
 	must(tw.Flush())
 	const zeros = 64 << 20
 	must(tw.WriteHeader(&tar.Header{Name: "d/zeros", Typeflag: tar.TypeReg, Mode: 0o644, Size: zeros}))
-	buf.Write(gzipped(t, tb.Bytes()))
-	mib := gzipped(t, make([]byte, 1<<20))
+	buf.Write(testutil.Gzip(t, tb.Bytes()))
+	mib := testutil.Gzip(t, make([]byte, 1<<20))
 	for range zeros >> 20 {
 		buf.Write(mib)
 	}
-	buf.Write(gzipped(t, make([]byte, 1024))) // the tar's end
+	buf.Write(testutil.Gzip(t, make([]byte, 1024))) // the tar's end
 	bomb := setArchive(t, r, "bomb", buf.Bytes())
 	if bomb.Size > 1<<20 {
 		t.Fatalf("the bomb is %d bytes", bomb.Size)
@@ -123,11 +124,11 @@ func TestIntegrationUnpackBomb(t *testing.T) {
 	}
 	must(tw.Flush())
 	buf.Reset()
-	thousand := gzipped(t, tb.Bytes())
+	thousand := testutil.Gzip(t, tb.Bytes())
 	for range MaxEntries / 1000 {
 		buf.Write(thousand)
 	}
-	buf.Write(gzipped(t, make([]byte, 1024)))
+	buf.Write(testutil.Gzip(t, make([]byte, 1024)))
 	setArchive(t, r, "many", buf.Bytes())
 	many := filepath.Join(top, "many")
 	_, err = r.PullDir(ctx, "many", many)
@@ -160,7 +161,7 @@ func TestIntegrationUnpackLeftovers(t *testing.T) {
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	setArchive(t, r, "small", gzipped(t, tb.Bytes()))
+	setArchive(t, r, "small", testutil.Gzip(t, tb.Bytes()))
 	dir := t.TempDir()
 	left := filepath.Join(dir, partialPrefix+"0123456789abcdef.d", "d")
 	if err := os.MkdirAll(left, 0o700); err != nil {
@@ -176,18 +177,4 @@ func TestIntegrationUnpackLeftovers(t *testing.T) {
 	if got := treeOf(t, dir); len(got) != 2 || got[0] != "d/" || !strings.HasPrefix(got[1], "d/x 0644 ") || len(res.Deleted) != 1 {
 		t.Fatalf("after the pull: %v, deleted %v", got, res.Deleted)
 	}
-}
-
-// gzipped is data as one gzip member.
-func gzipped(t *testing.T, data []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if _, err := zw.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
