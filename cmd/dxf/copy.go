@@ -123,7 +123,8 @@ func runCopy(a *app, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	res, err := blobstore.Copy(a.ctx, src, dst, srcLoc.Alias, dstLoc.Alias, blobstore.WithJobs(a.cfg.Jobs), a.copyProgress())
+	res, err := blobstore.Copy(a.ctx, src, dst, srcLoc.Alias, dstLoc.Alias, blobstore.WithJobs(a.cfg.Jobs), a.copyProgress(),
+		blobstore.WithFormatNotice(func(msg string) { fmt.Fprintln(a.stderr, "dxf: "+msg) }))
 	if err != nil {
 		return err
 	}

@@ -132,4 +132,15 @@ func TestZotFallback(t *testing.T) {
 	if target, _ := os.Readlink(filepath.Join(out, "link")); target != "sub/b.txt" {
 		t.Fatalf("link from zot: %q", target)
 	}
+
+	// A copy of a Docker-form alias into zot: written as an OCI artifact
+	// of the same blobs, with one line saying so.
+	d.ok("push-blob", "oci:./lay", f, "@a")
+	r = d.run("copy", "oci:./lay@a", "data/copied")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "sha256:") || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "OCI artifact") {
+		t.Fatalf("copy into zot: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if got := d.ok("pull-blob", "data/copied", "@a"); got != "zot data" {
+		t.Fatalf("pull-blob of the copy: %q", got)
+	}
 }

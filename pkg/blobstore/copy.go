@@ -1,6 +1,7 @@
 package blobstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +14,9 @@ import (
 // CopyResult describes a finished [Copy].
 type CopyResult struct {
 	// Manifest is the manifest the target alias now names: byte for byte
-	// the source's, so of the same digest.
+	// the source's, so of the same digest; but for an alias of the Docker
+	// form that the target refused, which is written in the OCI form
+	// instead (see [Copy]).
 	Manifest *Manifest
 	// Manifests is how many manifests were written (the alias's, and the
 	// child manifests and subjects it reaches).
@@ -36,7 +39,11 @@ type CopyResult struct {
 // dst, with everything it reaches (see [Repository.Reach]): every blob,
 // then every child manifest and subject, and the alias last, once all of
 // them are there. An empty dstAlias means srcAlias. Manifests are copied
-// byte for byte, so the target names the same digest.
+// byte for byte, so the target names the same digest. One exception: an
+// alias of the Docker form, as dxf and the Python tool write it, that the
+// target refuses for its form (zot does by default) is written there in
+// the OCI form, of the same blobs, and [WithFormatNotice] is told, as a
+// push would do; any other manifest refused fails the copy.
 //
 // For each blob, the target is asked first (one HEAD) and a blob it has is
 // skipped, so a copy that was interrupted resumes when run again, sending
@@ -101,10 +108,39 @@ func Copy(ctx context.Context, src, dst *Repository, srcAlias, dstAlias string, 
 		res.Manifests++
 	}
 	if res.Manifest, err = dst.SetManifest(ctx, dstAlias, reach.Root.Raw); err != nil {
-		return res, fmt.Errorf("%s: %w", op, err)
+		if res.Manifest, err = copyAsArtifact(ctx, dst, dstAlias, reach.Root, err, o); err != nil {
+			return res, fmt.Errorf("%s: %w", op, err)
+		}
 	}
 	res.Manifests++
 	return res, nil
+}
+
+// copyAsArtifact writes the alias m of the Docker form (the Python tool's,
+// as [MakeManifest] makes it) in the OCI form when the target refused it
+// for its form (err, from the first try; zot does by default), as a push
+// would, and tells [WithFormatNotice]. Its blobs are the same, so pulls
+// read the same bytes; the manifest, and so its digest, differs. Any other
+// manifest, or any other refusal, is err.
+func copyAsArtifact(ctx context.Context, dst *Repository, alias string, m *Manifest, err error, o transferOptions) (*Manifest, error) {
+	if !dockerRefused(err) || m.MediaType != MediaTypeDockerManifest {
+		return nil, err
+	}
+	if docker, e := MakeManifest(m.Layers...); e != nil || !bytes.Equal(docker, m.Raw) {
+		return nil, err
+	}
+	files, e := Files(m, alias)
+	if e != nil {
+		return nil, err
+	}
+	got, e := dst.SetAliasFiles(ctx, alias, files, WithFormat(FormatOCI))
+	if e != nil {
+		return nil, fmt.Errorf("%w (and then in the OCI form: %w)", err, e)
+	}
+	if o.notice != nil {
+		o.notice(fmt.Sprintf("the target refused the Docker manifest form; alias %s was written there as an OCI artifact of the same blobs instead (manifest %s, not the source's %s)", alias, got.Digest, m.Digest))
+	}
+	return got, nil
 }
 
 // blobOutcome says what copyBlob did.
