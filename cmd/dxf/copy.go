@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/dxf-go/dxf/cmd/internal/errtext"
@@ -74,11 +73,7 @@ func (a *app) copyRepo(loc blobstore.Location, others *[]*blobstore.Registry) (*
 		if loc.Layout != "" {
 			return blobstore.OpenLayout(loc.Layout, opts...)
 		}
-		// DXF_HOST=oci:ROOT: repository fred/data is the layout ROOT/fred/data.
-		if err := blobstore.ValidateRepository(repo); err != nil {
-			return nil, err
-		}
-		return blobstore.OpenLayout(filepath.Join(a.cfg.LayoutRoot, filepath.FromSlash(repo)), opts...)
+		return layoutOfRoot(a.cfg.LayoutRoot, repo, opts)
 	}
 	if host == "" || host == a.cfg.Host {
 		if insecure && !a.cfg.Insecure {

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/dxf-go/dxf/pkg/blobstore"
@@ -22,13 +22,17 @@ func openLayout(cmd *command, root, repo string, opts []blobstore.Option) (*blob
 	}
 	dir, ok := strings.CutPrefix(repo, blobstore.LayoutPrefix)
 	if !ok {
-		if err := blobstore.ValidateRepository(repo); err != nil {
-			return nil, err
-		}
-		dir = filepath.Join(root, filepath.FromSlash(repo))
+		return layoutOfRoot(root, repo, opts)
 	}
 	if dir == "" {
 		return nil, usagef(cmd, "oci: needs the layout's directory, e.g. oci:./data/fred")
 	}
 	return blobstore.OpenLayout(dir, opts...)
+}
+
+// layoutOfRoot opens repository repo of DXF_HOST=oci:ROOT, the layout
+// ROOT/repo, as blobstore.New reads such a host; an empty ROOT (DXF_HOST=oci:)
+// is the current directory.
+func layoutOfRoot(root, repo string, opts []blobstore.Option) (*blobstore.Repository, error) {
+	return blobstore.New(blobstore.LayoutPrefix+cmp.Or(root, "."), repo, opts...)
 }
