@@ -123,7 +123,7 @@ func Copy(ctx context.Context, src, dst *Repository, srcAlias, dstAlias string, 
 // read the same bytes; the manifest, and so its digest, differs. Any other
 // manifest, or any other refusal, is err.
 func copyAsArtifact(ctx context.Context, dst *Repository, alias string, m *Manifest, err error, o transferOptions) (*Manifest, error) {
-	if !dockerRefused(err) || m.MediaType != MediaTypeDockerManifest {
+	if !dockerRefused(err) {
 		return nil, err
 	}
 	if docker, e := MakeManifest(m.Layers...); e != nil || !bytes.Equal(docker, m.Raw) {
