@@ -29,18 +29,17 @@ func Open(ctx context.Context, target string, opts ...Option) (*Repository, erro
 	if dir, ok := strings.CutPrefix(target, LayoutPrefix); ok {
 		return OpenLayout(dir, opts...)
 	}
-	scheme := ""
+	scheme, rest := "", target
 	for _, s := range []string{"http://", "https://"} {
 		if strings.HasPrefix(target, s) {
-			scheme, target = s, target[len(s):]
+			scheme, rest = s, target[len(s):]
 		}
 	}
-	host, repo, ok := strings.Cut(target, "/")
-	host = scheme + host
-	if !ok || host == scheme || repo == "" {
+	host, repo, ok := strings.Cut(rest, "/")
+	if !ok || host == "" || repo == "" {
 		return nil, fmt.Errorf("%w: %q: a repository is host[:port]/name, or oci:DIR for an OCI image layout", ErrInvalidName, target)
 	}
-	return New(host, repo, opts...)
+	return New(scheme+host, repo, opts...)
 }
 
 // OpenLayout returns the repository kept in the OCI image layout in dir. It
