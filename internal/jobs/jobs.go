@@ -15,7 +15,7 @@ import (
 // a reason of its own (not the cancellation), so the message does not
 // depend on timing.
 func ForEach(ctx context.Context, jobs, n int, f func(ctx context.Context, i int) error) error {
-	return runJobs(ctx, jobs, n, false, f)
+	return runJobs(ctx, jobs, n, false, nil, f)
 }
 
 // ForEachInOrder is ForEach with the outcome of a sequential loop that
@@ -23,10 +23,18 @@ func ForEach(ctx context.Context, jobs, n int, f func(ctx context.Context, i int
 // starts) the calls for indexes after k, while those before k run to
 // completion. The error returned is the lowest index's.
 func ForEachInOrder(ctx context.Context, jobs, n int, f func(ctx context.Context, i int) error) error {
-	return runJobs(ctx, jobs, n, true, f)
+	return runJobs(ctx, jobs, n, true, nil, f)
 }
 
-func runJobs(ctx context.Context, jobs, n int, inOrder bool, f func(ctx context.Context, i int) error) error {
+// ForEachWeighted is ForEach where call i takes weight(i) of the slots
+// (at least 1, at most slots) and the calls running at once take at most
+// slots in all: many light calls, or fewer heavy ones. Calls start in
+// index order.
+func ForEachWeighted(ctx context.Context, slots, n int, weight func(i int) int, f func(ctx context.Context, i int) error) error {
+	return runJobs(ctx, slots, n, false, weight, f)
+}
+
+func runJobs(ctx context.Context, jobs, n int, inOrder bool, weight func(int) int, f func(ctx context.Context, i int) error) error {
 	if n == 0 {
 		return nil
 	}
@@ -34,12 +42,28 @@ func runJobs(ctx context.Context, jobs, n int, inOrder bool, f func(ctx context.
 	cancels := make([]context.CancelFunc, n)
 	var mu sync.Mutex
 	failed := n // the lowest index that failed so far
-	sem := make(chan struct{}, max(jobs, 1))
+	slots := max(jobs, 1)
+	sem := make(chan struct{}, slots)
+	// Only this loop takes slots, one call's all at once before the next
+	// call's: no two calls wait for each other's.
+	acquire := func(w int) bool {
+		for k := range w {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				release(sem, k)
+				return false
+			}
+		}
+		return true
+	}
 	var wg sync.WaitGroup
 	for i := range n {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
+		w := 1
+		if weight != nil {
+			w = min(max(weight(i), 1), slots)
+		}
+		if !acquire(w) {
 			errs[i] = ctx.Err()
 			continue
 		}
@@ -51,14 +75,14 @@ func runJobs(ctx context.Context, jobs, n int, inOrder bool, f func(ctx context.
 		}
 		mu.Unlock()
 		if cctx == nil {
-			<-sem
+			release(sem, w)
 			errs[i] = cmp.Or(ctx.Err(), context.Canceled)
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
+			defer release(sem, w)
 			err := f(cctx, i)
 			mu.Lock()
 			defer mu.Unlock()
@@ -89,4 +113,11 @@ func runJobs(ctx context.Context, jobs, n int, inOrder bool, f func(ctx context.
 		}
 	}
 	return first
+}
+
+// release gives back w slots of sem.
+func release(sem chan struct{}, w int) {
+	for range w {
+		<-sem
+	}
 }

@@ -110,3 +110,69 @@ func TestForEachParentCancelled(t *testing.T) {
 		}
 	}
 }
+
+// TestForEachWeighted runs light (weight 1) and heavy (weight 4) calls in
+// 8 slots: all run, the weights running at once never exceed 8, light
+// calls do run 8 at once, and heavy ones at most 2.
+func TestForEachWeighted(t *testing.T) {
+	t.Parallel()
+	const n = 64
+	heavy := func(i int) bool { return i%4 == 0 }
+	var mu sync.Mutex
+	var load, peak, heavyNow, heavyPeak, ran int
+	err := ForEachWeighted(t.Context(), 8, n, func(i int) int {
+		if heavy(i) {
+			return 4
+		}
+		return 1
+	}, func(_ context.Context, i int) error {
+		w := 1
+		if heavy(i) {
+			w = 4
+		}
+		mu.Lock()
+		load += w
+		peak = max(peak, load)
+		if heavy(i) {
+			heavyNow++
+			heavyPeak = max(heavyPeak, heavyNow)
+		}
+		ran++
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		mu.Lock()
+		load -= w
+		if heavy(i) {
+			heavyNow--
+		}
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ran != n || peak > 8 || heavyPeak > 2 {
+		t.Fatalf("ran %d of %d calls, peak weight %d (of 8 slots), %d heavy at once (at most 2)", ran, n, peak, heavyPeak)
+	}
+	if peak < 5 {
+		t.Errorf("peak weight %d: light calls did not share the slots", peak)
+	}
+}
+
+// TestForEachWeightedCancelled stops starting calls when the context ends,
+// with weights larger than the slots clamped to them.
+func TestForEachWeightedCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	var ran atomic.Int64
+	err := ForEachWeighted(ctx, 2, 10, func(int) int { return 5 }, func(_ context.Context, i int) error {
+		ran.Add(1)
+		if i == 1 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || ran.Load() < 2 || ran.Load() > 3 {
+		t.Fatalf("err %v after %d calls, want context.Canceled after 2 or 3", err, ran.Load())
+	}
+}

@@ -140,7 +140,9 @@ func (r *Repository) PullDir(ctx context.Context, alias, dir string, opts ...Tra
 	var entries atomic.Int64
 	entries.Add(int64(len(files)))
 	var mu sync.Mutex
-	err = jobs.ForEach(ctx, o.jobs, len(files), func(ctx context.Context, i int) error {
+	err = forEachFile(ctx, o.jobs, len(files), func(i int) bool {
+		return files[i].Kind == KindFile && (files[i].Unpack || files[i].Size > smallFile)
+	}, func(ctx context.Context, i int) error {
 		f := files[i]
 		if f.Kind != KindFile {
 			return nil
@@ -282,6 +284,32 @@ func (r *Repository) pullFileInto(ctx context.Context, root *os.Root, f File, re
 // smallFile is the size up to which a data set's file is pulled by
 // pullSmall, and pushed with no digest cache entry (see PushDir).
 const smallFile = 64 << 10
+
+// smallPerJob is how many of a data set's small files (of at most
+// smallFile bytes) are transferred at once for each of the jobs that
+// [WithJobs] allows: round trips and the registry's work for each request
+// make their time, not bytes, and more of them in flight keep both ends
+// busy. Against a local Distribution registry (2 cores), 10,000 files of
+// 4 KiB pulled 8 at once took 20.9 s, 32 at once 17.5 s; larger files
+// stay at the jobs allowed.
+const smallPerJob = 4
+
+// forEachFile calls f for each of a data set's n files as
+// [jobs.ForEach] does, n jobs at a time, where large(i) says which take a
+// whole job; the others, small, take 1/smallPerJob of one. With 1 job,
+// one file at a time.
+func forEachFile(ctx context.Context, n, count int, large func(i int) bool, f func(ctx context.Context, i int) error) error {
+	slots, whole := n*smallPerJob, smallPerJob
+	if n <= 1 {
+		slots, whole = 1, 1
+	}
+	return jobs.ForEachWeighted(ctx, slots, count, func(i int) int {
+		if large(i) {
+			return whole
+		}
+		return 1
+	}, f)
+}
 
 // pullSmall writes blob b, of at most smallFile bytes, to w: one read
 // buffer of its size, hashed on this goroutine as it is read

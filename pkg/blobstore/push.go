@@ -88,8 +88,11 @@ func WithCheckExists(check bool) TransferOption {
 // [Repository.PullBlobsAt], or requested ahead of their turn when
 // [Repository.PullBlobs] writes in order; likewise how many refs
 // [Repository.GetAliases] and [Repository.Sizes] resolve, and how many
-// files [HashFiles] hashes, at once. 1 moves one blob at a time.
-// Values below 1 count as 1.
+// files [HashFiles] hashes, at once. [Repository.PushDir] and
+// [Repository.PullDir] move up to 4 times as many files of at most 64 KiB
+// at once (each takes a quarter of a job): for files that small the
+// round trips make the time, not the bytes. 1 moves one blob (or file) at
+// a time. Values below 1 count as 1.
 func WithJobs(n int) TransferOption {
 	return func(o *transferOptions) { o.jobs = max(1, n) }
 }

@@ -248,7 +248,9 @@ func (r *Repository) PushDir(ctx context.Context, dir, alias string, opts ...Tra
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	o.probe = r.newProbe()
-	err = jobs.ForEach(ctx, o.jobs, len(todo), func(ctx context.Context, k int) error {
+	err = forEachFile(ctx, o.jobs, len(todo), func(k int) bool {
+		return big[todo[k]] || files[todo[k]].Size > smallFile
+	}, func(ctx context.Context, k int) error {
 		i := todo[k]
 		f := &files[i]
 		oi := o

@@ -29,9 +29,9 @@ func TestIntegrationPushDirSmallFilesHeads(t *testing.T) {
 		t.Fatal(err)
 	}
 	heads, uploads := count()
-	// 16 answers decide; up to DefaultJobs more were in flight by then; one
-	// more for the empty config.
-	if heads > 16+DefaultJobs+1 || uploads < n {
+	// 16 answers decide; up to DefaultJobs*smallPerJob more (small files)
+	// were in flight by then; one more for the empty config.
+	if heads > 16+DefaultJobs*smallPerJob+1 || uploads < n {
 		t.Fatalf("first push: %d HEADs, %d uploads of %d new files (%d sent)", heads, uploads, n, res.Transferred)
 	}
 	e.proxy.ResetStats()
