@@ -24,7 +24,9 @@
 #                the same wire work in raw net/http (POST and a monolithic
 #                PUT per file; GET per file, checked, into a file) and
 #                nothing else, at BENCH_FLOOR_JOBS and at 32 at once, and
-#                the registry's CPU time for each step (from /proc)
+#                the registry's CPU time for each step (from /proc); run
+#                against the registry storing on disk, then against a
+#                second one storing in /dev/shm (a RAM file system)
 #
 # Knobs: BENCH_GROWTH_MB="1 16 256 1024 4096 8192", BENCH_BLOBS="1 10 100
 # 1000 10000", BENCH_SCALE_TAGS=100000, BENCH_INC_MB=1024, BENCH_LAYOUT_MB=1024,
@@ -64,12 +66,15 @@ CRANE=$(install_tool crane "$CRANE_MODULE" "$CRANE_VERSION")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dxf-bench-scale.XXXXXX")
 reg_pid=
+ram_pid=
+ramtmp=
 cleanup() {
-	if [ -n "$reg_pid" ]; then
-		kill "$reg_pid" 2>/dev/null || true
-		wait "$reg_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
+	local p
+	for p in $reg_pid $ram_pid; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$work" ${ramtmp:+"$ramtmp"}
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -420,13 +425,16 @@ if want layout; then
 fi
 
 # --- tree -------------------------------------------------------------------------
-if want tree; then
-	n=$BENCH_TREE_FILES
-	log "tree: a directory of $n files of 4 KiB"
-	dir=$work/tree
-	files=()
+# tree_run LABEL HOST REGDIR PID: the tree steps against the registry at
+# HOST (its directory REGDIR, its localregistry's process PID), appended
+# to $md under LABEL.
+tree_run() {
+	local label=$1 thost=$2 tregdir=$3 tpid=$4
+	local n=$BENCH_TREE_FILES dir=$work/tree files=() s k j f
+	log "tree ($label): a directory of $n files of 4 KiB"
 	# 100 files per directory, each directory's files cut from one stream
 	# (two processes per directory, not one per file).
+	rm -rf "$dir"
 	for ((s = 0; s * 100 < n; s++)); do
 		k=$((n - s * 100 < 100 ? n - s * 100 : 100))
 		mkdir -p "$dir/d$s"
@@ -436,9 +444,9 @@ if want tree; then
 			files+=("$f")
 		done
 	done
-	reglog=$regdir/registry.log
+	local reglog=$tregdir/registry.log regp
+	regp=$(ps -o pid= --ppid "$tpid" | tr -d ' ' | head -n 1)
 	count() { grep -c "\"$1 /v2/$2" "$reglog" || true; }
-	regp=$(ps -o pid= --ppid "$reg_pid" | tr -d ' ' | head -n 1)
 	regcpu() { sed 's/.*) //' "/proc/$regp/stat" | awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / hz }'; }
 	# ctimed VAR OUT CMD...: timed, and VAR gets the registry's CPU seconds.
 	ctimed() {
@@ -449,55 +457,89 @@ if want tree; then
 		c1=$(regcpu)
 		printf -v "$v" '%s' "$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.1f", b - a }')"
 	}
+	local tdxf=(env "DXF_HOST=$thost" "${dxf[@]}")
+	local load dps dpr ops opr fps fpr f32ps dpc opc fpc f32pc rps rpr uploads heads mputs posts0 heads0 mput0
+	local dls dlr ols olr fls f32ls dlc olc flc flc0 d2s
 	load=$(cut -d' ' -f1 /proc/loadavg)
-	ctimed dpc "$work/out" "${dxf[@]}" push-blob bench/tree "$dir" @t >"$work/t.out"
-	read -r dps dpr <"$work/t.out"
+	# oras first: a registry holding more blobs does each request a little
+	# slower, which then counts against dxf.
 	cd "$dir"
-	ctimed opc "$work/out" "$ORAS" push --plain-http "$host/bench/tree-oras:t" "${files[@]}" >"$work/t.out"
+	ctimed opc "$work/out" "$ORAS" push --plain-http "$thost/bench/tree-oras:t" "${files[@]}" >"$work/t.out"
 	read -r ops opr <"$work/t.out"
 	cd "$root"
+	ctimed dpc "$work/out" "${tdxf[@]}" push-blob bench/tree "$dir" @t >"$work/t.out"
+	read -r dps dpr <"$work/t.out"
 	# The floor pushes new blobs (-salt), as dxf's first push did.
-	ctimed fpc "$work/out" "$work/floor" push -jobs "$BENCH_FLOOR_JOBS" -salt 1 "$host/bench/tree-floor:t" "$dir" >"$work/t.out"
+	ctimed fpc "$work/out" "$work/floor" push -jobs "$BENCH_FLOOR_JOBS" -salt 1 "$thost/bench/tree-floor:t" "$dir" >"$work/t.out"
 	read -r fps fpr <"$work/t.out"
-	ctimed f32pc "$work/out" "$work/floor" push -jobs 32 -salt 2 "$host/bench/tree-floor32:t" "$dir" >"$work/t.out"
+	ctimed f32pc "$work/out" "$work/floor" push -jobs 32 -salt 2 "$thost/bench/tree-floor32:t" "$dir" >"$work/t.out"
 	read -r f32ps _ <"$work/t.out"
 	# One file changed: one blob and one manifest should go up.
 	printf 'changed' | dd of="$dir/${files[$((n / 2))]}" bs=1 count=7 conv=notrunc status=none
 	posts0=$(count POST bench/tree/blobs/uploads/)
 	heads0=$(count HEAD bench/tree/blobs/)
 	mput0=$(count PUT bench/tree/manifests/)
-	read -r rps rpr < <(timed "$work/out" "${dxf[@]}" push-blob bench/tree "$dir" @t)
+	read -r rps rpr < <(timed "$work/out" "${tdxf[@]}" push-blob bench/tree "$dir" @t)
 	uploads=$(($(count POST bench/tree/blobs/uploads/) - posts0))
 	heads=$(($(count HEAD bench/tree/blobs/) - heads0))
 	mputs=$(($(count PUT bench/tree/manifests/) - mput0))
-	ctimed dlc "$work/out" "${dxf[@]}" pull-blob --dir "$work/tree-dxf" bench/tree @t >"$work/t.out"
-	read -r dls dlr <"$work/t.out"
-	[ "$(find "$work/tree-dxf" -type f | wc -l)" -eq "$n" ] || die "dxf pulled $(find "$work/tree-dxf" -type f | wc -l) files"
-	ctimed olc "$work/out" "$ORAS" pull --plain-http -o "$work/tree-oras" "$host/bench/tree-oras:t" >"$work/t.out"
+	ctimed olc "$work/out" "$ORAS" pull --plain-http -o "$work/tree-oras" "$thost/bench/tree-oras:t" >"$work/t.out"
 	read -r ols olr <"$work/t.out"
 	[ "$(find "$work/tree-oras" -type f | wc -l)" -eq "$n" ] || die "oras pulled $(find "$work/tree-oras" -type f | wc -l) files"
+	ctimed dlc "$work/out" "${tdxf[@]}" pull-blob --dir "$work/tree-dxf" bench/tree @t >"$work/t.out"
+	read -r dls dlr <"$work/t.out"
+	[ "$(find "$work/tree-dxf" -type f | wc -l)" -eq "$n" ] || die "dxf pulled $(find "$work/tree-dxf" -type f | wc -l) files"
 	for j in "$BENCH_FLOOR_JOBS" 32; do
 		rm -rf "$work/tree-floor"
-		ctimed flc "$work/out" "$work/floor" pull -jobs "$j" "$host/bench/tree:t" "$work/tree-floor" >"$work/t.out"
+		ctimed flc "$work/out" "$work/floor" pull -jobs "$j" "$thost/bench/tree:t" "$work/tree-floor" >"$work/t.out"
 		[ "$(find "$work/tree-floor" -type f | wc -l)" -eq "$n" ] || die "floor pulled $(find "$work/tree-floor" -type f | wc -l) files"
 		if [ "$j" = 32 ]; then read -r f32ls _ <"$work/t.out"; else read -r fls _ <"$work/t.out"; flc0=$flc; fi
 	done
 	# Pulling again into the up-to-date directory fetches nothing.
-	read -r d2s _ < <(timed "$work/out" "${dxf[@]}" pull-blob --dir "$work/tree-dxf" bench/tree @t)
+	read -r d2s _ < <(timed "$work/out" "${tdxf[@]}" pull-blob --dir "$work/tree-dxf" bench/tree @t)
 	log "  push dxf $dps s oras $ops s floor $fps s (32 at once $f32ps s, registry CPU $f32pc s); one changed: $rps s, $uploads uploads, $mputs manifest PUTs, $heads HEADs; pull dxf $dls s oras $ols s floor $fls s (32 at once $f32ls s), again $d2s s"
 	{
-		printf '## A directory of %s files of 4 KiB\n\n' "$n"
-		printf 'Single runs, load %s at the start. Push: `dxf push-blob <repo> DIR @alias` (a data set: one blob per file, OCI form) vs `oras push <repo>:<tag> <the %s files>`; re-push after one file changed, with uploads (POST …/blobs/uploads/), HEADs and manifest PUTs counted in the registry'"'"'s log; pull: `dxf pull-blob --dir` vs `oras pull -o`, then dxf again into the up-to-date directory.\n\n' "$load" "$n"
-		printf 'floor: `hack/floor`, the same wire work in raw net/http and nothing else (push: POST and a monolithic PUT per file, of new blobs; pull: one GET per file of the dxf alias, checked against its digest, written to its file), %s and 32 files at once. Registry CPU: what the registry used during the step (user + system, from /proc).\n\n' "$BENCH_FLOOR_JOBS"
+		printf '### %s\n\n' "$label"
 		printf '| Step | dxf s | oras s | dxf / oras | dxf peak RSS MiB | oras peak RSS MiB | floor s (%s / 32 at once) | dxf / floor | registry CPU s: dxf / oras / floor |\n' "$BENCH_FLOOR_JOBS"
 		printf '|---|---:|---:|---:|---:|---:|---:|---:|---|\n'
 		printf '| push | %s | %s | %s× | %s | %s | %s / %s | %s× | %s / %s / %s |\n' "$dps" "$ops" "$(ratio "$dps" "$ops")" "$dpr" "$opr" "$fps" "$f32ps" "$(ratio "$dps" "$fps")" "$dpc" "$opc" "$fpc"
 		printf '| re-push, one file changed: %s upload(s), %s manifest PUT(s), %s HEAD(s) | %s | | | %s | | | | |\n' "$uploads" "$mputs" "$heads" "$rps" "$rpr"
 		printf '| pull | %s | %s | %s× | %s | %s | %s / %s | %s× | %s / %s / %s |\n' "$dls" "$ols" "$(ratio "$dls" "$ols")" "$dlr" "$olr" "$fls" "$f32ls" "$(ratio "$dls" "$fls")" "$dlc" "$olc" "$flc0"
 		printf '| pull again, up to date | %s | | | | | | | |\n\n' "$d2s"
+		printf 'Load %s at the start.\n\n' "$load"
 	} >>"$md"
 	rm -rf "$dir" "$work/tree-dxf" "$work/tree-oras" "$work/tree-floor"
+}
+
+if want tree; then
+	{
+		printf '## A directory of %s files of 4 KiB\n\n' "$BENCH_TREE_FILES"
+		printf 'Single runs. Push: `oras push <repo>:<tag> <the %s files>`, then `dxf push-blob <repo> DIR @alias` (a data set: one blob per file, OCI form; second, so that the registry'"'"'s growth counts against it); re-push after one file changed, with uploads (POST …/blobs/uploads/), HEADs and manifest PUTs counted in the registry'"'"'s log; pull: `oras pull -o`, then `dxf pull-blob --dir`, then dxf again into the up-to-date directory. Every step starts after a `sync`.\n\n' "$BENCH_TREE_FILES"
+		printf 'floor: `hack/floor`, the same wire work in raw net/http and nothing else (push: POST and a monolithic PUT per file, of new blobs; pull: one GET per file of the dxf alias, checked against its digest, written to its file), %s and 32 files at once. Registry CPU: what the registry used during the step (user + system, from /proc).\n\n' "$BENCH_FLOOR_JOBS"
+		printf 'Twice: against the registry storing on disk, as every other scenario here, and against a second one storing in a RAM file system (`/dev/shm`). On disk, Distribution 3 syncs four files for each blob pushed (the upload'"'"'s start time and hash state, the data, the repository'"'"'s link) and allocates a 4 MiB read buffer for each blob served: most of the time is the registry'"'"'s, the same for every client (the floor shows it). In RAM the syncs cost nothing and what the clients do shows.\n\n'
+	} >>"$md"
+	tree_run "Registry storing on disk" "$host" "$regdir" "$reg_pid"
 	purge_all
+	if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR == 2 { print $4 }')" -gt $((2 << 20)) ]; then
+		ramtmp=$(mktemp -d /dev/shm/dxf-bench-reg.XXXXXX)
+		TMPDIR=$ramtmp "$work/localregistry" -env "$work/env-ram" >"$work/localregistry-ram.log" 2>&1 &
+		ram_pid=$!
+		for _ in $(seq 1 240); do
+			[ -s "$work/env-ram" ] && break
+			kill -0 "$ram_pid" 2>/dev/null || die "the RAM-disk registry did not start"
+			sleep 0.5
+		done
+		ramhost=$(. "$work/env-ram" && echo "$DXF_HOST")
+		tree_run "Registry storing in RAM (/dev/shm)" "$ramhost" "$(echo "$ramtmp"/registrytest-*)" "$ram_pid"
+		kill "$ram_pid" 2>/dev/null || true
+		wait "$ram_pid" 2>/dev/null || true
+		ram_pid=
+		rm -rf "$ramtmp"
+		ramtmp=
+	else
+		log "tree: no RAM file system with 2 GiB free at /dev/shm; the tree ran against the disk registry only"
+		printf '(No RAM file system with 2 GiB free at `/dev/shm` on this machine: the disk registry only.)\n\n' >>"$md"
+	fi
 fi
 
 elapsed=$(($(date +%s) - started))
