@@ -85,14 +85,22 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 go build -o "$work/localregistry" ./hack/localregistry
 go build -o "$work/gosha256" ./hack/benchchart/gosha256
 go build -o "$work/floor" ./hack/floor
-mkdir -p "$work/reg"
-TMPDIR=$work/reg "$work/localregistry" -env "$work/env" >"$work/localregistry.log" 2>&1 &
-reg_pid=$!
-for _ in $(seq 1 1200); do
-	[ -s "$work/env" ] && break
-	kill -0 "$reg_pid" 2>/dev/null || die "the registry did not start"
-	sleep 0.5
-done
+# start_registry DIR ENV VAR: starts a local registry keeping its files in
+# DIR, waits for its export lines in ENV, and sets VAR to its pid.
+start_registry() {
+	local pid
+	mkdir -p "$1"
+	TMPDIR=$1 "$work/localregistry" -env "$2" >"$2.log" 2>&1 &
+	pid=$!
+	printf -v "$3" '%s' "$pid"
+	for _ in $(seq 1 1200); do
+		[ -s "$2" ] && return
+		kill -0 "$pid" 2>/dev/null || die "the registry in $1 did not start: $(tail -n 5 "$2.log")"
+		sleep 0.5
+	done
+	die "the registry in $1 did not start in 10 minutes"
+}
+start_registry "$work/reg" "$work/env" reg_pid
 # shellcheck disable=SC1091
 . "$work/env"
 host=$DXF_HOST
@@ -522,13 +530,7 @@ if want tree; then
 	purge_all
 	if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(df -Pk /dev/shm | awk 'NR == 2 { print $4 }')" -gt $((2 << 20)) ]; then
 		ramtmp=$(mktemp -d /dev/shm/dxf-bench-reg.XXXXXX)
-		TMPDIR=$ramtmp "$work/localregistry" -env "$work/env-ram" >"$work/localregistry-ram.log" 2>&1 &
-		ram_pid=$!
-		for _ in $(seq 1 240); do
-			[ -s "$work/env-ram" ] && break
-			kill -0 "$ram_pid" 2>/dev/null || die "the RAM-disk registry did not start"
-			sleep 0.5
-		done
+		start_registry "$ramtmp" "$work/env-ram" ram_pid
 		ramhost=$(. "$work/env-ram" && echo "$DXF_HOST")
 		tree_run "Registry storing in RAM (/dev/shm)" "$ramhost" "$(echo "$ramtmp"/registrytest-*)" "$ram_pid"
 		kill "$ram_pid" 2>/dev/null || true
