@@ -12,11 +12,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/dxf-go/dxf/internal/jobs"
 	"github.com/dxf-go/dxf/pkg/blobstore/store"
 )
 
@@ -149,36 +149,24 @@ func (r *Repository) ResolvePlatforms(ctx context.Context, m *Manifest, platform
 		return nil, err
 	}
 	a.Platforms = make(map[string]*Manifest, len(entries))
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-		sem      = make(chan struct{}, DefaultJobs)
-	)
-	for p, e := range entries {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			child, err := r.getPlatformManifest(ctx, p, e)
-			if err == nil && child.IsList() {
-				err = fmt.Errorf("%w: platform %s is itself a list (%s)", ErrUnsupportedManifest, p, child.MediaType)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-				}
-				return
-			}
-			a.Platforms[p] = child
-		}()
+	// In the order of their names, so that the error reported, if several
+	// fail, does not depend on timing.
+	keys := slices.Sorted(maps.Keys(entries))
+	children := make([]*Manifest, len(keys))
+	err := jobs.ForEach(ctx, DefaultJobs, len(keys), func(ctx context.Context, i int) error {
+		p := keys[i]
+		child, err := r.getPlatformManifest(ctx, p, entries[p])
+		if err == nil && child.IsList() {
+			err = fmt.Errorf("%w: platform %s is itself a list (%s)", ErrUnsupportedManifest, p, child.MediaType)
+		}
+		children[i] = child
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	for i, p := range keys {
+		a.Platforms[p] = children[i]
 	}
 	return a, nil
 }
@@ -271,24 +259,13 @@ func (r *Repository) SetAliasBlobs(ctx context.Context, alias string, blobs ...B
 // blobSizes HEADs the blobs concurrently ([DefaultJobs] at a time).
 func (r *Repository) blobSizes(ctx context.Context, digests []v1.Hash) ([]Blob, error) {
 	blobs := make([]Blob, len(digests))
-	errs := make([]error, len(digests))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, DefaultJobs)
-	for i, d := range digests {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			size, err := r.BlobSize(ctx, d)
-			blobs[i], errs[i] = Blob{Digest: d, Size: size}, err
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	err := jobs.ForEach(ctx, DefaultJobs, len(digests), func(ctx context.Context, i int) error {
+		size, err := r.BlobSize(ctx, digests[i])
+		blobs[i] = Blob{Digest: digests[i], Size: size}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return blobs, nil
 }
