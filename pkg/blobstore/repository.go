@@ -138,12 +138,17 @@ func (r *Repository) describe() (name, full string) {
 }
 
 // withOp is err (nil if nil) prefixed with op, the operation that failed,
-// unless err already starts with it: the registry's store names each of its
+// unless err names it already: the registry's store names each of its
 // operations in its errors with the same words as the operations here
 // (its errors then read as before, with no repeated prefix), and the
 // layout's store names none.
 func withOp(op string, err error) error {
-	if err == nil || strings.HasPrefix(err.Error(), op+": ") {
+	if err == nil {
+		return nil
+	}
+	// The error itself, not one it wraps: only then does its text start
+	// with the name.
+	if named, ok := err.(interface{ Operation() string }); ok && named.Operation() == op {
 		return err
 	}
 	return fmt.Errorf("%s: %w", op, err)

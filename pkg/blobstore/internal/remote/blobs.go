@@ -59,7 +59,7 @@ func (r *Repo) GetRange(ctx context.Context, op string, d v1.Hash, off, end int6
 	}
 	if cr := resp.Header.Get("Content-Range"); !RangeStartsAt(cr, off) {
 		resp.Body.Close()
-		return nil, fmt.Errorf("%s: asked for bytes %d-%d, the registry answered Content-Range %q", op, off, end, cr)
+		return nil, opErrorf(op, "asked for bytes %d-%d, the registry answered Content-Range %q", off, end, cr)
 	}
 	return resp, nil
 }
@@ -93,16 +93,16 @@ func (r *Repo) HeadBlob(ctx context.Context, d v1.Hash) (bool, int64, error) {
 		return false, 0, err
 	}
 	if resp.ContentLength < 0 {
-		return false, 0, fmt.Errorf("%s: the registry did not give the size", op)
+		return false, 0, opErrorf(op, "the registry did not give the size")
 	}
 	// A registry names the blob; a web server answering 200 to anything
 	// (an HTML page) is not telling us the blob exists.
 	if got := resp.Header.Get("Docker-Content-Digest"); got != "" {
 		if got != d.String() {
-			return false, 0, fmt.Errorf("%s: the registry answered for %s", op, got)
+			return false, 0, opErrorf(op, "the registry answered for %s", got)
 		}
 	} else if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "text/html") {
-		return false, 0, fmt.Errorf("%s: the answer is a web page (%s), not a registry's", op, ct)
+		return false, 0, opErrorf(op, "the answer is a web page (%s), not a registry's", ct)
 	}
 	return true, resp.ContentLength, nil
 }
@@ -130,7 +130,7 @@ func (r *Repo) Open(ctx context.Context, b store.Blob, off, n int64) (io.ReadClo
 		size := resp.ContentLength
 		if b.Size >= 0 && size >= 0 && size != b.Size {
 			resp.Body.Close()
-			return nil, fmt.Errorf("%s: %w: the registry sends %d bytes, %d expected", op, store.ErrSizeMismatch, size, b.Size)
+			return nil, opErrorf(op, "%w: the registry sends %d bytes, %d expected", store.ErrSizeMismatch, size, b.Size)
 		}
 		if size < 0 {
 			size = b.Size
@@ -148,7 +148,7 @@ func (r *Repo) Open(ctx context.Context, b store.Blob, off, n int64) (io.ReadClo
 		b.Size = st.Size
 	}
 	if off < 0 || off > b.Size {
-		return nil, fmt.Errorf("%s: offset %d outside its %d bytes", op, off, b.Size)
+		return nil, opErrorf(op, "offset %d outside its %d bytes", off, b.Size)
 	}
 	if n < 0 || off+n > b.Size {
 		n = b.Size - off
@@ -163,7 +163,7 @@ func (r *Repo) Open(ctx context.Context, b store.Blob, off, n int64) (io.ReadClo
 	cr := resp.Header.Get("Content-Range")
 	if _, total, ok := strings.Cut(cr, "/"); ok && total != "*" && total != strconv.FormatInt(b.Size, 10) {
 		resp.Body.Close()
-		return nil, fmt.Errorf("%s: %w: the registry holds %s bytes, %d expected", op, store.ErrSizeMismatch, total, b.Size)
+		return nil, opErrorf(op, "%w: the registry holds %s bytes, %d expected", store.ErrSizeMismatch, total, b.Size)
 	}
 	return readCloser{io.LimitReader(resp.Body, n), resp.Body}, nil
 }
@@ -191,7 +191,7 @@ func (r *Repo) Fetch(ctx context.Context, want store.Blob, off int64) (io.ReadCl
 	switch {
 	case size >= 0 && resp.ContentLength >= 0 && resp.ContentLength != size:
 		resp.Body.Close()
-		return nil, 0, fmt.Errorf("%s: %w: the registry sends %d bytes, %d expected", op, store.ErrSizeMismatch, resp.ContentLength, size)
+		return nil, 0, opErrorf(op, "%w: the registry sends %d bytes, %d expected", store.ErrSizeMismatch, resp.ContentLength, size)
 	case size < 0 && resp.ContentLength >= 0:
 		size = resp.ContentLength
 	case size < 0:
@@ -203,7 +203,7 @@ func (r *Repo) Fetch(ctx context.Context, want store.Blob, off int64) (io.ReadCl
 		}
 		if herr != nil {
 			resp.Body.Close()
-			return nil, 0, fmt.Errorf("%s: sent without Content-Length, and its size cannot be had: %w", op, herr)
+			return nil, 0, opErrorf(op, "sent without Content-Length, and its size cannot be had: %w", herr)
 		}
 		size = n
 	}

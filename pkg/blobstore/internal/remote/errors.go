@@ -71,6 +71,26 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Operation is e.Op: the operation e's text starts with.
+func (e *Error) Operation() string { return e.Op }
+
+// opError is an error of an operation whose text starts with it, as
+// "pull blob sha256:…: …". The operations built on the store name their own
+// failures the same way; Operation tells them the name is there already.
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string     { return e.op + ": " + e.err.Error() }
+func (e *opError) Unwrap() error     { return e.err }
+func (e *opError) Operation() string { return e.op }
+
+// opErrorf is fmt.Errorf(format, a...) named as an error of op.
+func opErrorf(op, format string, a ...any) error {
+	return &opError{op: op, err: fmt.Errorf(format, a...)}
+}
+
 // Unwrap gives the sentinel matching the answer and the transport error.
 func (e *Error) Unwrap() []error {
 	var errs []error
@@ -119,7 +139,7 @@ func WrapErr(op string, s Subject, err error) error {
 	}
 	var terr *transport.Error
 	if !errors.As(err, &terr) {
-		return fmt.Errorf("%s: %w", op, err)
+		return opErrorf(op, "%w", err)
 	}
 	e := &Error{Op: op, StatusCode: terr.StatusCode, err: terr}
 	for _, d := range terr.Errors {

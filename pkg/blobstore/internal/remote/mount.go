@@ -36,7 +36,7 @@ func (r *Repo) MountFrom(ctx context.Context, op string, src *Repo, d v1.Hash) e
 	switch resp.StatusCode {
 	case http.StatusCreated:
 		if got := resp.Header.Get("Docker-Content-Digest"); got != "" && got != d.String() {
-			return fmt.Errorf("%s: %w: registry mounted %s", op, ErrMountFailed, got)
+			return opErrorf(op, "%w: registry mounted %s", ErrMountFailed, got)
 		}
 		return nil
 	case http.StatusAccepted:
@@ -48,9 +48,9 @@ func (r *Repo) MountFrom(ctx context.Context, op string, src *Repo, d v1.Hash) e
 		}
 		// Tell a registry that does not mount from a missing source.
 		if has, _, herr := src.HeadBlob(ctx, d); herr == nil && has {
-			return fmt.Errorf("%s: %w (the registry answered 202 Accepted although %s holds the blob: it may not support cross-repository mounts; push the blob instead)", op, ErrMountFailed, src.repo.RepositoryStr())
+			return opErrorf(op, "%w (the registry answered 202 Accepted although %s holds the blob: it may not support cross-repository mounts; push the blob instead)", ErrMountFailed, src.repo.RepositoryStr())
 		}
-		return fmt.Errorf("%s: %w (the registry answered 202 Accepted: the blob or repository is unknown there, or the registry does not support mounting)", op, ErrMountFailed)
+		return opErrorf(op, "%w (the registry answered 202 Accepted: the blob or repository is unknown there, or the registry does not support mounting)", ErrMountFailed)
 	}
 	err = CheckResponse(op, SubjectBlob, resp, http.StatusCreated)
 	return fmt.Errorf("%w: %w", ErrMountFailed, err)

@@ -33,11 +33,11 @@ func (p Pages) Paginate(ctx context.Context, t *xport.Client, c *http.Client, op
 	var last pageSummary
 	for pages := 0; u != ""; pages++ {
 		if seen[u] {
-			yield("", fmt.Errorf("%s: pagination loops back to %s", op, u))
+			yield("", opErrorf(op, "pagination loops back to %s", u))
 			return
 		}
 		if pages == p.Max {
-			yield("", fmt.Errorf("%s: %w", op, p.TooMany))
+			yield("", opErrorf(op, "%w", p.TooMany))
 			return
 		}
 		seen[u] = true
@@ -64,14 +64,14 @@ func (p Pages) Paginate(ctx context.Context, t *xport.Client, c *http.Client, op
 			return yield(name, nil)
 		})
 		if err != nil {
-			yield("", fmt.Errorf("%s: %w", op, err))
+			yield("", opErrorf(op, "%w", err))
 			return
 		}
 		if sum.stopped {
 			return
 		}
 		if next != "" && (sum.n == 0 || sum == last) {
-			yield("", fmt.Errorf("%s: the registry's pagination makes no progress: page %d has %s, and links to another", op, pages+1, sum.describe()))
+			yield("", opErrorf(op, "the registry's pagination makes no progress: page %d has %s, and links to another", pages+1, sum.describe()))
 			return
 		}
 		last = sum
@@ -126,7 +126,7 @@ func (p Pages) page(ctx context.Context, t *xport.Client, c *http.Client, op str
 	}
 	next, err := NextLink(u, hdr.Values("Link"))
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", op, err)
+		return nil, "", opErrorf(op, "%w", err)
 	}
 	return raw, next, nil
 }

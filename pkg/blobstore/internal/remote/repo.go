@@ -89,14 +89,14 @@ func GetBody(ctx context.Context, t *xport.Client, c *http.Client, op string, s 
 		}
 		hdr = resp.Header
 		if resp.ContentLength > limit {
-			return &retry.Permanent{Err: fmt.Errorf("%s: %w", op, tooBig)}
+			return &retry.Permanent{Err: opErrorf(op, "%w", tooBig)}
 		}
 		raw, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
 		if err != nil {
-			return fmt.Errorf("%s: %w", op, xport.CleanURLError(err))
+			return opErrorf(op, "%w", xport.CleanURLError(err))
 		}
 		if int64(len(raw)) > limit {
-			return &retry.Permanent{Err: fmt.Errorf("%s: %w", op, tooBig)}
+			return &retry.Permanent{Err: opErrorf(op, "%w", tooBig)}
 		}
 		return nil
 	})

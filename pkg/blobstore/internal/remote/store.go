@@ -61,7 +61,7 @@ func (r *Repo) ReadManifest(ctx context.Context, op, ref string, limit int64, to
 	}
 	got, err := parse(raw, hdr.Get("Content-Type"))
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return opErrorf(op, "%w", err)
 	}
 	want := hdr.Get("Docker-Content-Digest")
 	if d, err := r.codec.ParseDigest(ref); err == nil {
@@ -70,10 +70,10 @@ func (r *Repo) ReadManifest(ctx context.Context, op, ref string, limit int64, to
 	if want != "" {
 		d, err := r.codec.ParseDigest(want)
 		if err != nil {
-			return fmt.Errorf("%s: Docker-Content-Digest: %w", op, err)
+			return opErrorf(op, "Docker-Content-Digest: %w", err)
 		}
 		if d != got {
-			return fmt.Errorf("%s: %w", op, &store.DigestMismatchError{Expected: d, Got: got})
+			return opErrorf(op, "%w", &store.DigestMismatchError{Expected: d, Got: got})
 		}
 	}
 	return nil
@@ -94,13 +94,13 @@ func (r *Repo) WriteManifest(ctx context.Context, op, ref string, raw []byte, me
 	case got != "":
 		gd, err := r.codec.ParseDigest(got)
 		if err != nil {
-			return fmt.Errorf("%s: Docker-Content-Digest: %w", op, err)
+			return opErrorf(op, "Docker-Content-Digest: %w", err)
 		}
 		if gd != d {
-			return fmt.Errorf("%s: the registry stored something else: %w", op, &store.DigestMismatchError{Expected: d, Got: gd})
+			return opErrorf(op, "the registry stored something else: %w", &store.DigestMismatchError{Expected: d, Got: gd})
 		}
 	case resp.StatusCode != http.StatusCreated:
-		return fmt.Errorf("%s: %w: the answer (%s) is not a registry's", op, store.ErrInvalidManifest, resp.Status)
+		return opErrorf(op, "%w: the answer (%s) is not a registry's", store.ErrInvalidManifest, resp.Status)
 	}
 	return nil
 }
@@ -115,7 +115,7 @@ func (r *Repo) GetManifest(ctx context.Context, ref string) (store.Manifest, err
 func (r *Repo) GetManifestBounded(ctx context.Context, ref string, limit int64, tooBig error) (store.Manifest, error) {
 	op := fmt.Sprintf("get alias %s", ref)
 	if err := r.codec.ValidateAlias(ref); err != nil {
-		return store.Manifest{}, fmt.Errorf("%s: %w", op, err)
+		return store.Manifest{}, opErrorf(op, "%w", err)
 	}
 	var m store.Manifest
 	err := r.ReadManifest(ctx, op, ref, limit, tooBig, func(raw []byte, contentType string) (v1.Hash, error) {
@@ -134,11 +134,11 @@ func (r *Repo) GetManifestBounded(ctx context.Context, ref string, limit int64, 
 func (r *Repo) PutManifest(ctx context.Context, ref string, m store.Manifest) (v1.Hash, error) {
 	op := "set alias " + ref
 	if err := r.codec.ValidateAlias(ref); err != nil {
-		return v1.Hash{}, fmt.Errorf("%s: %w", op, err)
+		return v1.Hash{}, opErrorf(op, "%w", err)
 	}
 	mt, d, err := r.codec.ParseManifest(m.Raw, "")
 	if err != nil {
-		return v1.Hash{}, fmt.Errorf("%s: %w", op, err)
+		return v1.Hash{}, opErrorf(op, "%w", err)
 	}
 	if err := r.WriteManifest(ctx, op, ref, m.Raw, mt, d); err != nil {
 		return v1.Hash{}, err
@@ -167,7 +167,7 @@ func (r *Repo) Mount(ctx context.Context, from string, d v1.Hash) error {
 	op := fmt.Sprintf("mount blob %s from %s", d, from)
 	src, err := r.codec.Repository(from)
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return opErrorf(op, "%w", err)
 	}
 	return r.MountFrom(ctx, op, src, d)
 }
@@ -208,16 +208,16 @@ func (r *Repo) Put(ctx context.Context, rd io.Reader, want store.Blob) (store.Bl
 		return store.Blob{}, err
 	}
 	if body.Err() != nil {
-		return store.Blob{}, fmt.Errorf("%s: reading the data: %w", op, body.Err())
+		return store.Blob{}, opErrorf(op, "reading the data: %w", body.Err())
 	}
 	if next != "" {
 		if loc, err = ResolveLocation(loc, next); err != nil {
-			return store.Blob{}, fmt.Errorf("%s: %w", op, err)
+			return store.Blob{}, opErrorf(op, "%w", err)
 		}
 	}
 	d := h.Digest()
 	if known && d != want.Digest {
-		return store.Blob{}, fmt.Errorf("%s: %w (the data changed while it was pushed)", op, &store.DigestMismatchError{Expected: want.Digest, Got: d})
+		return store.Blob{}, opErrorf(op, "%w (the data changed while it was pushed)", &store.DigestMismatchError{Expected: want.Digest, Got: d})
 	}
 	if _, err := r.CommitUpload(ctx, c, "push blob "+d.String(), loc, d, xport.Request{}, func() error { return nil }); err != nil {
 		return store.Blob{}, err

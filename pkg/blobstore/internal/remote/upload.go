@@ -32,7 +32,7 @@ func (r *Repo) StartUpload(ctx context.Context, c *http.Client, op, query string
 	}
 	loc, err := ResolveLocation(u, resp.Header.Get("Location"))
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", op, err)
+		return "", opErrorf(op, "%w", err)
 	}
 	return loc, nil
 }
@@ -48,7 +48,7 @@ func (r *Repo) StartUpload(ctx context.Context, c *http.Client, op, query string
 func (r *Repo) CommitUpload(ctx context.Context, c *http.Client, op, loc string, d v1.Hash, req xport.Request, readErr func() error) (bool, error) {
 	u, err := url.Parse(loc)
 	if err != nil {
-		return false, fmt.Errorf("%s: bad upload location: %w", op, err)
+		return false, opErrorf(op, "bad upload location: %w", err)
 	}
 	q := u.Query()
 	q.Set("digest", d.String())
@@ -63,7 +63,7 @@ func (r *Repo) CommitUpload(ctx context.Context, c *http.Client, op, loc string,
 		resp.Body.Close()
 	}
 	if rerr := readErr(); err == nil && rerr != nil {
-		return false, fmt.Errorf("%s: reading the data: %w", op, rerr)
+		return false, opErrorf(op, "reading the data: %w", rerr)
 	}
 	if err == nil {
 		// The registry names what it stored: anything but d means it
@@ -72,10 +72,10 @@ func (r *Repo) CommitUpload(ctx context.Context, c *http.Client, op, loc string,
 		if got != "" {
 			gd, perr := r.codec.ParseDigest(got)
 			if perr != nil {
-				return false, fmt.Errorf("%s: the commit's Docker-Content-Digest: %w", op, perr)
+				return false, opErrorf(op, "the commit's Docker-Content-Digest: %w", perr)
 			}
 			if gd != d {
-				return false, fmt.Errorf("%s: the registry stored something else: %w", op, &store.DigestMismatchError{Expected: d, Got: gd})
+				return false, opErrorf(op, "the registry stored something else: %w", &store.DigestMismatchError{Expected: d, Got: gd})
 			}
 		}
 		return resp.StatusCode == http.StatusCreated && got != "" && namesBlob(resp.Header.Get("Location"), d), nil
@@ -126,7 +126,7 @@ func (r *Repo) PatchChunk(ctx context.Context, c *http.Client, op, loc string, b
 		return "", err
 	}
 	if err := readErr(); err != nil {
-		return "", fmt.Errorf("%s: reading the data: %w", op, err)
+		return "", opErrorf(op, "reading the data: %w", err)
 	}
 	if next := resp.Header.Get("Location"); next != "" {
 		return ResolveLocation(loc, next)
