@@ -128,7 +128,7 @@ func (r *Repository) PullDir(ctx context.Context, alias, dir string, opts ...Tra
 	if o.tree.plan != nil {
 		o.tree.plan(files)
 	}
-	if err := os.MkdirAll(dir, 0o777); err != nil { //nolint:gosec // as mkdir -p and tar make directories: the umask applies
+	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	root, err := os.OpenRoot(dir)
@@ -189,7 +189,7 @@ func (r *Repository) PullDir(ctx context.Context, alias, dir string, opts ...Tra
 	for _, f := range files {
 		switch f.Kind {
 		case KindDir:
-			if err := root.MkdirAll(f.Path, 0o777); err != nil {
+			if err := root.MkdirAll(f.Path, dirMode); err != nil {
 				return nil, fmt.Errorf("%s: %w", op, entryErr(f.Path, err))
 			}
 		case KindSymlink:
@@ -231,10 +231,8 @@ func (r *Repository) pullFileInto(ctx context.Context, root *os.Root, f File, re
 		}
 		return false, 0, nil
 	}
-	if dir := path.Dir(f.Path); dir != "." {
-		if err := root.MkdirAll(dir, 0o777); err != nil {
-			return false, 0, err
-		}
+	if err := mkdirParent(root, f.Path); err != nil {
+		return false, 0, err
 	}
 	tmp, out, err := createPartial(root, f.Path)
 	if err != nil {
@@ -281,6 +279,18 @@ func (r *Repository) pullFileInto(ctx context.Context, root *os.Root, f File, re
 	return true, f.Size, nil
 }
 
+// dirMode is the mode pulled directories are made with: as mkdir -p and
+// tar make them, the umask applies.
+const dirMode = 0o777
+
+// mkdirParent makes the directories p (a path under root) is in.
+func mkdirParent(root *os.Root, p string) error {
+	if d := path.Dir(p); d != "." {
+		return root.MkdirAll(d, dirMode)
+	}
+	return nil
+}
+
 // smallFile is the size up to which a data set's file is pulled by
 // pullSmall, and pushed with no digest cache entry (see PushDir).
 const smallFile = 64 << 10
@@ -295,15 +305,15 @@ const smallFile = 64 << 10
 const smallPerJob = 4
 
 // forEachFile calls f for each of a data set's n files as
-// [jobs.ForEach] does, n jobs at a time, where large(i) says which take a
+// [jobs.ForEach] does, njobs at a time, where large(i) says which take a
 // whole job; the others, small, take 1/smallPerJob of one. With 1 job,
 // one file at a time.
-func forEachFile(ctx context.Context, n, count int, large func(i int) bool, f func(ctx context.Context, i int) error) error {
-	slots, whole := n*smallPerJob, smallPerJob
-	if n <= 1 {
+func forEachFile(ctx context.Context, njobs, n int, large func(i int) bool, f func(ctx context.Context, i int) error) error {
+	slots, whole := njobs*smallPerJob, smallPerJob
+	if njobs <= 1 {
 		slots, whole = 1, 1
 	}
-	return jobs.ForEachWeighted(ctx, slots, count, func(i int) int {
+	return jobs.ForEachWeighted(ctx, slots, n, func(i int) int {
 		if large(i) {
 			return whole
 		}
@@ -401,10 +411,8 @@ func placeLink(root *os.Root, dir, p, target string, outside bool) error {
 			return err
 		}
 	}
-	if d := path.Dir(p); d != "." {
-		if err := root.MkdirAll(d, 0o777); err != nil {
-			return entryErr(p, err)
-		}
+	if err := mkdirParent(root, p); err != nil {
+		return entryErr(p, err)
 	}
 	if err := root.Symlink(target, p); err != nil {
 		return entryErr(p, err)
@@ -515,10 +523,8 @@ func (r *Repository) unpack(ctx context.Context, root *os.Root, f File, o transf
 	if len(f.Parts) != 1 {
 		return 0, fmt.Errorf("%w: an archive to unpack must be one blob", ErrInvalidManifest)
 	}
-	if d := path.Dir(f.Path); d != "." {
-		if err := root.MkdirAll(d, 0o777); err != nil {
-			return 0, err
-		}
+	if err := mkdirParent(root, f.Path); err != nil {
+		return 0, err
 	}
 	tmp, out, err := createPartial(root, f.Path)
 	if err != nil {
@@ -550,14 +556,12 @@ func (r *Repository) unpack(ctx context.Context, root *os.Root, f File, o transf
 	for _, m := range members {
 		switch {
 		case m.dir:
-			if err := root.MkdirAll(m.name, 0o777); err != nil {
+			if err := root.MkdirAll(m.name, dirMode); err != nil {
 				return 0, fmt.Errorf("archive member %w", entryErr(m.name, err))
 			}
 		case m.target == "":
-			if d := path.Dir(m.name); d != "." {
-				if err := root.MkdirAll(d, 0o777); err != nil {
-					return 0, fmt.Errorf("archive member %w", entryErr(m.name, err))
-				}
+			if err := mkdirParent(root, m.name); err != nil {
+				return 0, fmt.Errorf("archive member %w", entryErr(m.name, err))
 			}
 			if err := root.Rename(path.Join(stage, m.name), m.name); err != nil {
 				return 0, fmt.Errorf("archive member %w", entryErr(m.name, err))
@@ -693,7 +697,7 @@ func untar(root *os.Root, stage string, rd io.Reader, f File, limit int64, entri
 		staged := path.Join(stage, name)
 		switch hdr.Typeflag {
 		case tar.TypeDir:
-			if err := root.MkdirAll(staged, 0o777); err != nil {
+			if err := root.MkdirAll(staged, dirMode); err != nil {
 				return nil, fmt.Errorf("archive member %w", entryErr(name, err))
 			}
 			members = append(members, member{name: name, dir: true})
@@ -736,10 +740,8 @@ func untar(root *os.Root, stage string, rd io.Reader, f File, limit int64, entri
 // writeMember writes one archive member at name under root (in the
 // staging directory: no temporary name needed).
 func writeMember(root *os.Root, name string, rd io.Reader, mode fs.FileMode) error {
-	if d := path.Dir(name); d != "." {
-		if err := root.MkdirAll(d, 0o777); err != nil {
-			return err
-		}
+	if err := mkdirParent(root, name); err != nil {
+		return err
 	}
 	if mode == 0 {
 		mode = 0o644
