@@ -35,31 +35,16 @@ func waitWritten(f *os.File, off, n int64) error {
 
 // syncRange runs sync_file_range on f.
 func syncRange(f *os.File, off, n int64, flags int) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		serr = unix.SyncFileRange(int(fd), off, n, flags)
-	}); err != nil {
-		return err
-	}
-	return serr
+	return control(f, func(fd int) error { return unix.SyncFileRange(fd, off, n, flags) })
 }
 
 // cached returns how many bytes of f the page cache holds; false if the
 // system does not tell (a kernel before 6.5, a closed file).
 func cached(f *os.File) (int64, bool) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return 0, false
-	}
 	var cs unix.Cachestat_t
-	var cerr error
-	if err := rc.Control(func(fd uintptr) {
-		cerr = unix.Cachestat(uint(fd), &unix.CachestatRange{}, &cs, 0)
-	}); err != nil || cerr != nil {
+	if err := control(f, func(fd int) error {
+		return unix.Cachestat(uint(fd), &unix.CachestatRange{}, &cs, 0)
+	}); err != nil {
 		return 0, false
 	}
 	// Bounded (2^40 pages is more than any file), so the conversion holds.
@@ -68,18 +53,24 @@ func cached(f *os.File) (int64, bool) {
 
 // dataSync makes f's data durable (fdatasync).
 func dataSync(f *os.File) error {
+	return control(f, func(fd int) error {
+		if err := unix.Fdatasync(fd); err != nil {
+			return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: err}
+		}
+		return nil
+	})
+}
+
+// control runs call on f's descriptor: the error of reaching it (a closed
+// file), else call's.
+func control(f *os.File, call func(fd int) error) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
 	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		serr = unix.Fdatasync(int(fd))
-	}); err != nil {
+	var cerr error
+	if err := rc.Control(func(fd uintptr) { cerr = call(int(fd)) }); err != nil {
 		return err
 	}
-	if serr != nil {
-		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: serr}
-	}
-	return nil
+	return cerr
 }
