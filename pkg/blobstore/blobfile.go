@@ -429,7 +429,8 @@ func (w *sliceWriter) Write(p []byte) (int, error) {
 }
 
 // readRange reads len(p) bytes of large blob i from offset within (a
-// registry: one Range request), after hashing the whole blob once if the file verifies.
+// registry: one Range request), after hashing the whole blob once if the
+// file verifies.
 func (f *BlobFile) readRange(i int, p []byte, within int64) (int, error) {
 	part := &f.parts[i]
 	if !f.o.unverified {
